@@ -1,0 +1,373 @@
+#include "config.h"
+
+#include <glib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <memory>
+#include <set>
+
+#include "rfb/http_connect.h"
+
+namespace vncgate {
+namespace {
+
+struct KeyFileUnref {
+  void operator()(GKeyFile *k) const { g_key_file_unref(k); }
+};
+using KeyFilePtr = std::unique_ptr<GKeyFile, KeyFileUnref>;
+
+// Reads one key with a typed parser; every message names file, section, key.
+class SectionReader {
+ public:
+  SectionReader(GKeyFile *kf, std::string origin, std::string section)
+      : kf_(kf), origin_(std::move(origin)), section_(std::move(section)) {}
+
+  bool has(const char *key) const { return g_key_file_has_key(kf_, section_.c_str(), key, nullptr); }
+
+  std::string raw(const char *key) const {
+    gchar *v = g_key_file_get_string(kf_, section_.c_str(), key, nullptr);
+    std::string s = v ? v : "";
+    g_free(v);
+    // Trim surrounding white space; GKeyFile keeps trailing blanks.
+    auto not_space = [](unsigned char c) { return !g_ascii_isspace(c); };
+    s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
+    s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
+    return s;
+  }
+
+  std::vector<std::string> list(const char *key) const {
+    std::vector<std::string> out;
+    std::string v = raw(key);
+    gchar **parts = g_strsplit_set(v.c_str(), ";,", -1);
+    for (gchar **p = parts; *p; ++p) {
+      gchar *t = g_strstrip(*p);
+      if (*t) out.emplace_back(t);
+    }
+    g_strfreev(parts);
+    return out;
+  }
+
+  bool uint_in(const char *key, unsigned lo, unsigned hi, unsigned &out, std::string &error) const {
+    if (!has(key)) return true;
+    std::string v = raw(key);
+    char *end = nullptr;
+    errno = 0;
+    unsigned long long n = v.empty() || v[0] == '-' ? 0 : std::strtoull(v.c_str(), &end, 10);
+    if (v.empty() || v[0] == '-' || errno || !end || *end || n < lo || n > hi) {
+      error = where(key) + ": expected a whole number from " + std::to_string(lo) + " to " +
+              std::to_string(hi) + ", got '" + v + "'";
+      return false;
+    }
+    out = static_cast<unsigned>(n);
+    return true;
+  }
+
+  bool seconds(const char *key, double lo, double hi, double &out, std::string &error) const {
+    if (!has(key)) return true;
+    std::string v = raw(key);
+    char *end = nullptr;
+    double d = g_ascii_strtod(v.c_str(), &end);
+    if (v.empty() || !end || *end || !(d >= lo && d <= hi)) {
+      error = where(key) + ": expected seconds from " + std::to_string(lo) + " to " +
+              std::to_string(hi) + ", got '" + v + "'";
+      return false;
+    }
+    out = d;
+    return true;
+  }
+
+  bool boolean(const char *key, bool &out, std::string &error) const {
+    if (!has(key)) return true;
+    std::string v = raw(key);
+    if (v == "true" || v == "yes" || v == "1") {
+      out = true;
+    } else if (v == "false" || v == "no" || v == "0") {
+      out = false;
+    } else {
+      error = where(key) + ": expected true or false, got '" + v + "'";
+      return false;
+    }
+    return true;
+  }
+
+  bool path(const char *key, std::string &out, std::string &error) const {
+    if (!has(key)) return true;
+    std::string v = raw(key);
+    if (v.empty() || v[0] != '/') {
+      error = where(key) + ": expected an absolute path, got '" + v + "'";
+      return false;
+    }
+    out = v;
+    return true;
+  }
+
+  bool only_known(std::initializer_list<const char *> known, std::string &error) const {
+    gsize n = 0;
+    gchar **keys = g_key_file_get_keys(kf_, section_.c_str(), &n, nullptr);
+    bool ok = true;
+    for (gsize i = 0; keys && i < n && ok; ++i) {
+      bool found = std::any_of(known.begin(), known.end(),
+                               [&](const char *k) { return g_strcmp0(k, keys[i]) == 0; });
+      if (!found) {
+        error = where(keys[i]) + ": unknown key";
+        ok = false;
+      }
+    }
+    g_strfreev(keys);
+    return ok;
+  }
+
+  std::string where(const char *key) const {
+    return origin_ + ": [" + section_ + "] " + key;
+  }
+
+ private:
+  GKeyFile *kf_;
+  std::string origin_;
+  std::string section_;
+};
+
+bool parse_gateway(const SectionReader &r, Config &c, std::string &error) {
+  if (!r.only_known({"listen", "allowed-clients", "handshake-timeout", "idle-close", "mkvterm",
+                     "rmvterm", "mkvterm-timeout", "max-sessions"},
+                    error))
+    return false;
+  if (r.has("listen")) {
+    c.listen.clear();
+    for (const auto &item : r.list("listen")) {
+      std::string why;
+      auto hp = parse_host_port(item, false, why);
+      if (!hp) {
+        error = r.where("listen") + ": " + why;
+        return false;
+      }
+      c.listen.push_back(*hp);
+    }
+  }
+  if (r.has("allowed-clients")) {
+    c.allowed_clients = AllowList();
+    c.allowed_clients_text = r.list("allowed-clients");
+    for (const auto &item : c.allowed_clients_text) {
+      std::string why;
+      if (!c.allowed_clients.add(item, why)) {
+        error = r.where("allowed-clients") + ": " + why;
+        return false;
+      }
+    }
+  }
+  return r.uint_in("handshake-timeout", 1, 3600, c.handshake_timeout, error) &&
+         r.uint_in("idle-close", 0, 7 * 24 * 3600, c.idle_close, error) &&
+         r.uint_in("mkvterm-timeout", 1, 600, c.mkvterm_timeout, error) &&
+         r.uint_in("max-sessions", 1, 1000000, c.max_sessions, error) &&
+         r.path("mkvterm", c.mkvterm, error) && r.path("rmvterm", c.rmvterm, error);
+}
+
+bool parse_sasl(const SectionReader &r, Config &c, std::string &error) {
+  if (!r.only_known({"app-name", "min-ssf", "auth-failure-delay"}, error)) return false;
+  if (r.has("app-name")) {
+    c.sasl_app_name = r.raw("app-name");
+    bool ok = !c.sasl_app_name.empty() && c.sasl_app_name.size() <= 64 &&
+              std::all_of(c.sasl_app_name.begin(), c.sasl_app_name.end(), [](char ch) {
+                return g_ascii_isalnum(ch) || ch == '-' || ch == '_' || ch == '.';
+              }) && c.sasl_app_name[0] != '.';
+    if (!ok) {
+      error = r.where("app-name") + ": expected a name of letters, digits, '-', '_' or '.'";
+      return false;
+    }
+  }
+  return r.uint_in("min-ssf", 0, 100000, c.min_ssf, error) &&
+         r.seconds("auth-failure-delay", 0, 10, c.auth_failure_delay, error);
+}
+
+bool parse_console(const SectionReader &r, const std::string &name, Config &c,
+                   std::string &error) {
+  if (!r.only_known({"lpar-id", "backend", "backend-password-file", "port", "allowed-users",
+                     "force"},
+                    error))
+    return false;
+  ConsoleConfig con;
+  con.name = name;
+  if (!is_valid_console_name(name)) {
+    error = r.where("") + "console name must be 1-64 letters, digits, '.', '_' or '-'";
+    return false;
+  }
+  if (r.has("lpar-id")) {
+    unsigned id = 0;
+    if (!r.uint_in("lpar-id", 0, INT_MAX, id, error)) return false;
+    con.lpar_id = static_cast<int>(id);
+  }
+  if (r.has("backend")) {
+    std::string why;
+    con.backend = parse_host_port(r.raw("backend"), true, why);
+    if (!con.backend) {
+      error = r.where("backend") + ": " + why;
+      return false;
+    }
+  }
+  if (con.lpar_id.has_value() == con.backend.has_value()) {
+    error = r.where("") + "set exactly one of lpar-id and backend";
+    return false;
+  }
+  if (!r.path("backend-password-file", con.backend_password_file, error)) return false;
+  if (r.has("port")) {
+    unsigned p = 0;
+    if (!r.uint_in("port", 1, 65535, p, error)) return false;
+    con.port = static_cast<uint16_t>(p);
+  }
+  con.allowed_users = r.list("allowed-users");
+  if (!r.boolean("force", con.force, error)) return false;
+  c.consoles.emplace(name, std::move(con));
+  return true;
+}
+
+}  // namespace
+
+std::string HostPort::to_string() const {
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return (host.empty() ? "*" : host) + ":" + std::to_string(port);
+}
+
+std::optional<HostPort> parse_host_port(const std::string &text, bool allow_names,
+                                        std::string &error) {
+  HostPort hp;
+  std::string port;
+  if (!text.empty() && text[0] == '[') {
+    size_t close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      error = "'" + text + "' is not [IPv6]:PORT";
+      return std::nullopt;
+    }
+    hp.host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+    if (!g_hostname_is_ip_address(hp.host.c_str()) || hp.host.find(':') == std::string::npos) {
+      error = "'" + hp.host + "' is not an IPv6 address";
+      return std::nullopt;
+    }
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string::npos || text.find(':') != colon) {
+      error = "'" + text + "' is not HOST:PORT (write IPv6 addresses as [ADDR]:PORT)";
+      return std::nullopt;
+    }
+    hp.host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (hp.host == "*") {
+      if (allow_names) {
+        error = "'*' is not a backend host";
+        return std::nullopt;
+      }
+      hp.host.clear();
+    } else if (!g_hostname_is_ip_address(hp.host.c_str())) {
+      bool name_ok = allow_names && !hp.host.empty() && hp.host[0] != '-' &&
+                     std::all_of(hp.host.begin(), hp.host.end(), [](char ch) {
+                       return g_ascii_isalnum(ch) || ch == '-' || ch == '.';
+                     });
+      if (!name_ok) {
+        error = "'" + hp.host + (allow_names ? "' is not a host name or IP address"
+                                             : "' is not an IP address or '*'");
+        return std::nullopt;
+      }
+    }
+  }
+  char *end = nullptr;
+  unsigned long n = port.empty() || !g_ascii_isdigit(port[0]) ? 0 : std::strtoul(port.c_str(), &end, 10);
+  if (port.empty() || !end || *end || n < 1 || n > 65535) {
+    error = "'" + port + "' is not a port number (1-65535)";
+    return std::nullopt;
+  }
+  hp.port = static_cast<uint16_t>(n);
+  return hp;
+}
+
+bool parse_config(const std::string &text, const std::string &origin, Config &out,
+                  std::string &error) {
+  KeyFilePtr kf(g_key_file_new());
+  GError *err = nullptr;
+  if (!g_key_file_load_from_data(kf.get(), text.data(), text.size(), G_KEY_FILE_NONE, &err)) {
+    error = origin + ": " + err->message;
+    g_error_free(err);
+    return false;
+  }
+  Config c;
+  c.path = origin;
+  c.listen = {HostPort{"127.0.0.1", 5901}, HostPort{"::1", 5901}};
+  gsize n = 0;
+  gchar **groups = g_key_file_get_groups(kf.get(), &n);
+  std::unique_ptr<gchar *, void (*)(gchar **)> guard(groups, g_strfreev);
+  for (gsize i = 0; i < n; ++i) {
+    std::string g = groups[i];
+    SectionReader r(kf.get(), origin, g);
+    bool ok;
+    if (g == "gateway") {
+      ok = parse_gateway(r, c, error);
+    } else if (g == "sasl") {
+      ok = parse_sasl(r, c, error);
+    } else if (g.starts_with("console:")) {
+      ok = parse_console(r, g.substr(8), c, error);
+    } else {
+      error = origin + ": [" + g + "]: unknown section";
+      ok = false;
+    }
+    if (!ok) return false;
+  }
+  if (c.listen.empty() && std::none_of(c.consoles.begin(), c.consoles.end(),
+                                       [](const auto &kv) { return kv.second.port.has_value(); })) {
+    error = origin + ": nothing to listen on: set [gateway] listen or a console port";
+    return false;
+  }
+  std::set<uint16_t> ports;
+  for (const auto &l : c.listen) ports.insert(l.port);
+  for (const auto &[name, con] : c.consoles) {
+    if (con.port && !ports.insert(*con.port).second) {
+      error = origin + ": [console:" + name + "] port: " + std::to_string(*con.port) +
+              " is already used by another listener";
+      return false;
+    }
+  }
+  out = std::move(c);
+  return true;
+}
+
+bool load_config(const std::string &path, Config &out, std::string &error) {
+  gchar *contents = nullptr;
+  gsize len = 0;
+  GError *err = nullptr;
+  if (!g_file_get_contents(path.c_str(), &contents, &len, &err)) {
+    error = err->message;
+    g_error_free(err);
+    return false;
+  }
+  std::string text(contents, len);
+  g_free(contents);
+  if (len > 1024 * 1024) {
+    error = path + ": larger than 1 MiB";
+    return false;
+  }
+  return parse_config(text, path, out, error);
+}
+
+bool read_password_file(const std::string &path, std::string &out, std::string &error) {
+  gchar *contents = nullptr;
+  gsize len = 0;
+  GError *err = nullptr;
+  if (!g_file_get_contents(path.c_str(), &contents, &len, &err)) {
+    error = err->message;  // names the file, never the content
+    g_error_free(err);
+    return false;
+  }
+  std::string s(contents, len);
+  g_free(contents);
+  s = s.substr(0, s.find('\n'));
+  if (!s.empty() && s.back() == '\r') s.pop_back();
+  if (s.empty()) {
+    error = path + ": empty password file";
+    return false;
+  }
+  out = std::move(s);
+  return true;
+}
+
+}  // namespace vncgate

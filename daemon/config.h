@@ -1,0 +1,67 @@
+// vncgated's configuration, read from a GKeyFile (see vncgated.conf(5)).
+// Loading is strict: an unknown section or key, a bad value, or a console
+// without exactly one backend refuses the whole file with the reason.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/allow_list.h"
+
+namespace vncgate {
+
+struct HostPort {
+  std::string host;  // IP literal (no brackets) or, for backends, a host name
+  uint16_t port = 0;
+  std::string to_string() const;
+  bool operator==(const HostPort &) const = default;
+};
+
+// "127.0.0.1:5901", "[::1]:5901", "*:5901" (all addresses). Host names are
+// accepted only when `allow_names` (backends), never for listeners.
+std::optional<HostPort> parse_host_port(const std::string &text, bool allow_names,
+                                        std::string &error);
+
+struct ConsoleConfig {
+  std::string name;
+  std::optional<int> lpar_id;       // opened with mkvterm --id N --vnc --local
+  std::optional<HostPort> backend;  // or a static VNC server
+  std::string backend_password_file;
+  std::optional<uint16_t> port;  // dedicated port (plain RFB, no CONNECT)
+  std::vector<std::string> allowed_users;
+  bool force = false;
+  bool operator==(const ConsoleConfig &) const = default;
+};
+
+struct Config {
+  std::string path;
+  // [gateway]
+  std::vector<HostPort> listen;
+  AllowList allowed_clients;
+  std::vector<std::string> allowed_clients_text;
+  unsigned handshake_timeout = 30;
+  unsigned idle_close = 300;
+  std::string mkvterm = "/usr/bin/mkvterm";
+  std::string rmvterm = "/usr/bin/rmvterm";
+  unsigned mkvterm_timeout = 30;
+  unsigned max_sessions = 1000;
+  // [sasl]
+  std::string sasl_app_name = "vncgate";
+  unsigned min_ssf = 56;
+  double auth_failure_delay = 1.0;
+  // [console:NAME]
+  std::map<std::string, ConsoleConfig> consoles;
+};
+
+// Parses key-file text; `origin` names the file in messages.
+bool parse_config(const std::string &text, const std::string &origin, Config &out,
+                  std::string &error);
+bool load_config(const std::string &path, Config &out, std::string &error);
+
+// Reads a backend VNC password file: the first line, at most 8 bytes used.
+bool read_password_file(const std::string &path, std::string &out, std::string &error);
+
+}  // namespace vncgate
