@@ -121,7 +121,8 @@ class SectionReader {
   }
 
   std::string where(const char *key) const {
-    return origin_ + ": [" + section_ + "] " + key;
+    std::string w = origin_ + ": [" + section_ + "]";
+    return *key ? w + " " + key : w;
   }
 
  private:
@@ -166,7 +167,7 @@ bool parse_gateway(const SectionReader &r, Config &c, std::string &error) {
 }
 
 bool parse_sasl(const SectionReader &r, Config &c, std::string &error) {
-  if (!r.only_known({"app-name", "min-ssf", "auth-failure-delay"}, error)) return false;
+  if (!r.only_known({"app-name", "min-ssf", "auth-failure-delay", "realm"}, error)) return false;
   if (r.has("app-name")) {
     c.sasl_app_name = r.raw("app-name");
     bool ok = !c.sasl_app_name.empty() && c.sasl_app_name.size() <= 64 &&
@@ -177,6 +178,11 @@ bool parse_sasl(const SectionReader &r, Config &c, std::string &error) {
       error = r.where("app-name") + ": expected a name of letters, digits, '-', '_' or '.'";
       return false;
     }
+  }
+  c.realm = r.raw("realm");
+  if (c.realm.find_first_of(" \t@/") != std::string::npos) {
+    error = r.where("realm") + ": a realm has no blanks, '@' or '/'";
+    return false;
   }
   return r.uint_in("min-ssf", 0, 100000, c.min_ssf, error) &&
          r.seconds("auth-failure-delay", 0, 10, c.auth_failure_delay, error);
@@ -191,7 +197,7 @@ bool parse_console(const SectionReader &r, const std::string &name, Config &c,
   ConsoleConfig con;
   con.name = name;
   if (!is_valid_console_name(name)) {
-    error = r.where("") + "console name must be 1-64 letters, digits, '.', '_' or '-'";
+    error = r.where("") + ": console name must be 1-64 letters, digits, '.', '_' or '-'";
     return false;
   }
   if (r.has("lpar-id")) {
@@ -208,7 +214,7 @@ bool parse_console(const SectionReader &r, const std::string &name, Config &c,
     }
   }
   if (con.lpar_id.has_value() == con.backend.has_value()) {
-    error = r.where("") + "set exactly one of lpar-id and backend";
+    error = r.where("") + ": set exactly one of lpar-id and backend";
     return false;
   }
   if (!r.path("backend-password-file", con.backend_password_file, error)) return false;

@@ -51,6 +51,7 @@ struct Config {
   // [sasl]
   std::string sasl_app_name = "vncgate";
   unsigned min_ssf = 56;
+  std::string realm;  // user realm handed to Cyrus (DIGEST-MD5, sasldb); empty = host name
   double auth_failure_delay = 1.0;
   // [console:NAME]
   std::map<std::string, ConsoleConfig> consoles;
