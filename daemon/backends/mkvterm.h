@@ -1,0 +1,72 @@
+// PowerVM vterm control through mkvterm/rmvterm (DESIGN.md, "mkvterm
+// contract"). Processes run with GSubprocess from an argument vector, with
+// a time limit; output is read after exit so a child that leaves a
+// daemonised grandchild holding the pipe cannot stall us.
+#pragma once
+
+#include <gio/gio.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace vncgate {
+
+struct ProcessResult {
+  bool started = false;
+  bool timed_out = false;
+  int exit_status = -1;  // -1: killed by a signal
+  std::string out, err;
+  std::string spawn_error;
+};
+
+// Runs argv, waits at most `timeout_s`, calls `done` in the main context.
+// The returned handle cancels the wait (the child is killed) when dropped.
+class ProcessRun {
+ public:
+  using Done = std::function<void(ProcessResult)>;
+  static std::unique_ptr<ProcessRun> start(const std::vector<std::string> &argv,
+                                           unsigned timeout_s, Done done);
+  ~ProcessRun();
+  ProcessRun(const ProcessRun &) = delete;
+  ProcessRun &operator=(const ProcessRun &) = delete;
+
+ private:
+  ProcessRun() = default;
+  static void on_exit(GObject *src, GAsyncResult *res, gpointer data);
+  static gboolean on_timeout(gpointer data);
+  void finish();
+
+  GSubprocess *proc_ = nullptr;
+  GCancellable *cancel_ = nullptr;
+  guint timer_ = 0;
+  bool timed_out_ = false;
+  bool finished_ = false;
+  Done done_;
+};
+
+// Interprets mkvterm's exit status and output per the contract.
+enum class MkvtermVerdict { Opened, BusyOutOfBand, Failed };
+MkvtermVerdict interpret_mkvterm(const ProcessResult &r, uint16_t &port, std::string &error);
+
+// The two commands and their limits, from [gateway] mkvterm/rmvterm.
+struct MkvtermBackend {
+  std::string mkvterm = "/usr/bin/mkvterm";
+  std::string rmvterm = "/usr/bin/rmvterm";
+  unsigned timeout_s = 30;
+
+  std::unique_ptr<ProcessRun> open(int lpar, ProcessRun::Done done) const {
+    return ProcessRun::start({mkvterm, "--id", std::to_string(lpar), "--vnc", "--local"},
+                             timeout_s, std::move(done));
+  }
+  std::unique_ptr<ProcessRun> close(int lpar, ProcessRun::Done done) const {
+    return ProcessRun::start({rmvterm, "--id", std::to_string(lpar)}, timeout_s, std::move(done));
+  }
+};
+
+// One line for the operator: how a run ended, with its stderr.
+std::string describe_process_failure(const ProcessResult &r);
+
+}  // namespace vncgate

@@ -1,0 +1,272 @@
+#include "console_registry.h"
+
+#include "logging.h"
+
+namespace vncgate {
+namespace {
+
+struct NotifyCtx {
+  ConsoleRegistry *reg;
+  std::string name;
+};
+
+}  // namespace
+
+ConsoleRegistry::~ConsoleRegistry() {
+  for (auto &[name, c] : consoles_) {
+    if (c->idle_timer) g_source_remove(c->idle_timer);
+    if (c->notify_idle) g_source_remove(c->notify_idle);
+  }
+}
+
+ConsoleRegistry::Lease::~Lease() { reg_->release(name_, waiter_); }
+
+void ConsoleRegistry::configure(const Config &config) {
+  mkvterm_ = MkvtermBackend{config.mkvterm, config.rmvterm, config.mkvterm_timeout};
+  idle_close_ = config.idle_close;
+  for (auto &[name, c] : consoles_) {
+    auto it = config.consoles.find(name);
+    if (it == config.consoles.end()) {
+      c->removed = true;
+    } else {
+      c->removed = false;
+      // A running vterm keeps its identity until it is closed.
+      if (c->state == State::Closed) c->cfg = it->second;
+      c->cfg.allowed_users = it->second.allowed_users;
+      c->cfg.force = it->second.force;
+    }
+  }
+  for (auto &[name, cfg] : config.consoles) {
+    if (!consoles_.count(name)) {
+      auto c = std::make_unique<Console>();
+      c->cfg = cfg;
+      consoles_.emplace(name, std::move(c));
+    }
+  }
+  std::vector<std::string> names;
+  for (auto &[name, c] : consoles_) names.push_back(name);
+  for (const auto &n : names) maybe_forget(n);
+}
+
+std::unique_ptr<ConsoleRegistry::Lease> ConsoleRegistry::acquire(const std::string &name,
+                                                                 Ready ready) {
+  auto it = consoles_.find(name);
+  g_assert(it != consoles_.end() && !it->second->removed);
+  Console &c = *it->second;
+  uint64_t w = next_waiter_++;
+  c.leases++;
+  c.waiters.emplace(w, std::move(ready));
+  if (c.idle_timer) {
+    g_source_remove(c.idle_timer);
+    c.idle_timer = 0;
+    log_info("console " + name + ": new session, idle close cancelled");
+  }
+  switch (c.state) {
+    case State::Open: schedule_notify(c); break;
+    case State::Closed: start_open(c); break;
+    case State::Opening:
+    case State::Closing: break;  // waiters run when the running command ends
+  }
+  return std::unique_ptr<Lease>(new Lease(this, name, w));
+}
+
+void ConsoleRegistry::release(const std::string &name, uint64_t waiter) {
+  auto it = consoles_.find(name);
+  if (it == consoles_.end()) return;
+  Console &c = *it->second;
+  c.waiters.erase(waiter);
+  g_assert(c.leases > 0);
+  if (--c.leases == 0) {
+    if (c.state == State::Open && c.cfg.lpar_id) arm_idle(c);
+    maybe_forget(name);
+  }
+}
+
+size_t ConsoleRegistry::sessions(const std::string &name) const {
+  auto it = consoles_.find(name);
+  return it == consoles_.end() ? 0 : it->second->leases;
+}
+
+void ConsoleRegistry::start_open(Console &c) {
+  if (stopping_) {
+    schedule_notify(c);
+    return;
+  }
+  if (!c.cfg.lpar_id) {  // static backend: always "open"
+    c.backend = *c.cfg.backend;
+    c.state = State::Open;
+    schedule_notify(c);
+    return;
+  }
+  c.state = State::Opening;
+  std::string name = c.cfg.name;
+  log_info("console " + name + ": opening with mkvterm --id " + std::to_string(*c.cfg.lpar_id));
+  c.op = mkvterm_.open(*c.cfg.lpar_id, [this, name](ProcessResult r) { on_mkvterm(name, std::move(r)); });
+}
+
+void ConsoleRegistry::on_mkvterm(const std::string &name, ProcessResult r) {
+  auto it = consoles_.find(name);
+  if (it == consoles_.end()) return;
+  Console &c = *it->second;
+  auto finished_op = std::move(c.op);  // released when this returns
+  uint16_t port = 0;
+  std::string error;
+  MkvtermVerdict v = interpret_mkvterm(r, port, error);
+  std::string cmd = "mkvterm --id " + std::to_string(*c.cfg.lpar_id);
+  if (v == MkvtermVerdict::Opened) {
+    c.state = State::Open;
+    c.reset_tried = false;
+    c.backend = HostPort{"127.0.0.1", port};
+    log_info("console " + name + ": vterm open on 127.0.0.1:" + std::to_string(port) +
+             (r.exit_status == 3 ? " (was already open as VNC)" : ""));
+    notify(c, &c.backend, {});
+    if (c.leases == 0) arm_idle(c);
+    return;
+  }
+  if (v == MkvtermVerdict::BusyOutOfBand && c.cfg.force && !c.reset_tried && !stopping_) {
+    c.reset_tried = true;
+    log_warning("console " + name + ": " + error + "; force=true, resetting it with rmvterm");
+    c.state = State::Closing;
+    c.op = mkvterm_.close(*c.cfg.lpar_id, [this, name](ProcessResult rr) { on_rmvterm(name, std::move(rr)); });
+    return;
+  }
+  c.reset_tried = false;
+  c.state = State::Closed;
+  if (v == MkvtermVerdict::BusyOutOfBand) error += "; set force=true to reset it";
+  log_error("console " + name + ": " + cmd + " failed " + error);
+  notify(c, nullptr, cmd + " failed");
+  maybe_forget(name);
+}
+
+void ConsoleRegistry::arm_idle(Console &c) {
+  if (stopping_) return;
+  std::string name = c.cfg.name;
+  if (c.removed || idle_close_ == 0) {
+    log_info("console " + name + ": no sessions, closing with rmvterm");
+    start_close(c);
+    return;
+  }
+  auto *ctx = new NotifyCtx{this, name};
+  c.idle_timer = g_timeout_add_seconds_full(
+      G_PRIORITY_DEFAULT, idle_close_,
+      [](gpointer d) -> gboolean {
+        auto *ctx = static_cast<NotifyCtx *>(d);
+        auto it = ctx->reg->consoles_.find(ctx->name);
+        if (it != ctx->reg->consoles_.end()) {
+          Console &c = *it->second;
+          c.idle_timer = 0;
+          log_info("console " + ctx->name + ": idle, closing with rmvterm");
+          ctx->reg->start_close(c);
+        }
+        return G_SOURCE_REMOVE;
+      },
+      ctx, [](gpointer d) { delete static_cast<NotifyCtx *>(d); });
+}
+
+void ConsoleRegistry::start_close(Console &c) {
+  if (c.state != State::Open || !c.cfg.lpar_id) return;
+  c.state = State::Closing;
+  std::string name = c.cfg.name;
+  c.op = mkvterm_.close(*c.cfg.lpar_id, [this, name](ProcessResult r) { on_rmvterm(name, std::move(r)); });
+}
+
+void ConsoleRegistry::on_rmvterm(const std::string &name, ProcessResult r) {
+  auto it = consoles_.find(name);
+  if (it == consoles_.end()) return;
+  Console &c = *it->second;
+  auto finished_op = std::move(c.op);
+  std::string cmd = "rmvterm --id " + std::to_string(*c.cfg.lpar_id);
+  if (r.started && !r.timed_out && r.exit_status == 0) {
+    log_info("console " + name + ": vterm closed (" + cmd + ")");
+  } else {
+    log_warning("console " + name + ": " + cmd + " failed " + describe_process_failure(r));
+  }
+  c.state = State::Closed;
+  if (stopping_) {
+    check_shutdown_done();
+    return;
+  }
+  // Sessions arrived while it closed (or a forced reset): open again.
+  if (!c.waiters.empty() || c.reset_tried) {
+    start_open(c);
+  } else {
+    maybe_forget(name);
+  }
+}
+
+void ConsoleRegistry::schedule_notify(Console &c) {
+  if (c.notify_idle) return;
+  auto *ctx = new NotifyCtx{this, c.cfg.name};
+  c.notify_idle = g_idle_add_full(
+      G_PRIORITY_DEFAULT,
+      [](gpointer d) -> gboolean {
+        auto *ctx = static_cast<NotifyCtx *>(d);
+        auto it = ctx->reg->consoles_.find(ctx->name);
+        if (it != ctx->reg->consoles_.end()) {
+          Console &c = *it->second;
+          c.notify_idle = 0;
+          if (c.state == State::Open) {
+            ctx->reg->notify(c, &c.backend, {});
+          } else if (ctx->reg->stopping_) {
+            ctx->reg->notify(c, nullptr, "gateway stopping");
+          }
+        }
+        return G_SOURCE_REMOVE;
+      },
+      ctx, [](gpointer d) { delete static_cast<NotifyCtx *>(d); });
+}
+
+void ConsoleRegistry::notify(Console &c, const HostPort *backend, const std::string &error) {
+  // Callbacks may drop leases (and so erase waiters): work on a copy.
+  auto waiters = std::move(c.waiters);
+  c.waiters.clear();
+  HostPort copy = backend ? *backend : HostPort{};
+  for (auto &[id, ready] : waiters) ready(backend ? &copy : nullptr, error);
+}
+
+void ConsoleRegistry::maybe_forget(const std::string &name) {
+  auto it = consoles_.find(name);
+  if (it == consoles_.end()) return;
+  Console &c = *it->second;
+  if (!c.removed || c.leases > 0) return;
+  if (c.state == State::Open && c.cfg.lpar_id) {
+    if (!c.idle_timer) start_close(c);
+    return;
+  }
+  if (c.state == State::Opening || c.state == State::Closing) return;
+  if (c.idle_timer) g_source_remove(c.idle_timer);
+  if (c.notify_idle) g_source_remove(c.notify_idle);
+  consoles_.erase(it);
+}
+
+void ConsoleRegistry::shutdown(std::function<void()> done) {
+  stopping_ = true;
+  shutdown_done_ = std::move(done);
+  for (auto &[name, c] : consoles_) {
+    if (c->idle_timer) {
+      g_source_remove(c->idle_timer);
+      c->idle_timer = 0;
+    }
+    if (c->state == State::Opening) {
+      c->op.reset();  // kills mkvterm
+      c->state = State::Closed;
+    }
+    if (c->state == State::Open && c->cfg.lpar_id) {
+      log_info("console " + name + ": closing with rmvterm (daemon stopping)");
+      start_close(*c);
+    }
+  }
+  check_shutdown_done();
+}
+
+void ConsoleRegistry::check_shutdown_done() {
+  if (!shutdown_done_) return;
+  for (auto &[name, c] : consoles_) {
+    if (c->state == State::Closing) return;
+  }
+  auto done = std::move(shutdown_done_);
+  shutdown_done_ = nullptr;
+  done();
+}
+
+}  // namespace vncgate

@@ -1,0 +1,92 @@
+// Console name → backend. Opens an mkvterm console once for all its
+// sessions, counts sessions through leases, and closes the vterm with
+// rmvterm after idle-close seconds without a session.
+//
+//   Closed ─acquire─► Opening ─mkvterm ok─► Open ─last lease gone─► (idle timer)
+//      ▲                 │ fail                ▲  new lease cancels   │ expires
+//      └─────────────────┘                     └───────────────── Closing (rmvterm) ─► Closed
+#pragma once
+
+#include <glib.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "backends/mkvterm.h"
+#include "config.h"
+
+namespace vncgate {
+
+class ConsoleRegistry {
+ public:
+  // `backend` is null when opening failed; `error` says why (operator log).
+  using Ready = std::function<void(const HostPort *backend, const std::string &error)>;
+
+  class Lease {
+   public:
+    ~Lease();
+    Lease(const Lease &) = delete;
+    Lease &operator=(const Lease &) = delete;
+
+   private:
+    friend class ConsoleRegistry;
+    Lease(ConsoleRegistry *r, std::string n, uint64_t w) : reg_(r), name_(std::move(n)), waiter_(w) {}
+    ConsoleRegistry *reg_;
+    std::string name_;
+    uint64_t waiter_;
+  };
+
+  ConsoleRegistry() = default;
+  ~ConsoleRegistry();
+  ConsoleRegistry(const ConsoleRegistry &) = delete;
+  ConsoleRegistry &operator=(const ConsoleRegistry &) = delete;
+
+  // Applies a (re)loaded configuration; sessions keep their consoles.
+  void configure(const Config &config);
+
+  // Holds console `name` (which must exist in the configuration) for a
+  // session; `ready` runs later from the main loop, at most once.
+  std::unique_ptr<Lease> acquire(const std::string &name, Ready ready);
+
+  // Closes every vterm this daemon opened, then calls `done`.
+  void shutdown(std::function<void()> done);
+
+  size_t sessions(const std::string &name) const;
+
+ private:
+  enum class State { Closed, Opening, Open, Closing };
+  struct Console {
+    ConsoleConfig cfg;
+    bool removed = false;
+    State state = State::Closed;
+    HostPort backend;
+    unsigned leases = 0;
+    std::map<uint64_t, Ready> waiters;
+    std::unique_ptr<ProcessRun> op;
+    guint idle_timer = 0;
+    guint notify_idle = 0;
+    bool reset_tried = false;
+  };
+
+  void release(const std::string &name, uint64_t waiter);
+  void start_open(Console &c);
+  void on_mkvterm(const std::string &name, ProcessResult r);
+  void start_close(Console &c);
+  void on_rmvterm(const std::string &name, ProcessResult r);
+  void arm_idle(Console &c);
+  void schedule_notify(Console &c);
+  void notify(Console &c, const HostPort *backend, const std::string &error);
+  void maybe_forget(const std::string &name);
+  void check_shutdown_done();
+
+  MkvtermBackend mkvterm_;
+  unsigned idle_close_ = 300;
+  std::map<std::string, std::unique_ptr<Console>> consoles_;
+  uint64_t next_waiter_ = 1;
+  bool stopping_ = false;
+  std::function<void()> shutdown_done_;
+};
+
+}  // namespace vncgate

@@ -1,0 +1,30 @@
+// Daemon logging: structured records to journald when stderr is the
+// journal, else one line per record on stderr ("vncgated: info: ...").
+// Callers never pass secrets; values are escaped so a hostile user name
+// cannot forge a second log line.
+#pragma once
+
+#include <glib.h>
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace vncgate {
+
+void logging_init(bool verbose);
+
+using LogFields = std::vector<std::pair<std::string, std::string>>;
+
+void log_record(GLogLevelFlags level, const std::string &message, const LogFields &fields = {});
+
+inline void log_debug(const std::string &m) { log_record(G_LOG_LEVEL_DEBUG, m); }
+inline void log_info(const std::string &m) { log_record(G_LOG_LEVEL_INFO, m); }
+inline void log_warning(const std::string &m) { log_record(G_LOG_LEVEL_WARNING, m); }
+inline void log_error(const std::string &m) { log_record(G_LOG_LEVEL_CRITICAL, m); }
+
+// Printable, single-line form of untrusted text (control chars escaped, capped).
+std::string log_safe(std::string_view text, size_t max = 200);
+
+}  // namespace vncgate

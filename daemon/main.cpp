@@ -1,0 +1,81 @@
+// vncgated: SASL-authenticating RFB gateway in front of mkvterm consoles.
+#include <glib.h>
+#include <glib/gi18n.h>
+
+#include <clocale>
+#include <cstdio>
+
+#include "config.h"
+#include "daemon.h"
+#include "logging.h"
+#include "security/sasl_server.h"
+
+int main(int argc, char **argv) {
+  std::setlocale(LC_ALL, "");
+  bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+  textdomain(GETTEXT_PACKAGE);
+
+  gchar *config_path = nullptr;
+  gboolean version = FALSE, verbose = FALSE, check = FALSE;
+  GOptionEntry entries[] = {
+      {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+       N_("Configuration file (default /etc/vncgate/vncgated.conf)"), N_("FILE")},
+      {"check-config", 0, 0, G_OPTION_ARG_NONE, &check,
+       N_("Check the configuration file and exit"), nullptr},
+      {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, N_("Log debug messages"), nullptr},
+      {"version", 'V', 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), nullptr},
+      {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
+  GOptionContext *ctx = g_option_context_new(nullptr);
+  g_option_context_set_translation_domain(ctx, GETTEXT_PACKAGE);
+  g_option_context_set_summary(
+      ctx, _("SASL-authenticating RFB (VNC) gateway for virtual machine consoles.\n"
+             "Signals: SIGHUP reloads the configuration, SIGTERM stops."));
+  g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
+  GError *err = nullptr;
+  if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+    std::fprintf(stderr, "vncgated: %s\n", err->message);
+    std::fprintf(stderr, _("Run 'vncgated --help' for usage.\n"));
+    g_error_free(err);
+    g_option_context_free(ctx);
+    return 2;
+  }
+  g_option_context_free(ctx);
+  if (version) {
+    std::printf("vncgated %s\n", VNCGATE_VERSION);
+    return 0;
+  }
+  if (argc > 1) {
+    std::fprintf(stderr, _("vncgated: unexpected argument '%s'\n"), argv[1]);
+    return 2;
+  }
+  std::string path = config_path ? config_path : "/etc/vncgate/vncgated.conf";
+  g_free(config_path);
+
+  vncgate::logging_init(verbose);
+  vncgate::Config config;
+  std::string error;
+  if (!vncgate::load_config(path, config, error)) {
+    vncgate::log_error(std::string("configuration refused: ") + error);
+    return 1;
+  }
+  if (check) {
+    std::printf(_("%s: configuration OK (%zu consoles)\n"), path.c_str(), config.consoles.size());
+    return 0;
+  }
+  if (!vncgate::sasl_server_global_init(config.sasl_app_name, error)) {
+    vncgate::log_error(error);
+    return 1;
+  }
+  int status;
+  {
+    vncgate::Daemon daemon(path, std::move(config));
+    if (!daemon.start()) {
+      vncgate::sasl_server_global_done();
+      return 1;
+    }
+    status = daemon.run();
+  }
+  vncgate::sasl_server_global_done();
+  return status;
+}

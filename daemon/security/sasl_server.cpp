@@ -1,0 +1,185 @@
+#include "security/sasl_server.h"
+
+#include <cstring>
+
+#include "logging.h"
+
+namespace vncgate {
+namespace {
+
+int sasl_log_cb(void *, int level, const char *message) {
+  if (!message) return SASL_OK;
+  // Cyrus messages name users and mechanisms, never passwords.
+  GLogLevelFlags l = level <= SASL_LOG_ERR ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_DEBUG;
+  log_record(l, std::string("sasl: ") + log_safe(message, 400));
+  return SASL_OK;
+}
+
+const sasl_callback_t kCallbacks[] = {
+    {SASL_CB_LOG, reinterpret_cast<int (*)()>(reinterpret_cast<void (*)()>(&sasl_log_cb)), nullptr},
+    {SASL_CB_LIST_END, nullptr, nullptr},
+};
+
+bool g_initialised = false;
+
+}  // namespace
+
+bool sasl_server_global_init(const std::string &app_name, std::string &error) {
+  if (g_initialised) return true;
+  int rc = sasl_server_init(kCallbacks, app_name.c_str());
+  if (rc != SASL_OK) {
+    error = std::string("Cyrus SASL initialisation failed: ") + sasl_errstring(rc, nullptr, nullptr);
+    return false;
+  }
+  g_initialised = true;
+  return true;
+}
+
+void sasl_server_global_done() {
+  if (g_initialised) sasl_server_done();
+  g_initialised = false;
+}
+
+std::unique_ptr<SaslServerSession> SaslServerSession::create(const SaslServerOptions &opts,
+                                                             std::string &error) {
+  std::unique_ptr<SaslServerSession> s(new SaslServerSession());
+  int rc = sasl_server_new(opts.service.c_str(), nullptr,
+                           opts.realm.empty() ? nullptr : opts.realm.c_str(),
+                           opts.local_address.empty() ? nullptr : opts.local_address.c_str(),
+                           opts.remote_address.empty() ? nullptr : opts.remote_address.c_str(),
+                           kCallbacks, SASL_SUCCESS_DATA, &s->conn_);
+  if (rc != SASL_OK) {
+    error = std::string("sasl_server_new: ") + sasl_errstring(rc, nullptr, nullptr);
+    return nullptr;
+  }
+  s->external_ssf_ = opts.external_ssf;
+  if (opts.external_ssf) {
+    sasl_ssf_t ext = opts.external_ssf;
+    sasl_setprop(s->conn_, SASL_SSF_EXTERNAL, &ext);
+  }
+  sasl_security_properties_t props;
+  std::memset(&props, 0, sizeof props);
+  s->min_ssf_ = opts.external_ssf ? 0 : opts.min_ssf;
+  props.min_ssf = s->min_ssf_;
+  props.max_ssf = opts.external_ssf ? 0 : 100000;  // inside TLS: no second layer
+  props.maxbufsize = 65536;
+  props.security_flags = SASL_SEC_NOANONYMOUS;
+  if (!opts.allow_plaintext) props.security_flags |= SASL_SEC_NOPLAINTEXT;
+  rc = sasl_setprop(s->conn_, SASL_SEC_PROPS, &props);
+  if (rc != SASL_OK) {
+    error = std::string("sasl_setprop: ") + sasl_errdetail(s->conn_);
+    return nullptr;
+  }
+  const char *list = nullptr;
+  unsigned len = 0;
+  int count = 0;
+  rc = sasl_listmech(s->conn_, nullptr, "", ",", "", &list, &len, &count);
+  if (rc != SASL_OK || count == 0 || len == 0) {
+    error = "no SASL mechanism is usable with these security settings (check the mech_list of "
+            "the SASL application config and min-ssf)";
+    return nullptr;
+  }
+  s->mechlist_.assign(list, len);
+  return s;
+}
+
+SaslServerSession::~SaslServerSession() {
+  if (conn_) sasl_dispose(&conn_);
+}
+
+bool SaslServerSession::offers(const std::string &mech) const {
+  size_t pos = 0;
+  while (pos <= mechlist_.size()) {
+    size_t comma = mechlist_.find(',', pos);
+    if (comma == std::string::npos) comma = mechlist_.size();
+    if (mechlist_.compare(pos, comma - pos, mech) == 0 && comma - pos == mech.size()) return true;
+    pos = comma + 1;
+  }
+  return false;
+}
+
+SaslServerSession::Step SaslServerSession::finish(int rc, const char *out, unsigned outlen) {
+  Step st;
+  if (rc != SASL_OK && rc != SASL_CONTINUE) {
+    st.outcome = Outcome::Failed;
+    st.error = sasl_errdetail(conn_);
+    return st;
+  }
+  if (out) st.serverout = Bytes(out, out + outlen);
+  if (rc == SASL_CONTINUE) {
+    st.outcome = Outcome::Continue;
+    return st;
+  }
+  const void *val = nullptr;
+  if (sasl_getprop(conn_, SASL_SSF, &val) != SASL_OK || !val) {
+    st.outcome = Outcome::Failed;
+    st.error = "cannot read the negotiated SSF";
+    return st;
+  }
+  ssf_ = *static_cast<const sasl_ssf_t *>(val);
+  if (external_ssf_ == 0 && ssf_ < min_ssf_) {
+    st.outcome = Outcome::Failed;
+    st.error = "negotiated SSF " + std::to_string(ssf_) + " is below min-ssf " +
+               std::to_string(min_ssf_);
+    return st;
+  }
+  if (sasl_getprop(conn_, SASL_USERNAME, &val) != SASL_OK || !val ||
+      !*static_cast<const char *>(val)) {
+    st.outcome = Outcome::Failed;
+    st.error = "no user name after authentication";
+    return st;
+  }
+  username_ = static_cast<const char *>(val);
+  if (sasl_getprop(conn_, SASL_MAXOUTBUF, &val) == SASL_OK && val) {
+    unsigned m = *static_cast<const unsigned *>(val);
+    if (m > 0) maxoutbuf_ = m;
+  }
+  st.outcome = Outcome::Complete;
+  return st;
+}
+
+SaslServerSession::Step SaslServerSession::start(const std::string &mech,
+                                                 const std::optional<Bytes> &in) {
+  if (!offers(mech)) {
+    Step st;
+    st.error = "mechanism " + log_safe(mech) + " was not offered";
+    return st;
+  }
+  mechanism_ = mech;
+  const char *out = nullptr;
+  unsigned outlen = 0;
+  int rc = sasl_server_start(conn_, mech.c_str(),
+                             in ? reinterpret_cast<const char *>(in->data()) : nullptr,
+                             in ? static_cast<unsigned>(in->size()) : 0, &out, &outlen);
+  return finish(rc, out, outlen);
+}
+
+SaslServerSession::Step SaslServerSession::step(const std::optional<Bytes> &in) {
+  const char *out = nullptr;
+  unsigned outlen = 0;
+  int rc = sasl_server_step(conn_, in ? reinterpret_cast<const char *>(in->data()) : nullptr,
+                            in ? static_cast<unsigned>(in->size()) : 0, &out, &outlen);
+  return finish(rc, out, outlen);
+}
+
+bool SaslServerSession::encode(const uint8_t *in, size_t len, Bytes &out) {
+  const char *enc = nullptr;
+  unsigned enclen = 0;
+  if (sasl_encode(conn_, reinterpret_cast<const char *>(in), static_cast<unsigned>(len), &enc,
+                  &enclen) != SASL_OK)
+    return false;
+  out.insert(out.end(), enc, enc + enclen);
+  return true;
+}
+
+bool SaslServerSession::decode(const uint8_t *in, size_t len, Bytes &out) {
+  const char *dec = nullptr;
+  unsigned declen = 0;
+  if (sasl_decode(conn_, reinterpret_cast<const char *>(in), static_cast<unsigned>(len), &dec,
+                  &declen) != SASL_OK)
+    return false;
+  if (declen) out.insert(out.end(), dec, dec + declen);
+  return true;
+}
+
+}  // namespace vncgate

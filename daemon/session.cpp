@@ -1,0 +1,523 @@
+#include "session.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "logging.h"
+#include "rfb/http_connect.h"
+#include "rfb/sasl_messages.h"
+
+namespace vncgate {
+namespace {
+
+constexpr size_t kSmallCap = 4096;
+constexpr size_t kWaitCap = 64 * 1024;  // a client may send ClientInit early
+
+// "IP:PORT" for logs and "IP;PORT" for Cyrus.
+void describe(GSocketAddress *a, std::string &display, std::string &sasl) {
+  if (!a || !G_IS_INET_SOCKET_ADDRESS(a)) {
+    display = sasl = "";
+    return;
+  }
+  auto *isa = G_INET_SOCKET_ADDRESS(a);
+  gchar *ip = g_inet_address_to_string(g_inet_socket_address_get_address(isa));
+  std::string port = std::to_string(g_inet_socket_address_get_port(isa));
+  std::string ips = ip;
+  g_free(ip);
+  display = ips.find(':') != std::string::npos ? "[" + ips + "]:" + port : ips + ":" + port;
+  sasl = ips + ";" + port;
+}
+
+}  // namespace
+
+bool user_allowed(const std::vector<std::string> &allowed, const std::string &user,
+                  const std::string &realm) {
+  if (allowed.empty()) return true;
+  for (const auto &a : allowed) {
+    if (a == user) return true;
+    // "alice" also names alice in the gateway's own realm ("alice@REALM").
+    if (!realm.empty() && a.find('@') == std::string::npos && user == a + "@" + realm) return true;
+  }
+  return false;
+}
+
+Session::Session(SessionHost &host, uint64_t id, GSocketConnection *conn,
+                 std::optional<std::string> console)
+    : host_(host),
+      id_(id),
+      config_(host.config()),
+      conn_(G_SOCKET_CONNECTION(g_object_ref(conn))),
+      fd_(g_socket_get_fd(g_socket_connection_get_socket(conn))),
+      console_(std::move(console)),
+      gateway_port_(!console_),
+      state_(gateway_port_ ? State::ReadConnect : State::ReadVersion),
+      started_us_(g_get_monotonic_time()) {
+  GSocketAddress *remote = g_socket_connection_get_remote_address(conn, nullptr);
+  GSocketAddress *local = g_socket_connection_get_local_address(conn, nullptr);
+  std::string unused;
+  describe(remote, client_addr_, client_ip_port_);
+  describe(local, unused, local_ip_port_);
+  if (remote) g_object_unref(remote);
+  if (local) g_object_unref(local);
+}
+
+Session::~Session() {
+  if (handshake_timer_) g_source_remove(handshake_timer_);
+  if (fail_timer_) g_source_remove(fail_timer_);
+  relay_.reset();
+  watch_.reset();
+  backend_conn_.reset();
+  if (backend_) g_object_unref(backend_);
+  g_object_unref(conn_);
+}
+
+void Session::start() {
+  g_socket_set_blocking(g_socket_connection_get_socket(conn_), FALSE);
+  int one = 1;
+  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  watch_ = std::make_unique<FdWatch>(fd_, [this](GIOCondition c) { on_client_event(c); });
+  watch_->set_events(G_IO_IN);
+  handshake_timer_ = g_timeout_add_seconds(
+      config_->handshake_timeout,
+      [](gpointer d) -> gboolean {
+        auto *self = static_cast<Session *>(d);
+        self->handshake_timer_ = 0;
+        log_info("session " + std::to_string(self->id_) + ": client " + self->client_addr_ +
+                 " did not finish the handshake within " +
+                 std::to_string(self->config_->handshake_timeout) + " s");
+        self->end("handshake timeout");
+        return G_SOURCE_REMOVE;
+      },
+      this);
+  log_debug("session " + std::to_string(id_) + ": connection from " + client_addr_ +
+            (console_ ? " on the port of console " + *console_ : ""));
+  if (!gateway_port_) begin_rfb();
+}
+
+void Session::stop(const std::string &reason) { end(reason); }
+
+size_t Session::input_cap() const {
+  switch (state_) {
+    case State::ReadConnect: return kMaxConnectPreamble;
+    case State::ReadSaslStart:
+    case State::ReadSaslStep: return kMaxSaslClientData + kMaxSaslMechName + 16;
+    case State::WaitConsole:
+    case State::WaitBackend: return kWaitCap;
+    default: return kSmallCap;
+  }
+}
+
+void Session::on_client_event(GIOCondition cond) {
+  if (state_ == State::Closed) return;
+  if (cond & G_IO_OUT) {
+    if (!flush()) return;
+    if (closing_ && out_.empty()) return end(close_reason_);
+  }
+  if ((cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) && !closing_) {
+    for (;;) {
+      size_t cap = input_cap();
+      if (in_.size() > cap) {
+        log_info("session " + std::to_string(id_) + ": client " + client_addr_ +
+                 " sent more than " + std::to_string(cap) + " bytes in one handshake step");
+        return end("protocol error: handshake message too large");
+      }
+      uint8_t buf[16384];
+      size_t want = std::min(sizeof buf, cap + 1 - in_.size());
+      ssize_t n = ::recv(fd_, buf, want, 0);
+      if (n == 0) return end("client closed during the handshake");
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        return end(std::string("client connection error: ") + std::strerror(errno));
+      }
+      in_.insert(in_.end(), buf, buf + n);
+      process_input();
+      if (state_ == State::Closed || state_ == State::Relay || closing_) return;
+    }
+  } else if ((cond & (G_IO_HUP | G_IO_ERR)) && closing_) {
+    return end(close_reason_);
+  }
+  if (state_ == State::Closed || state_ == State::Relay) return;
+  int ev = closing_ ? 0 : G_IO_IN;
+  if (!out_.empty()) ev |= G_IO_OUT;
+  watch_->set_events(GIOCondition(ev));
+}
+
+void Session::process_input() {
+  while (state_ != State::Closed && !closing_ && step()) {
+  }
+}
+
+bool Session::step() {
+  switch (state_) {
+    case State::ReadConnect: return on_connect_request();
+    case State::ReadVersion: return on_version();
+    case State::ReadSecurityChoice: return on_security_choice();
+    case State::ReadSaslStart: return on_sasl_start();
+    case State::ReadSaslStep: return on_sasl_step();
+    default: return false;  // waiting for something other than client input
+  }
+}
+
+bool Session::on_connect_request() {
+  auto parsed = parse_http_connect(in_);
+  if (parsed.result.status == ParseStatus::NeedMore) return false;
+  if (parsed.result.status == ParseStatus::Error) {
+    log_info("session " + std::to_string(id_) + ": refused CONNECT from " + client_addr_ +
+             " with " + std::to_string(parsed.http_status) + ": " + parsed.result.error);
+    send(http_response(parsed.http_status));
+    close_after_flush("protocol error: " + parsed.result.error);
+    return false;
+  }
+  in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(parsed.result.consumed));
+  const std::string &name = parsed.result.value.console;
+  if (!config_->consoles.count(name)) {
+    log_info("session " + std::to_string(id_) + ": " + client_addr_ + " asked for unknown console " +
+             name);
+    send(http_response(404));
+    close_after_flush("unknown console");
+    return false;
+  }
+  console_ = name;
+  state_ = State::WaitConsole;
+  lease_ = host_.registry().acquire(name, [this](const HostPort *b, const std::string &e) {
+    on_console_ready(b, e);
+  });
+  return false;
+}
+
+void Session::on_console_ready(const HostPort *backend, const std::string &error) {
+  if (state_ == State::Closed) return;
+  if (!backend) {
+    if (state_ == State::WaitConsole) {
+      send(http_response(503));
+    } else {
+      send(encode_security_result(false, "the console could not be opened", version_));
+    }
+    close_after_flush("console unavailable: " + error);
+    return;
+  }
+  backend_addr_ = *backend;
+  if (state_ == State::WaitConsole) {
+    send(http_response(200));
+    begin_rfb();
+    process_input();
+  } else if (state_ == State::WaitBackend) {
+    connect_backend(*backend);
+  }
+}
+
+void Session::begin_rfb() {
+  send(kServerVersion);
+  state_ = State::ReadVersion;
+}
+
+bool Session::on_version() {
+  auto v = parse_client_version(in_);
+  if (v.status == ParseStatus::NeedMore) return false;
+  if (v.status == ParseStatus::Error) {
+    log_info("session " + std::to_string(id_) + ": " + client_addr_ + ": " + v.error);
+    close_after_flush("protocol error: " + v.error);
+    return false;
+  }
+  in_.erase(in_.begin(), in_.begin() + 12);
+  version_ = v.value;
+  if (version_.minor < 7) {
+    log_info("session " + std::to_string(id_) + ": refused " + client_addr_ +
+             ": RFB 3.3 client cannot use SASL");
+    send(encode_v33_refusal("This gateway requires SASL authentication, which needs RFB 3.7 or "
+                            "later; use a client that supports it (e.g. gtk-vnc)"));
+    close_after_flush("client speaks RFB 3.3 only");
+    return false;
+  }
+  SaslServerOptions opts;
+  opts.realm = config_->realm;
+  opts.local_address = local_ip_port_;
+  opts.remote_address = client_ip_port_;
+  opts.min_ssf = config_->min_ssf;
+  std::string error;
+  sasl_ = SaslServerSession::create(opts, error);
+  if (!sasl_) {
+    log_error("session " + std::to_string(id_) + ": cannot offer SASL: " + error);
+    Bytes refusal{0};
+    std::string reason = "no authentication method is available on this gateway";
+    put_u32(refusal, static_cast<uint32_t>(reason.size()));
+    put_string(refusal, reason);
+    send(refusal);
+    close_after_flush("no SASL mechanism available");
+    return false;
+  }
+  const uint8_t types[] = {kSecSasl};
+  send(encode_security_types(types));
+  state_ = State::ReadSecurityChoice;
+  return true;
+}
+
+bool Session::on_security_choice() {
+  auto c = parse_security_choice(in_);
+  if (c.status != ParseStatus::Ok) return false;
+  in_.erase(in_.begin());
+  if (c.value != kSecSasl) {
+    log_info("session " + std::to_string(id_) + ": " + client_addr_ + " chose security type " +
+             std::to_string(c.value) + ", which was not offered");
+    send(encode_security_result(false, "security type not offered", version_));
+    close_after_flush("protocol error: security type not offered");
+    return false;
+  }
+  if (sasl_->mechlist().size() > kMaxSaslMechList) {
+    log_warning("SASL mechanism list is longer than " + std::to_string(kMaxSaslMechList) +
+                " bytes; gtk-vnc clients will refuse it: shorten mech_list");
+  }
+  send(encode_sasl_mechlist(sasl_->mechlist()));
+  state_ = State::ReadSaslStart;
+  return true;
+}
+
+bool Session::on_sasl_start() {
+  auto p = parse_sasl_start(in_);
+  if (p.status == ParseStatus::NeedMore) return false;
+  if (p.status == ParseStatus::Error) {
+    fail_auth("authentication failed", "protocol error: " + p.error, true);
+    return false;
+  }
+  in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(p.consumed));
+  mechanism_ = p.value.mechanism;
+  on_sasl_result(sasl_->start(p.value.mechanism, p.value.data));
+  return state_ == State::ReadSaslStep;
+}
+
+bool Session::on_sasl_step() {
+  auto p = parse_sasl_step(in_);
+  if (p.status == ParseStatus::NeedMore) return false;
+  if (p.status == ParseStatus::Error) {
+    fail_auth("authentication failed", "protocol error: " + p.error, true);
+    return false;
+  }
+  in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(p.consumed));
+  on_sasl_result(sasl_->step(p.value.data));
+  return state_ == State::ReadSaslStep;
+}
+
+void Session::on_sasl_result(const SaslServerSession::Step &st) {
+  const Bytes *out = st.serverout ? &*st.serverout : nullptr;
+  auto reply = [&](bool complete) {
+    send(encode_sasl_reply(out ? reinterpret_cast<const char *>(out->data()) : nullptr,
+                           out ? static_cast<unsigned>(out->size()) : 0, complete));
+  };
+  switch (st.outcome) {
+    case SaslServerSession::Outcome::Continue:
+      reply(false);
+      state_ = State::ReadSaslStep;
+      return;
+    case SaslServerSession::Outcome::Complete:
+      user_ = sasl_->username();
+      ssf_ = sasl_->ssf();
+      reply(true);
+      on_authenticated();
+      return;
+    case SaslServerSession::Outcome::Failed:
+      fail_auth("authentication failed", st.error, true);
+      return;
+  }
+}
+
+void Session::on_authenticated() {
+  log_info("session " + std::to_string(id_) + ": " + client_addr_ + " authenticated as " +
+           log_safe(user_) + " with " + mechanism_ + ", SSF " + std::to_string(ssf_));
+  auto it = config_->consoles.find(*console_);
+  // Authorization follows the newest configuration (a reload may have changed it).
+  auto current = host_.config();
+  auto cit = current->consoles.find(*console_);
+  if (it == config_->consoles.end() || cit == current->consoles.end()) {
+    fail_auth("the console no longer exists", "console " + *console_ + " was removed", false,
+              "console removed");
+    return;
+  }
+  if (!user_allowed(cit->second.allowed_users, user_, current->realm)) {
+    fail_auth("user is not authorized for this console",
+              "user " + log_safe(user_) + " is not in allowed-users of console " + *console_,
+              false, "not authorized");
+    return;
+  }
+  if (!sasl_->has_layer()) sasl_.reset();  // nothing left to do for it: free its memory
+  state_ = State::WaitBackend;
+  if (backend_addr_) {
+    connect_backend(*backend_addr_);
+  } else {
+    lease_ = host_.registry().acquire(*console_, [this](const HostPort *b, const std::string &e) {
+      on_console_ready(b, e);
+    });
+  }
+}
+
+void Session::connect_backend(const HostPort &backend) {
+  const auto &con = host_.config()->consoles;
+  auto it = con.find(*console_);
+  std::optional<std::string> password;
+  if (it != con.end() && !it->second.backend_password_file.empty()) {
+    std::string pw, error;
+    if (!read_password_file(it->second.backend_password_file, pw, error)) {
+      log_error("console " + *console_ + ": cannot read backend-password-file: " + error);
+      send(encode_security_result(false, "the console could not be opened", version_));
+      close_after_flush("console unavailable: backend password file");
+      return;
+    }
+    password = std::move(pw);
+  }
+  backend_conn_ = std::make_unique<BackendConnection>(
+      backend, std::move(password),
+      [this](GSocketConnection *c, Bytes leftover, std::string error) {
+        on_backend(c, std::move(leftover), error);
+      });
+}
+
+void Session::on_backend(GSocketConnection *conn, Bytes leftover, const std::string &error) {
+  if (state_ == State::Closed) {
+    if (conn) g_object_unref(conn);
+    return;
+  }
+  if (!conn) {
+    log_error("session " + std::to_string(id_) + ": console " + *console_ + ": backend " + error);
+    send(encode_security_result(false, "the console is not reachable", version_));
+    close_after_flush("backend unavailable");
+    return;
+  }
+  backend_ = conn;
+  send(encode_security_result(true, "", version_));
+  if (handshake_timer_) {
+    g_source_remove(handshake_timer_);
+    handshake_timer_ = 0;
+  }
+  watch_->cancel();
+  state_ = State::Relay;
+  int bfd = g_socket_get_fd(g_socket_connection_get_socket(conn));
+  relay_ = std::make_unique<Relay>(fd_, bfd, sasl_ && sasl_->has_layer() ? sasl_.get() : nullptr,
+                                   [this](const std::string &reason) { end(reason); });
+  relay_->queue_raw_to_client(out_);
+  Bytes early_client = std::move(in_);
+  Bytes().swap(in_);
+  Bytes().swap(out_);
+  log_info("session " + std::to_string(id_) + ": " + client_addr_ + " connected to console " +
+           *console_ + " as " + log_safe(user_));
+  relay_->start(early_client, leftover);
+}
+
+void Session::fail_auth(const std::string &client_reason, const std::string &log_reason,
+                        bool send_complete, const std::string &end_reason) {
+  log_info("session " + std::to_string(id_) + ": " + end_reason + " for " + client_addr_ +
+           " (user " + (user_.empty() ? "-" : log_safe(user_)) + ", mechanism " +
+           (mechanism_.empty() ? "-" : log_safe(mechanism_)) + "): " + log_safe(log_reason, 400));
+  state_ = State::AuthFailing;
+  Bytes msg;
+  if (send_complete) msg = encode_sasl_reply(nullptr, 0, true);
+  Bytes result = encode_security_result(false, client_reason, version_);
+  msg.insert(msg.end(), result.begin(), result.end());
+  struct Pending {
+    Session *self;
+    Bytes msg;
+    std::string reason;
+  };
+  auto *p = new Pending{this, std::move(msg), end_reason};
+  watch_->set_events(GIOCondition(0));
+  // A short delay slows password guessing; the session still ends in bounded time.
+  fail_timer_ = g_timeout_add_full(
+      G_PRIORITY_DEFAULT, static_cast<guint>(config_->auth_failure_delay * 1000),
+      [](gpointer d) -> gboolean {
+        auto *p = static_cast<Pending *>(d);
+        p->self->fail_timer_ = 0;
+        p->self->send(p->msg);
+        p->self->close_after_flush(p->reason);
+        return G_SOURCE_REMOVE;
+      },
+      p, [](gpointer d) { delete static_cast<Pending *>(d); });
+}
+
+void Session::send(const Bytes &b) {
+  out_.insert(out_.end(), b.begin(), b.end());
+  flush();
+}
+
+void Session::send(std::string_view s) {
+  out_.insert(out_.end(), s.begin(), s.end());
+  flush();
+}
+
+bool Session::flush() {
+  while (!out_.empty()) {
+    ssize_t n = ::send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      end(std::string("client connection error: ") + std::strerror(errno));
+      return false;
+    }
+    out_.erase(out_.begin(), out_.begin() + n);
+  }
+  if (watch_ && state_ != State::Relay && state_ != State::Closed && !out_.empty())
+    watch_->set_events(GIOCondition(G_IO_OUT | (closing_ ? 0 : G_IO_IN)));
+  return true;
+}
+
+void Session::close_after_flush(const std::string &reason) {
+  closing_ = true;
+  close_reason_ = reason;
+  if (!flush()) return;
+  if (out_.empty()) return end(reason);
+  watch_->set_events(G_IO_OUT);
+}
+
+void Session::end(const std::string &reason) {
+  if (state_ == State::Closed) return;
+  state_ = State::Closed;
+  audit(reason);
+  if (handshake_timer_) {
+    g_source_remove(handshake_timer_);
+    handshake_timer_ = 0;
+  }
+  if (fail_timer_) {
+    g_source_remove(fail_timer_);
+    fail_timer_ = 0;
+  }
+  if (relay_) relay_->stop();
+  if (watch_) watch_->cancel();
+  g_socket_close(g_socket_connection_get_socket(conn_), nullptr);
+  if (backend_) g_socket_close(g_socket_connection_get_socket(backend_), nullptr);
+  lease_.reset();
+  host_.session_ended(id_);
+}
+
+void Session::audit(const std::string &reason) {
+  double duration = static_cast<double>(g_get_monotonic_time() - started_us_) / 1e6;
+  uint64_t to_client = relay_ ? relay_->bytes_to_client() : 0;
+  uint64_t from_client = relay_ ? relay_->bytes_from_client() : 0;
+  char dur[32];
+  g_ascii_formatd(dur, sizeof dur, "%.3f", duration);
+  std::string user = user_.empty() ? "-" : log_safe(user_, 256);
+  std::string mech = mechanism_.empty() ? "-" : log_safe(mechanism_, 100);
+  std::string console = console_ ? *console_ : "-";
+  std::string msg = "audit: session=" + std::to_string(id_) + " client=" + client_addr_ +
+                    " console=" + console + " user=" + user + " mechanism=" + mech +
+                    " ssf=" + std::to_string(ssf_) + " bytes-to-client=" +
+                    std::to_string(to_client) + " bytes-from-client=" +
+                    std::to_string(from_client) + " duration=" + dur + " end=\"" +
+                    log_safe(reason, 300) + "\"";
+  log_record(G_LOG_LEVEL_INFO, msg,
+             {{"VNCGATE_EVENT", "session-end"},
+              {"VNCGATE_SESSION", std::to_string(id_)},
+              {"VNCGATE_CLIENT", client_addr_},
+              {"VNCGATE_CONSOLE", console},
+              {"VNCGATE_USER", user},
+              {"VNCGATE_MECHANISM", mech},
+              {"VNCGATE_SSF", std::to_string(ssf_)},
+              {"VNCGATE_BYTES_TO_CLIENT", std::to_string(to_client)},
+              {"VNCGATE_BYTES_FROM_CLIENT", std::to_string(from_client)},
+              {"VNCGATE_DURATION", dur},
+              {"VNCGATE_END_REASON", reason}});
+}
+
+}  // namespace vncgate

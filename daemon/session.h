@@ -1,0 +1,115 @@
+// One client connection, from accept to the end of its relay.
+//
+//   ReadConnect ─► WaitConsole ─► ReadVersion ─► ReadSecurityChoice ─►
+//   (gateway port only)          (dedicated port starts here)
+//   ReadSaslStart ─► ReadSaslStep* ─► [WaitConsole] ─► Backend ─► Relay
+//   any state ─► AuthFailing (delay, failed SecurityResult) ─► Closed
+//
+// Every handshake state is bounded by handshake-timeout; input is read
+// into one buffer with a per-state cap and parsed by the pure codecs.
+#pragma once
+
+#include <gio/gio.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "backends/backend_connection.h"
+#include "config.h"
+#include "console_registry.h"
+#include "io/fd_watch.h"
+#include "relay.h"
+#include "rfb/rfb_server.h"
+#include "security/sasl_server.h"
+
+namespace vncgate {
+
+// allowed-users matching: exact, or a bare name in the configured realm.
+bool user_allowed(const std::vector<std::string> &allowed, const std::string &user,
+                  const std::string &realm);
+
+class SessionHost {
+ public:
+  virtual ~SessionHost() = default;
+  virtual ConsoleRegistry &registry() = 0;
+  virtual std::shared_ptr<const Config> config() const = 0;
+  // The session has ended; the host destroys it later from the main loop.
+  virtual void session_ended(uint64_t id) = 0;
+};
+
+class Session {
+ public:
+  // Takes a reference on `conn`. `console` is set for a dedicated port.
+  Session(SessionHost &host, uint64_t id, GSocketConnection *conn,
+          std::optional<std::string> console);
+  ~Session();
+  Session(const Session &) = delete;
+  Session &operator=(const Session &) = delete;
+
+  void start();
+  // Ends the session now (daemon stopping, operator request).
+  void stop(const std::string &reason);
+
+  uint64_t id() const { return id_; }
+  const std::string &client_address() const { return client_addr_; }
+
+ private:
+  enum class State {
+    ReadConnect, WaitConsole, ReadVersion, ReadSecurityChoice, ReadSaslStart, ReadSaslStep,
+    WaitBackend, AuthFailing, Relay, Closed
+  };
+
+  void on_client_event(GIOCondition cond);
+  void process_input();
+  bool step();  // one state's worth of parsing; false when it needs more input
+  bool on_connect_request();
+  bool on_version();
+  bool on_security_choice();
+  bool on_sasl_start();
+  bool on_sasl_step();
+  void on_sasl_result(const SaslServerSession::Step &st);
+  void on_authenticated();
+  void on_console_ready(const HostPort *backend, const std::string &error);
+  void begin_rfb();
+  void connect_backend(const HostPort &backend);
+  void on_backend(GSocketConnection *conn, Bytes leftover, const std::string &error);
+  void fail_auth(const std::string &client_reason, const std::string &log_reason,
+                 bool send_complete, const std::string &end_reason = "authentication failed");
+  void send(const Bytes &b);
+  void send(std::string_view s);
+  bool flush();
+  void close_after_flush(const std::string &reason);
+  void end(const std::string &reason);
+  void audit(const std::string &reason);
+  size_t input_cap() const;
+
+  SessionHost &host_;
+  uint64_t id_;
+  std::shared_ptr<const Config> config_;
+  GSocketConnection *conn_;
+  int fd_;
+  std::string client_addr_, client_ip_port_, local_ip_port_;
+  std::optional<std::string> console_;
+  bool gateway_port_;
+  State state_;
+  std::unique_ptr<FdWatch> watch_;
+  Bytes in_, out_;
+  RfbVersion version_;
+  std::unique_ptr<SaslServerSession> sasl_;
+  std::unique_ptr<ConsoleRegistry::Lease> lease_;
+  std::optional<HostPort> backend_addr_;
+  std::unique_ptr<BackendConnection> backend_conn_;
+  GSocketConnection *backend_ = nullptr;
+  std::unique_ptr<Relay> relay_;
+  guint handshake_timer_ = 0;
+  guint fail_timer_ = 0;
+  bool closing_ = false;
+  std::string close_reason_;
+  std::string user_, mechanism_;
+  unsigned ssf_ = 0;
+  gint64 started_us_;
+};
+
+}  // namespace vncgate
