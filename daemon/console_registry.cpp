@@ -51,7 +51,37 @@ void ConsoleRegistry::configure(const Config &config) {
 std::unique_ptr<ConsoleRegistry::Lease> ConsoleRegistry::acquire(const std::string &name,
                                                                  Ready ready) {
   auto it = consoles_.find(name);
-  g_assert(it != consoles_.end() && !it->second->removed);
+  if (it == consoles_.end() || it->second->removed) {
+    // Removed by a reload after the session checked: report, never crash.
+    auto c = std::make_unique<Console>();
+    c->cfg.name = name;
+    c->removed = true;
+    it = consoles_.emplace(name, std::move(c)).first;
+    Console &gone = *it->second;
+    uint64_t w = next_waiter_++;
+    gone.leases++;
+    gone.waiters.emplace(w, std::move(ready));
+    struct FailCtx {
+      ConsoleRegistry *reg;
+      std::string name;
+      uint64_t waiter;
+    };
+    g_idle_add_full(
+        G_PRIORITY_DEFAULT,
+        [](gpointer d) -> gboolean {
+          auto *ctx = static_cast<FailCtx *>(d);
+          auto it2 = ctx->reg->consoles_.find(ctx->name);
+          if (it2 == ctx->reg->consoles_.end()) return G_SOURCE_REMOVE;
+          auto w2 = it2->second->waiters.find(ctx->waiter);
+          if (w2 == it2->second->waiters.end()) return G_SOURCE_REMOVE;
+          Ready cb = std::move(w2->second);
+          it2->second->waiters.erase(w2);
+          cb(nullptr, "console was removed");
+          return G_SOURCE_REMOVE;
+        },
+        new FailCtx{this, name, w}, [](gpointer d) { delete static_cast<FailCtx *>(d); });
+    return std::unique_ptr<Lease>(new Lease(this, name, w));
+  }
   Console &c = *it->second;
   uint64_t w = next_waiter_++;
   c.leases++;

@@ -176,7 +176,7 @@ bool Session::on_connect_request() {
   }
   in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(parsed.result.consumed));
   const std::string &name = parsed.result.value.console;
-  if (!config_->consoles.count(name)) {
+  if (!host_.config()->consoles.count(name)) {
     log_info("session " + std::to_string(id_) + ": " + client_addr_ + " asked for unknown console " +
              name);
     send(http_response(404));
