@@ -113,37 +113,47 @@ size_t Session::input_cap() const {
 }
 
 void Session::on_client_event(GIOCondition cond) {
-  if (state_ == State::Closed) return;
+  if (state_ == State::Closed || state_ == State::Relay) return;
   if (cond & G_IO_OUT) {
     if (!flush()) return;
     if (closing_ && out_.empty()) return end(close_reason_);
   }
-  if ((cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) && !closing_) {
-    for (;;) {
-      size_t cap = input_cap();
-      if (in_.size() > cap) {
-        log_info("session " + std::to_string(id_) + ": client " + client_addr_ +
-                 " sent more than " + std::to_string(cap) + " bytes in one handshake step");
-        return end("protocol error: handshake message too large");
+  if (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) {
+    if (!reading()) {
+      if (cond & (G_IO_HUP | G_IO_ERR))
+        return end(closing_ ? close_reason_ : "client closed during the handshake");
+    } else {
+      for (;;) {
+        size_t cap = input_cap();
+        if (in_.size() > cap) {
+          log_info("session " + std::to_string(id_) + ": client " + client_addr_ +
+                   " sent more than " + std::to_string(cap) + " bytes in one handshake step");
+          return end("protocol error: handshake message too large");
+        }
+        uint8_t buf[16384];
+        size_t want = std::min(sizeof buf, cap + 1 - in_.size());
+        ssize_t n = ::recv(fd_, buf, want, 0);
+        if (n == 0) return end("client closed during the handshake");
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+          return end(std::string("client connection error: ") + std::strerror(errno));
+        }
+        in_.insert(in_.end(), buf, buf + n);
+        process_input();
+        if (state_ == State::Closed || state_ == State::Relay) return;
+        if (!reading()) break;
       }
-      uint8_t buf[16384];
-      size_t want = std::min(sizeof buf, cap + 1 - in_.size());
-      ssize_t n = ::recv(fd_, buf, want, 0);
-      if (n == 0) return end("client closed during the handshake");
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-        return end(std::string("client connection error: ") + std::strerror(errno));
-      }
-      in_.insert(in_.end(), buf, buf + n);
-      process_input();
-      if (state_ == State::Closed || state_ == State::Relay || closing_) return;
     }
-  } else if ((cond & (G_IO_HUP | G_IO_ERR)) && closing_) {
-    return end(close_reason_);
   }
-  if (state_ == State::Closed || state_ == State::Relay) return;
-  int ev = closing_ ? 0 : G_IO_IN;
+  update_watch();
+}
+
+bool Session::reading() const { return !closing_ && state_ != State::AuthFailing; }
+
+void Session::update_watch() {
+  if (state_ == State::Closed || state_ == State::Relay || !watch_) return;
+  int ev = reading() ? G_IO_IN : 0;
   if (!out_.empty()) ev |= G_IO_OUT;
   watch_->set_events(GIOCondition(ev));
 }
@@ -175,7 +185,8 @@ bool Session::on_connect_request() {
     return false;
   }
   in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(parsed.result.consumed));
-  const std::string &name = parsed.result.value.console;
+  const std::string name = parsed.result.value.console;
+  console_ = name;  // named in the audit record even when unknown
   if (!host_.config()->consoles.count(name)) {
     log_info("session " + std::to_string(id_) + ": " + client_addr_ + " asked for unknown console " +
              name);
@@ -183,7 +194,6 @@ bool Session::on_connect_request() {
     close_after_flush("unknown console");
     return false;
   }
-  console_ = name;
   state_ = State::WaitConsole;
   lease_ = host_.registry().acquire(name, [this](const HostPort *b, const std::string &e) {
     on_console_ready(b, e);
@@ -423,7 +433,7 @@ void Session::fail_auth(const std::string &client_reason, const std::string &log
     std::string reason;
   };
   auto *p = new Pending{this, std::move(msg), end_reason};
-  watch_->set_events(GIOCondition(0));
+  update_watch();
   // A short delay slows password guessing; the session still ends in bounded time.
   fail_timer_ = g_timeout_add_full(
       G_PRIORITY_DEFAULT, static_cast<guint>(config_->auth_failure_delay * 1000),
@@ -458,8 +468,7 @@ bool Session::flush() {
     }
     out_.erase(out_.begin(), out_.begin() + n);
   }
-  if (watch_ && state_ != State::Relay && state_ != State::Closed && !out_.empty())
-    watch_->set_events(GIOCondition(G_IO_OUT | (closing_ ? 0 : G_IO_IN)));
+  update_watch();
   return true;
 }
 
@@ -468,7 +477,7 @@ void Session::close_after_flush(const std::string &reason) {
   close_reason_ = reason;
   if (!flush()) return;
   if (out_.empty()) return end(reason);
-  watch_->set_events(G_IO_OUT);
+  update_watch();
 }
 
 void Session::end(const std::string &reason) {

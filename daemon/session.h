@@ -63,6 +63,8 @@ class Session {
 
   void on_client_event(GIOCondition cond);
   void process_input();
+  bool reading() const;
+  void update_watch();
   bool step();  // one state's worth of parsing; false when it needs more input
   bool on_connect_request();
   bool on_version();
