@@ -290,9 +290,19 @@ std::optional<HostPort> parse_host_port(const std::string &text, bool allow_name
 
 bool parse_config(const std::string &text, const std::string &origin, Config &out,
                   std::string &error) {
+  // GKeyFile reads a value that is not UTF-8 as missing, which would turn
+  // "allowed-users = al\xffice" into an empty list (everyone): refuse the file.
+  const char *bad = nullptr;
+  if (!g_utf8_validate(text.data(), static_cast<gssize>(text.size()), &bad)) {
+    size_t line = 1 + static_cast<size_t>(std::count(text.data(), bad, '\n'));
+    error = origin + ": line " + std::to_string(line) + ": not valid UTF-8 (or a NUL byte)";
+    return false;
+  }
   KeyFilePtr kf(g_key_file_new());
   GError *err = nullptr;
-  if (!g_key_file_load_from_data(kf.get(), text.data(), text.size(), G_KEY_FILE_NONE, &err)) {
+  // Keep translations so "key[xx]" is always an unknown key, whatever the locale.
+  if (!g_key_file_load_from_data(kf.get(), text.data(), text.size(), G_KEY_FILE_KEEP_TRANSLATIONS,
+                                 &err)) {
     error = origin + ": " + err->message;
     g_error_free(err);
     return false;

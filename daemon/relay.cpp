@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "security/sasl_server.h"
+#include "security/security_layer.h"
 
 namespace vncgate {
 namespace {
@@ -20,7 +20,7 @@ uint8_t *scratch() {
 
 }  // namespace
 
-Relay::Relay(int client_fd, int backend_fd, SaslServerSession *layer, End on_end)
+Relay::Relay(int client_fd, int backend_fd, SecurityLayer *layer, End on_end)
     : layer_(layer), on_end_(std::move(on_end)) {
   client_.fd = client_fd;
   backend_.fd = backend_fd;
@@ -37,7 +37,7 @@ void Relay::start(const Bytes &early_client, const Bytes &early_backend) {
   if (!early_client.empty()) {
     if (layer_) {
       if (!layer_->decode(early_client.data(), early_client.size(), dec))
-        return end("protocol error: SASL security layer decode failed");
+        return end("protocol error: security layer decode failed");
     } else {
       dec = early_client;
     }
@@ -51,7 +51,7 @@ void Relay::start(const Bytes &early_client, const Bytes &early_backend) {
       for (size_t off = 0; off < early_backend.size(); off += layer_->max_encode_chunk()) {
         size_t n = std::min(layer_->max_encode_chunk(), early_backend.size() - off);
         if (!layer_->encode(early_backend.data() + off, n, enc))
-          return end("protocol error: SASL security layer encode failed");
+          return end("protocol error: security layer encode failed");
       }
       if (!deliver(client_, enc.data(), enc.size())) return;
     } else if (!deliver(client_, early_backend.data(), early_backend.size())) {
@@ -105,9 +105,12 @@ bool Relay::read_from(Side &src, Side &dst, bool src_is_client) {
     } else if (src_is_client) {
       Bytes plain;
       if (!layer_->decode(buf, len, plain)) {
-        end("protocol error: SASL security layer decode failed");
+        end("protocol error: security layer decode failed");
         return false;
       }
+      Bytes extra;
+      layer_->take_output(extra);
+      if (!extra.empty() && !deliver(src, extra.data(), extra.size())) return false;
       from_client_ += plain.size();
       if (!plain.empty() && !deliver(dst, plain.data(), plain.size())) return false;
     } else {
@@ -116,7 +119,7 @@ bool Relay::read_from(Side &src, Side &dst, bool src_is_client) {
       for (size_t off = 0; off < len; off += layer_->max_encode_chunk()) {
         size_t chunk = std::min(layer_->max_encode_chunk(), len - off);
         if (!layer_->encode(buf + off, chunk, enc)) {
-          end("protocol error: SASL security layer encode failed");
+          end("protocol error: security layer encode failed");
           return false;
         }
       }

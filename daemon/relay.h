@@ -15,7 +15,7 @@
 
 namespace vncgate {
 
-class SaslServerSession;
+class SecurityLayer;
 
 class Relay {
  public:
@@ -26,7 +26,7 @@ class Relay {
 
   // `layer` (may be null) encodes toward and decodes from the client.
   // `from_client` and `from_backend` are bytes already read in the handshake.
-  Relay(int client_fd, int backend_fd, SaslServerSession *layer, End on_end);
+  Relay(int client_fd, int backend_fd, SecurityLayer *layer, End on_end);
   ~Relay();
   Relay(const Relay &) = delete;
   Relay &operator=(const Relay &) = delete;
@@ -62,7 +62,7 @@ class Relay {
   void end_quietly();
 
   Side client_, backend_;
-  SaslServerSession *layer_;
+  SecurityLayer *layer_;
   End on_end_;
   bool ended_ = false;
   uint64_t to_client_ = 0, from_client_ = 0;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "rfb/parse.h"
+#include "security/security_layer.h"
 
 namespace vncgate {
 
@@ -27,7 +28,7 @@ struct SaslServerOptions {
 bool sasl_server_global_init(const std::string &app_name, std::string &error);
 void sasl_server_global_done();
 
-class SaslServerSession {
+class SaslServerSession : public SecurityLayer {
  public:
   enum class Outcome { Continue, Complete, Failed };
   struct Step {
@@ -38,7 +39,7 @@ class SaslServerSession {
 
   static std::unique_ptr<SaslServerSession> create(const SaslServerOptions &opts,
                                                    std::string &error);
-  ~SaslServerSession();
+  ~SaslServerSession() override;
   SaslServerSession(const SaslServerSession &) = delete;
   SaslServerSession &operator=(const SaslServerSession &) = delete;
 
@@ -56,9 +57,9 @@ class SaslServerSession {
   bool has_layer() const { return ssf_ > 0 && external_ssf_ == 0; }
 
   // Security layer. encode() takes at most max_encode_chunk() bytes.
-  size_t max_encode_chunk() const { return maxoutbuf_; }
-  bool encode(const uint8_t *in, size_t len, Bytes &out);
-  bool decode(const uint8_t *in, size_t len, Bytes &out);
+  size_t max_encode_chunk() const override { return maxoutbuf_; }
+  bool encode(const uint8_t *in, size_t len, Bytes &out) override;
+  bool decode(const uint8_t *in, size_t len, Bytes &out) override;
 
  private:
   SaslServerSession() = default;
