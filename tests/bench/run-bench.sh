@@ -1,0 +1,305 @@
+#!/bin/bash
+# run-bench.sh BUILD_DIR — vncgated benchmark (called by `./run bench`).
+#
+# Measures, in one run, the same bench backend (RFB 3.8 None, then
+# echo/sink/source) reached four ways:
+#   direct          client ─► backend
+#   socat           client ─► socat TCP relay ─► backend          (RFB None)
+#   vncgated layer  client ─► vncgated (DIGEST-MD5, SSF 128) ─► backend
+#   vncgated plain  client ─► vncgated (min-ssf 0, SCRAM-SHA-256, no layer) ─► backend
+# and vncgated's VmRSS growth per idle authenticated session, each on a
+# freshly started daemon. Prints a table and the ratios against the targets.
+#
+# Environment: BENCH_BYTES (bulk bytes each way, default 256 MiB),
+# BENCH_PINGS (default 10000), BENCH_PING_SIZE (64), BENCH_SESSIONS (1000),
+# BENCH_ROUNDS (3; each throughput/latency figure is the median of the rounds),
+# BENCH_STRICT=1 (exit 1 when a target is missed), BENCH_KEEP=1 (keep the
+# temporary directory with configs and logs).
+set -euo pipefail
+
+BUILD=$(cd "${1:?usage: run-bench.sh BUILD_DIR}" && pwd)
+BYTES=${BENCH_BYTES:-$((256 << 20))}
+PINGS=${BENCH_PINGS:-10000}
+PING_SIZE=${BENCH_PING_SIZE:-64}
+SESSIONS=${BENCH_SESSIONS:-1000}
+ROUNDS=${BENCH_ROUNDS:-3}
+
+VNCGATED=$BUILD/daemon/vncgated
+BENCH=$BUILD/tests/bench/vncgate-bench
+BACKEND=$BUILD/tests/bench/vncgate-bench-backend
+
+die() { printf 'run-bench: %s\n' "$*" >&2; exit 1; }
+note() { printf '\033[1m--> %s\033[0m\n' "$*" >&2; }
+
+for exe in "$VNCGATED" "$BENCH" "$BACKEND"; do
+  [[ -x $exe ]] || die "$exe is missing: run ./run build (with -Dtests=true) first"
+done
+for tool in socat saslpasswd2; do
+  command -v "$tool" >/dev/null || die "$tool is not installed (./run deps installs it)"
+done
+
+# Each idle session holds a client socket here, two sockets in vncgated and
+# one in the backend: make sure the descriptor limit allows it.
+need_fds=$((2 * SESSIONS + 256))
+if (($(ulimit -n) < need_fds)); then
+  hard=$(ulimit -Hn)
+  if [[ $hard != unlimited ]] && ((hard < need_fds)); then
+    die "ulimit -n hard limit $hard is below the $need_fds descriptors $SESSIONS sessions need"
+  fi
+  ulimit -n "$need_fds"
+fi
+
+read -r LOAD_START _ </proc/loadavg
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/vncgate-bench.XXXXXX")
+PIDS=()
+WAITER=
+
+stop_pid() {  # TERM, then KILL after a bounded wait
+  local pid=$1 i
+  kill "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local status=$? pid log
+  [[ -n $WAITER ]] && kill "$WAITER" 2>/dev/null
+  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+  if ((status != 0)); then
+    for log in "$TMP"/*.log; do
+      [[ -s $log ]] || continue
+      printf '\n--- %s (last lines) ---\n' "${log##*/}" >&2
+      tail -n 15 "$log" >&2
+    done
+  fi
+  if [[ ${BENCH_KEEP:-} == 1 ]]; then
+    note "kept $TMP"
+  else
+    rm -rf "$TMP"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Waits (bounded) until FILE is non-empty while PID lives.
+wait_file() {
+  local file=$1 pid=$2 what=$3 i
+  for ((i = 0; i < 200; i++)); do
+    [[ -s $file ]] && return 0
+    kill -0 "$pid" 2>/dev/null || die "$what exited during startup"
+    sleep 0.05
+  done
+  die "$what did not start within 10 s"
+}
+
+# ---- bench backend and socat ------------------------------------------------
+note "starting the bench backend"
+"$BACKEND" --port-file "$TMP/backend.port" >/dev/null 2>"$TMP/backend.log" &
+PIDS+=($!)
+wait_file "$TMP/backend.port" "$!" "the bench backend"
+BACKEND_PORT=$(<"$TMP/backend.port")
+
+note "starting socat"
+SOCAT_PORT=$("$BENCH" free-port)
+socat "TCP-LISTEN:$SOCAT_PORT,bind=127.0.0.1,reuseaddr,fork" "TCP:127.0.0.1:$BACKEND_PORT" \
+  2>"$TMP/socat.log" &
+PIDS+=($!)
+"$BENCH" wait-tcp 127.0.0.1 "$SOCAT_PORT" 10000 >/dev/null
+
+# ---- SASL: private config dir and sasldb (realm "bench") --------------------
+SASL_DIR=$TMP/sasl
+mkdir -p "$SASL_DIR"
+printf 'mech_list: digest-md5 scram-sha-256\nsasldb_path: %s/sasldb\n' "$SASL_DIR" \
+  >"$SASL_DIR/vncgate.conf"
+PASSWORD="bench-$RANDOM-$RANDOM"
+printf '%s' "$PASSWORD" | saslpasswd2 -p -a vncgate -c -f "$SASL_DIR/sasldb" -u bench bench
+
+# ---- vncgated instances ---------------------------------------------------------
+# start_gateway NAME MIN_SSF: sets GW_PORT and GW_PID.
+start_gateway() {
+  local name=$1 min_ssf=$2 waiter i
+  GW_PORT=$("$BENCH" free-port)
+  cat >"$TMP/$name.conf" <<EOF
+[gateway]
+listen=127.0.0.1:$GW_PORT
+allowed-clients=127.0.0.0/8;::1
+handshake-timeout=30
+idle-close=300
+max-sessions=$((SESSIONS + 100))
+
+[sasl]
+app-name=vncgate
+min-ssf=$min_ssf
+realm=bench
+auth-failure-delay=1
+
+[console:bench]
+backend=127.0.0.1:$BACKEND_PORT
+allowed-users=bench
+EOF
+  local sock=$TMP/$name.notify
+  "$BENCH" wait-notify "$sock" 15000 >/dev/null 2>"$TMP/$name-notify.log" &
+  waiter=$!
+  WAITER=$waiter
+  for ((i = 0; i < 200; i++)); do
+    [[ -S $sock ]] && break
+    kill -0 "$waiter" 2>/dev/null || die "the readiness listener for $name failed"
+    sleep 0.05
+  done
+  [[ -S $sock ]] || die "the readiness socket $sock did not appear"
+  NOTIFY_SOCKET=$sock SASL_CONF_PATH=$SASL_DIR \
+    "$VNCGATED" --config "$TMP/$name.conf" 2>"$TMP/$name.log" &
+  GW_PID=$!
+  PIDS+=("$GW_PID")
+  # The waiter gives up after 15 s; stop early if the daemon dies.
+  while kill -0 "$waiter" 2>/dev/null; do
+    if ! kill -0 "$GW_PID" 2>/dev/null; then
+      kill "$waiter" 2>/dev/null || true
+      die "vncgated ($name) exited during startup (see $name.log below)"
+    fi
+    sleep 0.05
+  done
+  wait "$waiter" || die "vncgated ($name) did not report READY=1 (see $name.log below)"
+  WAITER=
+  "$BENCH" wait-tcp 127.0.0.1 "$GW_PORT" 5000 >/dev/null
+}
+
+stop_gateway() {
+  stop_pid "$1"
+  local kept=() pid
+  for pid in "${PIDS[@]}"; do [[ $pid == "$1" ]] || kept+=("$pid"); done
+  PIDS=("${kept[@]}")
+}
+
+RUN=(--bytes "$BYTES" --pings "$PINGS" --ping-size "$PING_SIZE")
+SASL_LAYER=(--connect /console/bench --auth sasl --user bench --password "$PASSWORD"
+  --mech DIGEST-MD5 --min-ssf 56)
+SASL_PLAIN=(--connect /console/bench --auth sasl --user bench --password "$PASSWORD"
+  --mech SCRAM-SHA-256 --max-ssf 0)
+
+# Paths are measured in interleaved rounds and each figure is the median
+# over the rounds, so one noisy moment on a small machine does not decide.
+start_gateway layer 56
+LAYER_PORT=$GW_PORT LAYER_PID=$GW_PID
+start_gateway plain 0
+PLAIN_PORT=$GW_PORT PLAIN_PID=$GW_PID
+ALL_DIRECT="" ALL_SOCAT="" ALL_LAYER="" ALL_PLAIN=""
+for ((round = 1; round <= ROUNDS; round++)); do
+  note "round $round/$ROUNDS: direct, socat, vncgated with the SASL layer, vncgated without"
+  ALL_DIRECT+=$("$BENCH" run --port "$BACKEND_PORT" --label direct "${RUN[@]}")$'\n'
+  ALL_SOCAT+=$("$BENCH" run --port "$SOCAT_PORT" --label socat "${RUN[@]}")$'\n'
+  ALL_LAYER+=$("$BENCH" run --port "$LAYER_PORT" --label layer "${SASL_LAYER[@]}" "${RUN[@]}")$'\n'
+  ALL_PLAIN+=$("$BENCH" run --port "$PLAIN_PORT" --label plain "${SASL_PLAIN[@]}" "${RUN[@]}")$'\n'
+done
+stop_gateway "$LAYER_PID"
+stop_gateway "$PLAIN_PID"
+
+# median_of LINES: one key=value line with the median of every numeric field.
+median_of() {
+  awk '
+    { for (i = 1; i <= NF; i++) { split($i, kv, "="); k = kv[1]; v = kv[2]
+        if (!(k in seen)) { seen[k] = 1; order[++nk] = k }
+        vals[k, ++cnt[k]] = v } }
+    END {
+      for (j = 1; j <= nk; j++) {
+        k = order[j]; n = cnt[k]
+        if (vals[k, 1] !~ /^[0-9.]+$/) { out = out k "=" vals[k, 1] " "; continue }
+        for (a = 1; a <= n; a++) x[a] = vals[k, a] + 0
+        for (a = 2; a <= n; a++) { t = x[a]; for (b = a - 1; b >= 1 && x[b] > t; b--) x[b + 1] = x[b]; x[b + 1] = t }
+        m = n % 2 ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2
+        out = out k "=" m " "
+      }
+      print out
+    }' <<<"$1"
+}
+R_DIRECT=$(median_of "$ALL_DIRECT")
+R_SOCAT=$(median_of "$ALL_SOCAT")
+R_LAYER=$(median_of "$ALL_LAYER")
+R_PLAIN=$(median_of "$ALL_PLAIN")
+
+start_gateway rss-layer 56
+note "measuring: $SESSIONS idle sessions with the SASL layer"
+S_LAYER=$("$BENCH" sessions --pid "$GW_PID" --port "$GW_PORT" --count "$SESSIONS" \
+  --label layer "${SASL_LAYER[@]}")
+stop_gateway "$GW_PID"
+
+start_gateway rss-plain 0
+note "measuring: $SESSIONS idle sessions without a layer"
+S_PLAIN=$("$BENCH" sessions --pid "$GW_PID" --port "$GW_PORT" --count "$SESSIONS" \
+  --label plain "${SASL_PLAIN[@]}")
+stop_gateway "$GW_PID"
+
+# ---- report ---------------------------------------------------------------------------
+field() {  # field "k=v k=v" KEY
+  local kv
+  for kv in $1; do [[ ${kv%%=*} == "$2" ]] && { printf '%s' "${kv#*=}"; return; }; done
+  printf 'NA'
+}
+
+echo
+echo "vncgate benchmark — $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs"
+read -r LOAD_END _ </proc/loadavg
+echo "1-min load average: $LOAD_START at the start, $LOAD_END at the end (from other work, it makes the figures noisy)"
+echo "median of $ROUNDS rounds; $((BYTES >> 20)) MiB each way; $PINGS round trips of $PING_SIZE bytes; MB = 10^6 bytes"
+printf '%-24s %-14s %4s %11s %11s %9s %9s\n' path mechanism SSF "up MB/s" "down MB/s" "p50 µs" "p99 µs"
+for r in "$R_DIRECT" "$R_SOCAT" "$R_LAYER" "$R_PLAIN"; do
+  case $(field "$r" label) in
+    direct) name="direct" ;;
+    socat) name="socat relay" ;;
+    layer) name="vncgated SASL layer" ;;
+    plain) name="vncgated no layer" ;;
+  esac
+  printf '%-24s %-14s %4s %11s %11s %9s %9s\n' "$name" "$(field "$r" mech)" "$(field "$r" ssf)" \
+    "$(field "$r" up_MBps)" "$(field "$r" down_MBps)" "$(field "$r" rtt_p50_us)" \
+    "$(field "$r" rtt_p99_us)"
+done
+echo
+printf '%-24s %-14s %4s %9s %11s %11s %11s %11s\n' "idle sessions" mechanism SSF sessions \
+  "RSS before" "RSS after" "KiB/session" "opened/s"
+for s in "$S_LAYER" "$S_PLAIN"; do
+  case $(field "$s" label) in layer) name="vncgated SASL layer" ;; *) name="vncgated no layer" ;; esac
+  printf '%-24s %-14s %4s %9s %7s KiB %7s KiB %11s %11s\n' "$name" "$(field "$s" mech)" \
+    "$(field "$s" ssf)" "$(field "$s" sessions)" "$(field "$s" rss_before_kib)" \
+    "$(field "$s" rss_after_kib)" "$(field "$s" kib_per_session)" "$(field "$s" open_per_s)"
+done
+
+echo
+echo "ratios and targets"
+MISSED=0
+check() {  # check LABEL VALUE OP TARGET UNIT
+  local verdict
+  if awk -v v="$2" -v t="$4" -v op="$3" \
+      'BEGIN { exit !((op == ">=" && v + 0 >= t + 0) || (op == "<=" && v + 0 <= t + 0)) }'; then
+    verdict=ok
+  else
+    verdict=MISSED
+    MISSED=1
+  fi
+  printf '  %-52s %9s %s   (target %s %s%s)  %s\n' "$1" "$2" "$5" "$3" "$4" "$5" "$verdict"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+delta() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a - b }'; }
+
+check "throughput no layer / socat, client→backend" \
+  "$(ratio "$(field "$R_PLAIN" up_MBps)" "$(field "$R_SOCAT" up_MBps)")" ">=" 1.5 "x"
+check "throughput no layer / socat, backend→client" \
+  "$(ratio "$(field "$R_PLAIN" down_MBps)" "$(field "$R_SOCAT" down_MBps)")" ">=" 1.5 "x"
+for r in "$R_PLAIN" "$R_LAYER"; do
+  name=$([[ $(field "$r" label) == plain ]] && echo "no layer" || echo "SASL layer")
+  check "added p50 round trip over direct, $name" \
+    "$(delta "$(field "$r" rtt_p50_us)" "$(field "$R_DIRECT" rtt_p50_us)")" "<=" 30 "µs"
+  check "added p99 round trip over direct, $name" \
+    "$(delta "$(field "$r" rtt_p99_us)" "$(field "$R_DIRECT" rtt_p99_us)")" "<=" 150 "µs"
+done
+check "idle session memory, SASL layer" "$(field "$S_LAYER" kib_per_session)" "<=" 32 "KiB"
+check "idle session memory, no layer" "$(field "$S_PLAIN" kib_per_session)" "<=" 32 "KiB"
+echo "  (for reference: SASL layer / socat throughput $(ratio "$(field "$R_LAYER" up_MBps)" "$(field "$R_SOCAT" up_MBps)")x up, $(ratio "$(field "$R_LAYER" down_MBps)" "$(field "$R_SOCAT" down_MBps)")x down)"
+
+if ((MISSED)) && [[ ${BENCH_STRICT:-} == 1 ]]; then
+  exit 1
+fi
+exit 0
