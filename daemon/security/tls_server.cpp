@@ -1,0 +1,287 @@
+#include "security/tls_server.h"
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+namespace vncgate {
+namespace {
+
+std::string gnutls_error(const std::string &what, int rc) {
+  return what + ": " + gnutls_strerror(rc);
+}
+
+// Refuses a certificate that is expired or not yet valid, with its file name.
+bool check_validity(const std::string &path, std::string &error) {
+  gnutls_datum_t data = {nullptr, 0};
+  int rc = gnutls_load_file(path.c_str(), &data);
+  if (rc < 0) {
+    error = gnutls_error("cannot read certificate " + path, rc);
+    return false;
+  }
+  gnutls_x509_crt_t crt;
+  gnutls_x509_crt_init(&crt);
+  rc = gnutls_x509_crt_import(crt, &data, GNUTLS_X509_FMT_PEM);
+  gnutls_free(data.data);
+  if (rc < 0) {
+    gnutls_x509_crt_deinit(crt);
+    error = gnutls_error("certificate " + path + " is not a PEM X.509 certificate", rc);
+    return false;
+  }
+  time_t now = std::time(nullptr);
+  time_t not_after = gnutls_x509_crt_get_expiration_time(crt);
+  time_t not_before = gnutls_x509_crt_get_activation_time(crt);
+  gnutls_x509_crt_deinit(crt);
+  if (not_after != static_cast<time_t>(-1) && not_after < now) {
+    error = "certificate " + path + " has expired";
+    return false;
+  }
+  if (not_before != static_cast<time_t>(-1) && not_before > now) {
+    error = "certificate " + path + " is not valid yet";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void tls_global_init() { gnutls_global_init(); }
+
+std::shared_ptr<TlsCredentials> TlsCredentials::load(const TlsSettings &s, std::string &error) {
+  std::shared_ptr<TlsCredentials> c(new TlsCredentials());
+  c->settings_ = s;
+  int rc;
+  if (!s.cert.empty() || !s.key.empty()) {
+    if (s.cert.empty() || s.key.empty()) {
+      error = "[tls] cert and key must be set together";
+      return nullptr;
+    }
+    if (!check_validity(s.cert, error)) return nullptr;
+    gnutls_certificate_allocate_credentials(&c->x509_);
+    rc = gnutls_certificate_set_x509_key_file2(c->x509_, s.cert.c_str(), s.key.c_str(),
+                                              GNUTLS_X509_FMT_PEM, nullptr, 0);
+    if (rc < 0) {
+      error = gnutls_error("cannot use certificate " + s.cert + " with key " + s.key, rc);
+      return nullptr;
+    }
+    if (!s.ca.empty()) {
+      rc = gnutls_certificate_set_x509_trust_file(c->x509_, s.ca.c_str(), GNUTLS_X509_FMT_PEM);
+      if (rc <= 0) {
+        error = rc == 0 ? "CA file " + s.ca + " holds no certificate"
+                        : gnutls_error("cannot read CA file " + s.ca, rc);
+        return nullptr;
+      }
+    } else if (s.verify_client != VerifyClient::None) {
+      error = "[tls] verify-client needs ca=";
+      return nullptr;
+    }
+    if (!s.crl.empty()) {
+      rc = gnutls_certificate_set_x509_crl_file(c->x509_, s.crl.c_str(), GNUTLS_X509_FMT_PEM);
+      if (rc < 0) {
+        error = gnutls_error("cannot read CRL " + s.crl, rc);
+        return nullptr;
+      }
+    }
+    gnutls_certificate_set_known_dh_params(c->x509_, GNUTLS_SEC_PARAM_MEDIUM);
+    const char *err_pos = nullptr;
+    rc = gnutls_priority_init(&c->prio_x509_, s.priority.c_str(), &err_pos);
+    if (rc < 0) {
+      error = "[tls] priority is not a valid GnuTLS priority string near '" +
+              std::string(err_pos ? err_pos : "") + "'";
+      return nullptr;
+    }
+    c->summary_ = "certificate " + s.cert;
+  }
+  gnutls_anon_allocate_server_credentials(&c->anon_);
+  gnutls_anon_set_server_known_dh_params(c->anon_, GNUTLS_SEC_PARAM_MEDIUM);
+  // Anonymous DH exists only up to TLS 1.2 (what QEMU and gtk-vnc do).
+  std::string anon_prio = s.priority + ":+ANON-ECDH:+ANON-DH:-VERS-TLS1.3";
+  const char *err_pos = nullptr;
+  rc = gnutls_priority_init(&c->prio_anon_, anon_prio.c_str(), &err_pos);
+  if (rc < 0) {
+    error = "[tls] priority is not a valid GnuTLS priority string near '" +
+            std::string(err_pos ? err_pos : "") + "'";
+    return nullptr;
+  }
+  return c;
+}
+
+TlsCredentials::~TlsCredentials() {
+  if (x509_) gnutls_certificate_free_credentials(x509_);
+  if (anon_) gnutls_anon_free_server_credentials(anon_);
+  if (prio_x509_) gnutls_priority_deinit(prio_x509_);
+  if (prio_anon_) gnutls_priority_deinit(prio_anon_);
+}
+
+std::unique_ptr<TlsServerSession> TlsServerSession::create(std::shared_ptr<TlsCredentials> creds,
+                                                           bool anonymous, std::string &error) {
+  std::unique_ptr<TlsServerSession> t(new TlsServerSession());
+  t->creds_ = std::move(creds);
+  t->anonymous_ = anonymous;
+  if (!anonymous && !t->creds_->has_x509()) {
+    error = "no server certificate configured";
+    return nullptr;
+  }
+  int rc = gnutls_init(&t->session_, GNUTLS_SERVER | GNUTLS_NONBLOCK);
+  if (rc < 0) {
+    error = gnutls_error("gnutls_init", rc);
+    return nullptr;
+  }
+  if (anonymous) {
+    gnutls_priority_set(t->session_, t->creds_->priority_anon());
+    gnutls_credentials_set(t->session_, GNUTLS_CRD_ANON, t->creds_->anon());
+  } else {
+    gnutls_priority_set(t->session_, t->creds_->priority_x509());
+    gnutls_credentials_set(t->session_, GNUTLS_CRD_CERTIFICATE, t->creds_->x509());
+    switch (t->creds_->settings().verify_client) {
+      case VerifyClient::None: gnutls_certificate_server_set_request(t->session_, GNUTLS_CERT_IGNORE); break;
+      case VerifyClient::Optional: gnutls_certificate_server_set_request(t->session_, GNUTLS_CERT_REQUEST); break;
+      case VerifyClient::Require: gnutls_certificate_server_set_request(t->session_, GNUTLS_CERT_REQUIRE); break;
+    }
+  }
+  gnutls_transport_set_ptr(t->session_, t.get());
+  gnutls_transport_set_push_function(t->session_, &TlsServerSession::push);
+  gnutls_transport_set_pull_function(t->session_, &TlsServerSession::pull);
+  return t;
+}
+
+TlsServerSession::~TlsServerSession() {
+  if (session_) gnutls_deinit(session_);
+}
+
+ssize_t TlsServerSession::push(gnutls_transport_ptr_t p, const void *data, size_t len) {
+  auto *self = static_cast<TlsServerSession *>(p);
+  auto *b = static_cast<const uint8_t *>(data);
+  self->out_.insert(self->out_.end(), b, b + len);
+  return static_cast<ssize_t>(len);
+}
+
+ssize_t TlsServerSession::pull(gnutls_transport_ptr_t p, void *data, size_t len) {
+  auto *self = static_cast<TlsServerSession *>(p);
+  size_t avail = self->in_.size() - self->in_off_;
+  if (avail == 0) {
+    gnutls_transport_set_errno(self->session_, EAGAIN);
+    return -1;
+  }
+  size_t n = std::min(avail, len);
+  std::memcpy(data, self->in_.data() + self->in_off_, n);
+  self->in_off_ += n;
+  if (self->in_off_ == self->in_.size()) {
+    self->in_.clear();
+    self->in_off_ = 0;
+  }
+  return static_cast<ssize_t>(n);
+}
+
+TlsServerSession::Handshake TlsServerSession::handshake(const uint8_t *in, size_t len, Bytes &out,
+                                                        std::string &error) {
+  in_.insert(in_.end(), in, in + len);
+  for (;;) {
+    int rc = gnutls_handshake(session_);
+    take_output(out);
+    if (rc == GNUTLS_E_SUCCESS) {
+      if (!verify_peer(error)) return Handshake::Failed;
+      return Handshake::Done;
+    }
+    if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) return Handshake::NeedMore;
+    if (gnutls_error_is_fatal(rc)) {
+      error = gnutls_error("TLS handshake failed", rc);
+      return Handshake::Failed;
+    }
+  }
+}
+
+bool TlsServerSession::verify_peer(std::string &error) {
+  if (anonymous_) return true;
+  VerifyClient mode = creds_->settings().verify_client;
+  if (mode == VerifyClient::None) return true;
+  unsigned list_size = 0;
+  const gnutls_datum_t *certs = gnutls_certificate_get_peers(session_, &list_size);
+  if (!certs || list_size == 0) {
+    if (mode == VerifyClient::Require) {
+      error = "the client sent no certificate";
+      return false;
+    }
+    return true;
+  }
+  unsigned status = 0;
+  int rc = gnutls_certificate_verify_peers3(session_, nullptr, &status);
+  if (rc < 0 || status != 0) {
+    gnutls_datum_t text = {nullptr, 0};
+    std::string why = rc < 0 ? gnutls_strerror(rc) : "";
+    if (rc >= 0 && gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &text, 0) == 0) {
+      why.assign(reinterpret_cast<char *>(text.data), text.size);
+      gnutls_free(text.data);
+    }
+    error = "client certificate refused: " + why;
+    return false;
+  }
+  gnutls_x509_crt_t crt;
+  gnutls_x509_crt_init(&crt);
+  if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) == 0) {
+    gnutls_datum_t dn = {nullptr, 0};
+    if (gnutls_x509_crt_get_dn3(crt, &dn, 0) == 0) {
+      peer_subject_.assign(reinterpret_cast<char *>(dn.data), dn.size);
+      gnutls_free(dn.data);
+    }
+    char cn[256];
+    size_t cn_len = sizeof cn;
+    if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn, &cn_len) == 0)
+      peer_identity_.assign(cn, cn_len);
+  }
+  gnutls_x509_crt_deinit(crt);
+  peer_verified_ = true;
+  return true;
+}
+
+unsigned TlsServerSession::cipher_bits() const {
+  return static_cast<unsigned>(gnutls_cipher_get_key_size(gnutls_cipher_get(session_)) * 8);
+}
+
+std::string TlsServerSession::description() const {
+  char *d = gnutls_session_get_desc(session_);
+  std::string s = d ? d : "";
+  gnutls_free(d);
+  return s;
+}
+
+bool TlsServerSession::encode(const uint8_t *in, size_t len, Bytes &out) {
+  while (len > 0) {
+    ssize_t n = gnutls_record_send(session_, in, len);
+    if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) continue;  // memory push never blocks
+    if (n < 0) return false;
+    in += n;
+    len -= static_cast<size_t>(n);
+  }
+  take_output(out);
+  return true;
+}
+
+bool TlsServerSession::decode(const uint8_t *in, size_t len, Bytes &out) {
+  in_.insert(in_.end(), in, in + len);
+  uint8_t buf[16384];
+  for (;;) {
+    ssize_t n = gnutls_record_recv(session_, buf, sizeof buf);
+    if (n > 0) {
+      out.insert(out.end(), buf, buf + n);
+      continue;
+    }
+    if (n == 0) return true;  // close_notify: the socket's EOF follows
+    if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) return true;
+    if (n == GNUTLS_E_REHANDSHAKE) continue;  // ignored: renegotiation is not supported
+    if (!gnutls_error_is_fatal(static_cast<int>(n))) continue;
+    return false;
+  }
+}
+
+void TlsServerSession::take_output(Bytes &out) {
+  if (out_.empty()) return;
+  if (out.empty()) {
+    out.swap(out_);
+  } else {
+    out.insert(out.end(), out_.begin(), out_.end());
+    out_.clear();
+  }
+}
+
+}  // namespace vncgate
