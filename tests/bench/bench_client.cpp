@@ -10,7 +10,7 @@
 //
 // CONN: --host H --port P [--connect PATH] [--auth none|sasl] [--user U]
 //       [--password PW] [--realm R] [--mech LIST] [--min-ssf N] [--max-ssf N]
-//       [--timeout-ms N]
+//       [--maxbuf N (SASL maxbufsize we accept)] [--timeout-ms N]
 // Results are printed as one line of key=value pairs.
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -93,6 +93,7 @@ std::unique_ptr<RfbSaslTestClient> open_session(const Args &a, std::string &mech
     o.force_mechlist = a.get("mech");
     o.min_ssf = static_cast<unsigned>(a.num("min-ssf", 0));
     o.max_ssf = static_cast<unsigned>(a.num("max-ssf", 256));
+    o.maxbufsize = static_cast<unsigned>(a.num("maxbuf", o.maxbufsize));
     vncgate::testing::SaslOutcome out;
     if (!c->handshake_sasl(path, o, &out)) die("SASL handshake: " + c->error());
     mech = out.mechanism;

@@ -13,6 +13,16 @@ namespace {
 constexpr uint32_t kMaxMechlist = 65536;
 constexpr unsigned kMaxSaslRounds = 32;
 
+// The wire data field for Cyrus output: nullopt = NULL (length 0); present
+// but empty = length 1 with just the NUL (an empty vector's data() may be
+// null, so it must not decide).
+Bytes sasl_data_field(const std::optional<Bytes> &out) {
+  static const char empty = 0;
+  if (!out) return encode_sasl_data(nullptr, 0);
+  const char *p = out->empty() ? &empty : reinterpret_cast<const char *>(out->data());
+  return encode_sasl_data(p, static_cast<unsigned>(out->size()));
+}
+
 }  // namespace
 
 // ---- SASL ---------------------------------------------------------------------
@@ -85,9 +95,7 @@ SaslOutcome RfbSaslTestClient::sasl_authenticate_with(const SaslClientOptions &o
   Bytes msg;
   put_u32(msg, static_cast<uint32_t>(out.mechanism.size()));
   put_string(msg, out.mechanism);
-  Bytes data = encode_sasl_data(clientout ? reinterpret_cast<const char *>(clientout->data())
-                                          : nullptr,
-                                clientout ? static_cast<unsigned>(clientout->size()) : 0);
+  Bytes data = sasl_data_field(clientout);
   msg.insert(msg.end(), data.begin(), data.end());
   if (!send_raw(msg)) return finish("sending the SASL start message: " + error_);
 
@@ -126,8 +134,7 @@ SaslOutcome RfbSaslTestClient::sasl_authenticate_with(const SaslClientOptions &o
       if (status == SaslClient::Status::Error) return finish(err);
       client_done = status == SaslClient::Status::Ok;
     }
-    Bytes step = encode_sasl_data(reply ? reinterpret_cast<const char *>(reply->data()) : nullptr,
-                                  reply ? static_cast<unsigned>(reply->size()) : 0);
+    Bytes step = sasl_data_field(reply);
     if (!send_raw(step)) return finish("sending a SASL step: " + error_);
   }
 
