@@ -10,6 +10,7 @@
 #include <set>
 
 #include "rfb/http_connect.h"
+#include "rfb/vencrypt.h"
 
 namespace vncgate {
 namespace {
@@ -188,10 +189,91 @@ bool parse_sasl(const SectionReader &r, Config &c, std::string &error) {
          r.seconds("auth-failure-delay", 0, 10, c.auth_failure_delay, error);
 }
 
+bool parse_subtypes(const SectionReader &r, std::vector<uint32_t> &out, std::string &error) {
+  out.clear();
+  for (const auto &name : r.list("subtypes")) {
+    auto st = vencrypt_subtype_from_name(name);
+    if (!st) {
+      error = r.where("subtypes") + ": unknown subtype '" + name +
+              "' (known: x509-sasl, tls-sasl, x509-none)";
+      return false;
+    }
+    if (std::find(out.begin(), out.end(), *st) == out.end()) out.push_back(*st);
+  }
+  return true;
+}
+
+bool parse_tls(const SectionReader &r, Config &c, std::string &error) {
+  if (!r.only_known({"cert", "key", "ca", "crl", "verify-client", "priority", "subtypes",
+                     "offer-plain-sasl", "wrap"},
+                    error))
+    return false;
+  if (!r.path("cert", c.tls.cert, error) || !r.path("key", c.tls.key, error) ||
+      !r.path("ca", c.tls.ca, error) || !r.path("crl", c.tls.crl, error))
+    return false;
+  if (r.has("verify-client")) {
+    std::string v = r.raw("verify-client");
+    if (v == "none") c.tls.verify_client = VerifyClient::None;
+    else if (v == "optional") c.tls.verify_client = VerifyClient::Optional;
+    else if (v == "require") c.tls.verify_client = VerifyClient::Require;
+    else {
+      error = r.where("verify-client") + ": expected none, optional or require, got '" + v + "'";
+      return false;
+    }
+  }
+  if (r.has("priority")) {
+    c.tls.priority = r.raw("priority");
+    if (c.tls.priority.empty()) {
+      error = r.where("priority") + ": empty GnuTLS priority string";
+      return false;
+    }
+  }
+  if (r.has("subtypes")) {
+    if (!parse_subtypes(r, c.tls_subtypes, error)) return false;
+  } else if (!c.tls.cert.empty()) {
+    c.tls_subtypes = {kVeNCryptX509Sasl};
+  }
+  return r.boolean("offer-plain-sasl", c.offer_plain_sasl, error) &&
+         r.boolean("wrap", c.tls_wrap, error);
+}
+
+// Cross-checks of [tls] against the consoles, after every section is read.
+bool check_tls(const Config &c, const std::string &origin, std::string &error) {
+  auto check = [&](const std::vector<uint32_t> &subs, const std::string &where) {
+    for (uint32_t st : subs) {
+      if (!vencrypt_subtype_is_anonymous(st) && c.tls.cert.empty()) {
+        error = origin + ": " + where + " subtypes: " + vencrypt_subtype_name(st) +
+                " needs [tls] cert and key";
+        return false;
+      }
+      if (st == kVeNCryptX509None && c.tls.verify_client != VerifyClient::Require) {
+        error = origin + ": " + where + " subtypes: x509-none is only allowed with "
+                "[tls] verify-client=require (the client certificate is the only credential)";
+        return false;
+      }
+    }
+    if (subs.empty() && !c.offer_plain_sasl) {
+      error = origin + ": " + where + ": offer-plain-sasl=false and no VeNCrypt subtypes: "
+              "clients would have no way in";
+      return false;
+    }
+    return true;
+  };
+  if (!check(c.tls_subtypes, "[tls]")) return false;
+  for (const auto &[name, con] : c.consoles) {
+    if (con.subtypes && !check(*con.subtypes, "[console:" + name + "]")) return false;
+  }
+  if (c.tls_wrap && c.tls.cert.empty()) {
+    error = origin + ": [tls] wrap=true needs cert and key";
+    return false;
+  }
+  return true;
+}
+
 bool parse_console(const SectionReader &r, const std::string &name, Config &c,
                    std::string &error) {
   if (!r.only_known({"lpar-id", "backend", "backend-password-file", "port", "allowed-users",
-                     "force"},
+                     "force", "subtypes"},
                     error))
     return false;
   ConsoleConfig con;
@@ -225,11 +307,21 @@ bool parse_console(const SectionReader &r, const std::string &name, Config &c,
   }
   con.allowed_users = r.list("allowed-users");
   if (!r.boolean("force", con.force, error)) return false;
+  if (r.has("subtypes")) {
+    con.subtypes.emplace();
+    if (!parse_subtypes(r, *con.subtypes, error)) return false;
+  }
   c.consoles.emplace(name, std::move(con));
   return true;
 }
 
 }  // namespace
+
+const std::vector<uint32_t> &Config::subtypes_for(const std::string &console) const {
+  auto it = consoles.find(console);
+  if (it != consoles.end() && it->second.subtypes) return *it->second.subtypes;
+  return tls_subtypes;
+}
 
 std::string HostPort::to_string() const {
   if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
@@ -321,6 +413,8 @@ bool parse_config(const std::string &text, const std::string &origin, Config &ou
       ok = parse_gateway(r, c, error);
     } else if (g == "sasl") {
       ok = parse_sasl(r, c, error);
+    } else if (g == "tls") {
+      ok = parse_tls(r, c, error);
     } else if (g.starts_with("console:")) {
       ok = parse_console(r, g.substr(8), c, error);
     } else {
@@ -334,6 +428,7 @@ bool parse_config(const std::string &text, const std::string &origin, Config &ou
     error = origin + ": nothing to listen on: set [gateway] listen or a console port";
     return false;
   }
+  if (!check_tls(c, origin, error)) return false;
   std::set<uint16_t> ports;
   for (const auto &l : c.listen) ports.insert(l.port);
   for (const auto &[name, con] : c.consoles) {

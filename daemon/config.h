@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "net/allow_list.h"
+#include "security/tls_server.h"
 
 namespace vncgate {
 
@@ -33,6 +34,7 @@ struct ConsoleConfig {
   std::optional<uint16_t> port;  // dedicated port (plain RFB, no CONNECT)
   std::vector<std::string> allowed_users;
   bool force = false;
+  std::optional<std::vector<uint32_t>> subtypes;  // VeNCrypt subtypes; unset = [tls] subtypes
   bool operator==(const ConsoleConfig &) const = default;
 };
 
@@ -53,6 +55,13 @@ struct Config {
   unsigned min_ssf = 56;
   std::string realm;  // user realm handed to Cyrus (DIGEST-MD5, sasldb); empty = host name
   double auth_failure_delay = 1.0;
+  // [tls]
+  TlsSettings tls;
+  std::vector<uint32_t> tls_subtypes;  // VeNCrypt subtypes offered, in order
+  bool offer_plain_sasl = true;        // type 20 (SSF layer) beside VeNCrypt
+  bool tls_wrap = false;               // TLS from byte 0 on the gateway port
+  bool tls_configured() const { return !tls.cert.empty() || !tls_subtypes.empty(); }
+  const std::vector<uint32_t> &subtypes_for(const std::string &console) const;
   // [console:NAME]
   std::map<std::string, ConsoleConfig> consoles;
 };

@@ -32,8 +32,10 @@ std::map<std::string, std::vector<HostPort>> wanted_listeners(const Config &c) {
 
 }  // namespace
 
-Daemon::Daemon(std::string config_path, Config config)
-    : config_path_(std::move(config_path)), config_(std::make_shared<Config>(std::move(config))) {
+Daemon::Daemon(std::string config_path, Config config, std::shared_ptr<TlsCredentials> tls)
+    : config_path_(std::move(config_path)),
+      config_(std::make_shared<Config>(std::move(config))),
+      tls_(std::move(tls)) {
   registry_.configure(*config_);
 }
 
@@ -193,12 +195,22 @@ void Daemon::reload() {
     notify_systemd("READY=1\nSTATUS=reload failed: " + error);
     return;
   }
+  std::shared_ptr<TlsCredentials> fresh_tls;
+  if (fresh.tls_configured()) {
+    fresh_tls = TlsCredentials::load(fresh.tls, error);
+    if (!fresh_tls) {
+      log_error("reload failed, keeping the current configuration: " + error);
+      notify_systemd("READY=1\nSTATUS=reload failed: " + error);
+      return;
+    }
+  }
   if (fresh.sasl_app_name != config_->sasl_app_name) {
     log_warning("[sasl] app-name changes only take effect after a restart");
   }
   apply_listeners(fresh, false);
   registry_.configure(fresh);
   config_ = std::make_shared<Config>(std::move(fresh));
+  tls_ = std::move(fresh_tls);  // running sessions keep the credentials they started with
   log_info("configuration reloaded from " + config_path_ + " (" +
            std::to_string(config_->consoles.size()) + " consoles, " +
            std::to_string(sessions_.size()) + " sessions kept)");

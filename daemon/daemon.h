@@ -18,7 +18,7 @@ namespace vncgate {
 
 class Daemon : public SessionHost {
  public:
-  Daemon(std::string config_path, Config config);
+  Daemon(std::string config_path, Config config, std::shared_ptr<TlsCredentials> tls);
   ~Daemon() override;
 
   // Binds every listener; false (with the reason logged) on failure.
@@ -28,6 +28,7 @@ class Daemon : public SessionHost {
 
   ConsoleRegistry &registry() override { return registry_; }
   std::shared_ptr<const Config> config() const override { return config_; }
+  std::shared_ptr<TlsCredentials> tls() const override { return tls_; }
   void session_ended(uint64_t id) override;
 
  private:
@@ -39,6 +40,7 @@ class Daemon : public SessionHost {
 
   std::string config_path_;
   std::shared_ptr<const Config> config_;
+  std::shared_ptr<TlsCredentials> tls_;
   ConsoleRegistry registry_;
   // key: "" for the gateway port, else the console name
   std::map<std::string, std::unique_ptr<Listener>> listeners_;

@@ -59,6 +59,15 @@ int main(int argc, char **argv) {
     vncgate::log_error(std::string("configuration refused: ") + error);
     return 1;
   }
+  std::shared_ptr<vncgate::TlsCredentials> tls;
+  if (config.tls_configured()) {
+    vncgate::tls_global_init();
+    tls = vncgate::TlsCredentials::load(config.tls, error);
+    if (!tls) {
+      vncgate::log_error(std::string("configuration refused: ") + path + ": [tls] " + error);
+      return 1;
+    }
+  }
   if (check) {
     std::printf(_("%s: configuration OK (%zu consoles)\n"), path.c_str(), config.consoles.size());
     return 0;
@@ -69,7 +78,7 @@ int main(int argc, char **argv) {
   }
   int status;
   {
-    vncgate::Daemon daemon(path, std::move(config));
+    vncgate::Daemon daemon(path, std::move(config), std::move(tls));
     if (!daemon.start()) {
       vncgate::sasl_server_global_done();
       return 1;

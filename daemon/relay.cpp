@@ -28,14 +28,14 @@ Relay::Relay(int client_fd, int backend_fd, SecurityLayer *layer, End on_end)
 
 Relay::~Relay() = default;
 
-void Relay::start(const Bytes &early_client, const Bytes &early_backend) {
+void Relay::start(const Bytes &early_client, bool client_plain, const Bytes &early_backend) {
   client_.watch = std::make_unique<FdWatch>(
       client_.fd, [this](GIOCondition c) { on_event(client_, backend_, true, c); });
   backend_.watch = std::make_unique<FdWatch>(
       backend_.fd, [this](GIOCondition c) { on_event(backend_, client_, false, c); });
   Bytes dec;
   if (!early_client.empty()) {
-    if (layer_) {
+    if (layer_ && !client_plain) {
       if (!layer_->decode(early_client.data(), early_client.size(), dec))
         return end("protocol error: security layer decode failed");
     } else {

@@ -35,7 +35,8 @@ class Relay {
   // of the handshake). Call before start().
   void queue_raw_to_client(const Bytes &raw);
   // Feeds early bytes and starts watching both sides.
-  void start(const Bytes &from_client, const Bytes &from_backend);
+  // `client_plain`: `from_client` is already plaintext (TLS decoded it).
+  void start(const Bytes &from_client, bool client_plain, const Bytes &from_backend);
 
   // Stops relaying (the owner closes the sockets).
   void stop() { end_quietly(); }

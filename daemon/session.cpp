@@ -11,6 +11,7 @@
 #include "logging.h"
 #include "rfb/http_connect.h"
 #include "rfb/sasl_messages.h"
+#include "rfb/vencrypt.h"
 
 namespace vncgate {
 namespace {
@@ -57,6 +58,7 @@ Session::Session(SessionHost &host, uint64_t id, GSocketConnection *conn,
       gateway_port_(!console_),
       state_(gateway_port_ ? State::ReadConnect : State::ReadVersion),
       started_us_(g_get_monotonic_time()) {
+  tls_creds_ = host.tls();
   GSocketAddress *remote = g_socket_connection_get_remote_address(conn, nullptr);
   GSocketAddress *local = g_socket_connection_get_local_address(conn, nullptr);
   std::string unused;
@@ -96,6 +98,17 @@ void Session::start() {
       this);
   log_debug("session " + std::to_string(id_) + ": connection from " + client_addr_ +
             (console_ ? " on the port of console " + *console_ : ""));
+  if (gateway_port_ && config_->tls_wrap && tls_creds_ && tls_creds_->has_x509()) {
+    std::string error;
+    tls_ = TlsServerSession::create(tls_creds_, false, error);
+    if (!tls_) {
+      log_error("session " + std::to_string(id_) + ": cannot start TLS: " + error);
+      return end("TLS unavailable");
+    }
+    wrapped_ = true;
+    state_ = State::TlsHandshake;
+    return;
+  }
   if (!gateway_port_) begin_rfb();
 }
 
@@ -107,7 +120,8 @@ size_t Session::input_cap() const {
     case State::ReadSaslStart:
     case State::ReadSaslStep: return kMaxSaslClientData + kMaxSaslMechName + 16;
     case State::WaitConsole:
-    case State::WaitBackend: return kWaitCap;
+    case State::WaitBackend:
+    case State::TlsHandshake: return kWaitCap;
     default: return kSmallCap;
   }
 }
@@ -139,14 +153,91 @@ void Session::on_client_event(GIOCondition cond) {
           if (errno == EAGAIN || errno == EWOULDBLOCK) break;
           return end(std::string("client connection error: ") + std::strerror(errno));
         }
-        in_.insert(in_.end(), buf, buf + n);
-        process_input();
+        on_raw_input(buf, static_cast<size_t>(n));
         if (state_ == State::Closed || state_ == State::Relay) return;
         if (!reading()) break;
       }
     }
   }
   update_watch();
+}
+
+void Session::on_raw_input(const uint8_t *data, size_t len) {
+  if (state_ == State::TlsHandshake) {
+    Bytes out;
+    std::string error;
+    auto r = tls_->handshake(data, len, out, error);
+    send_raw(out);
+    if (r == TlsServerSession::Handshake::Failed) {
+      log_info("session " + std::to_string(id_) + ": TLS with " + client_addr_ + " failed: " + error);
+      close_after_flush("TLS handshake failed: " + error);
+      return;
+    }
+    if (r == TlsServerSession::Handshake::Done) on_tls_up();
+    return;
+  }
+  if (tls_up_) {
+    if (!tls_->decode(data, len, in_)) return end("protocol error: TLS record layer");
+    Bytes extra;
+    tls_->take_output(extra);
+    if (!extra.empty()) send_raw(extra);
+  } else {
+    in_.insert(in_.end(), data, data + len);
+  }
+  process_input();
+}
+
+void Session::on_tls_up() {
+  tls_up_ = true;
+  tls_desc_ = tls_->description();
+  cert_subject_ = tls_->peer_subject();
+  log_debug("session " + std::to_string(id_) + ": TLS up with " + client_addr_ + ": " + tls_desc_ +
+            (cert_subject_.empty() ? "" : ", client certificate " + log_safe(cert_subject_)));
+  // Records that arrived with the client's last handshake flight.
+  if (!tls_->decode(nullptr, 0, in_)) return end("protocol error: TLS record layer");
+  if (wrapped_) {
+    state_ = State::ReadConnect;
+    process_input();
+    return;
+  }
+  if (vencrypt_subtype_uses_sasl(subtype_)) {
+    // Inside TLS the cipher is the security layer: SASL adds none, and only
+    // X.509 (server authenticated) TLS admits plaintext password mechanisms.
+    if (!start_sasl(tls_->cipher_bits(), !vencrypt_subtype_is_anonymous(subtype_))) {
+      close_after_flush("no SASL mechanism available");
+      return;
+    }
+    send(encode_sasl_mechlist(sasl_->mechlist()));
+    state_ = State::ReadSaslStart;
+    process_input();
+    return;
+  }
+  // x509-none: the verified client certificate is the credential.
+  mechanism_ = "x509-none";
+  ssf_ = tls_->cipher_bits();
+  if (!tls_->peer_verified() || tls_->peer_identity().empty()) {
+    fail_auth("a client certificate is required", "no verified client certificate with a CN", false);
+    return;
+  }
+  user_ = tls_->peer_identity();
+  on_authenticated();
+}
+
+bool Session::start_sasl(unsigned external_ssf, bool allow_plaintext) {
+  SaslServerOptions opts;
+  opts.realm = config_->realm;
+  opts.local_address = local_ip_port_;
+  opts.remote_address = client_ip_port_;
+  opts.min_ssf = config_->min_ssf;
+  opts.external_ssf = external_ssf;
+  opts.allow_plaintext = allow_plaintext;
+  std::string error;
+  sasl_ = SaslServerSession::create(opts, error);
+  if (!sasl_) {
+    log_error("session " + std::to_string(id_) + ": cannot offer SASL: " + error);
+    return false;
+  }
+  return true;
 }
 
 bool Session::reading() const { return !closing_ && state_ != State::AuthFailing; }
@@ -168,6 +259,8 @@ bool Session::step() {
     case State::ReadConnect: return on_connect_request();
     case State::ReadVersion: return on_version();
     case State::ReadSecurityChoice: return on_security_choice();
+    case State::ReadVeNCryptVersion: return on_vencrypt_version();
+    case State::ReadVeNCryptSubtype: return on_vencrypt_subtype();
     case State::ReadSaslStart: return on_sasl_start();
     case State::ReadSaslStep: return on_sasl_step();
     default: return false;  // waiting for something other than client input
@@ -245,15 +338,15 @@ bool Session::on_version() {
     close_after_flush("client speaks RFB 3.3 only");
     return false;
   }
-  SaslServerOptions opts;
-  opts.realm = config_->realm;
-  opts.local_address = local_ip_port_;
-  opts.remote_address = client_ip_port_;
-  opts.min_ssf = config_->min_ssf;
-  std::string error;
-  sasl_ = SaslServerSession::create(opts, error);
-  if (!sasl_) {
-    log_error("session " + std::to_string(id_) + ": cannot offer SASL: " + error);
+  if (!wrapped_ && tls_creds_) {
+    for (uint32_t st : config_->subtypes_for(*console_)) {
+      if (vencrypt_subtype_is_anonymous(st) || tls_creds_->has_x509()) subtypes_.push_back(st);
+    }
+  }
+  offered_sasl_ = wrapped_ || config_->offer_plain_sasl || subtypes_.empty();
+  if (offered_sasl_ && !start_sasl(wrapped_ ? tls_->cipher_bits() : 0, wrapped_))
+    offered_sasl_ = false;
+  if (!offered_sasl_ && subtypes_.empty()) {
     Bytes refusal{0};
     std::string reason = "no authentication method is available on this gateway";
     put_u32(refusal, static_cast<uint32_t>(reason.size()));
@@ -262,7 +355,9 @@ bool Session::on_version() {
     close_after_flush("no SASL mechanism available");
     return false;
   }
-  const uint8_t types[] = {kSecSasl};
+  Bytes types;
+  if (!subtypes_.empty()) types.push_back(kSecVeNCrypt);
+  if (offered_sasl_) types.push_back(kSecSasl);
   send(encode_security_types(types));
   state_ = State::ReadSecurityChoice;
   return true;
@@ -272,7 +367,13 @@ bool Session::on_security_choice() {
   auto c = parse_security_choice(in_);
   if (c.status != ParseStatus::Ok) return false;
   in_.erase(in_.begin());
-  if (c.value != kSecSasl) {
+  if (c.value == kSecVeNCrypt && !subtypes_.empty()) {
+    sasl_.reset();  // SASL, if chosen, starts afresh inside TLS
+    send(encode_vencrypt_version());
+    state_ = State::ReadVeNCryptVersion;
+    return true;
+  }
+  if (c.value != kSecSasl || !offered_sasl_) {
     log_info("session " + std::to_string(id_) + ": " + client_addr_ + " chose security type " +
              std::to_string(c.value) + ", which was not offered");
     send(encode_security_result(false, "security type not offered", version_));
@@ -286,6 +387,51 @@ bool Session::on_security_choice() {
   send(encode_sasl_mechlist(sasl_->mechlist()));
   state_ = State::ReadSaslStart;
   return true;
+}
+
+bool Session::on_vencrypt_version() {
+  auto v = parse_vencrypt_version(in_);
+  if (v.status == ParseStatus::NeedMore) return false;
+  if (v.status == ParseStatus::Error) {
+    log_info("session " + std::to_string(id_) + ": " + client_addr_ + ": " + v.error);
+    send(Bytes{1});
+    close_after_flush("protocol error: " + v.error);
+    return false;
+  }
+  in_.erase(in_.begin(), in_.begin() + 2);
+  send(encode_vencrypt_subtypes(subtypes_));
+  state_ = State::ReadVeNCryptSubtype;
+  return true;
+}
+
+bool Session::on_vencrypt_subtype() {
+  auto c = parse_vencrypt_choice(in_);
+  if (c.status != ParseStatus::Ok) return false;
+  in_.erase(in_.begin(), in_.begin() + 4);
+  if (std::find(subtypes_.begin(), subtypes_.end(), c.value) == subtypes_.end()) {
+    log_info("session " + std::to_string(id_) + ": " + client_addr_ + " chose VeNCrypt subtype " +
+             std::to_string(c.value) + ", which was not offered");
+    send(Bytes{0});
+    close_after_flush("protocol error: VeNCrypt subtype not offered");
+    return false;
+  }
+  subtype_ = c.value;
+  std::string error;
+  tls_ = TlsServerSession::create(tls_creds_, vencrypt_subtype_is_anonymous(subtype_), error);
+  if (!tls_) {
+    log_error("session " + std::to_string(id_) + ": cannot start TLS: " + error);
+    send(Bytes{0});
+    close_after_flush("TLS unavailable");
+    return false;
+  }
+  send(Bytes{1});
+  state_ = State::TlsHandshake;
+  mechanism_ = vencrypt_subtype_name(subtype_);
+  // Bytes after the choice already belong to the TLS handshake.
+  Bytes early = std::move(in_);
+  in_.clear();
+  if (!early.empty()) on_raw_input(early.data(), early.size());
+  return false;
 }
 
 bool Session::on_sasl_start() {
@@ -406,7 +552,13 @@ void Session::on_backend(GSocketConnection *conn, Bytes leftover, const std::str
   watch_->cancel();
   state_ = State::Relay;
   int bfd = g_socket_get_fd(g_socket_connection_get_socket(conn));
-  relay_ = std::make_unique<Relay>(fd_, bfd, sasl_ && sasl_->has_layer() ? sasl_.get() : nullptr,
+  SecurityLayer *layer = nullptr;
+  if (tls_up_) {
+    layer = tls_.get();
+  } else if (sasl_ && sasl_->has_layer()) {
+    layer = sasl_.get();
+  }
+  relay_ = std::make_unique<Relay>(fd_, bfd, layer,
                                    [this](const std::string &reason) { end(reason); });
   relay_->queue_raw_to_client(out_);
   Bytes early_client = std::move(in_);
@@ -414,7 +566,7 @@ void Session::on_backend(GSocketConnection *conn, Bytes leftover, const std::str
   Bytes().swap(out_);
   log_info("session " + std::to_string(id_) + ": " + client_addr_ + " connected to console " +
            *console_ + " as " + log_safe(user_));
-  relay_->start(early_client, leftover);
+  relay_->start(early_client, tls_up_, leftover);
 }
 
 void Session::fail_auth(const std::string &client_reason, const std::string &log_reason,
@@ -448,12 +600,21 @@ void Session::fail_auth(const std::string &client_reason, const std::string &log
 }
 
 void Session::send(const Bytes &b) {
-  out_.insert(out_.end(), b.begin(), b.end());
+  if (tls_up_) {
+    if (!tls_->encode(b.data(), b.size(), out_)) return end("TLS record layer error");
+  } else {
+    out_.insert(out_.end(), b.begin(), b.end());
+  }
   flush();
 }
 
 void Session::send(std::string_view s) {
-  out_.insert(out_.end(), s.begin(), s.end());
+  send(Bytes(s.begin(), s.end()));
+}
+
+void Session::send_raw(const Bytes &b) {
+  if (b.empty()) return;
+  out_.insert(out_.end(), b.begin(), b.end());
   flush();
 }
 
@@ -514,7 +675,9 @@ void Session::audit(const std::string &reason) {
                     " ssf=" + std::to_string(ssf_) + " bytes-to-client=" +
                     std::to_string(to_client) + " bytes-from-client=" +
                     std::to_string(from_client) + " duration=" + dur + " end=\"" +
-                    log_safe(reason, 300) + "\"";
+                    log_safe(reason, 300) + "\"" +
+                    (tls_desc_.empty() ? "" : " tls=" + log_safe(tls_desc_)) +
+                    (cert_subject_.empty() ? "" : " cert=\"" + log_safe(cert_subject_) + "\"");
   log_record(G_LOG_LEVEL_INFO, msg,
              {{"VNCGATE_EVENT", "session-end"},
               {"VNCGATE_SESSION", std::to_string(id_)},
@@ -526,7 +689,9 @@ void Session::audit(const std::string &reason) {
               {"VNCGATE_BYTES_TO_CLIENT", std::to_string(to_client)},
               {"VNCGATE_BYTES_FROM_CLIENT", std::to_string(from_client)},
               {"VNCGATE_DURATION", dur},
-              {"VNCGATE_END_REASON", reason}});
+              {"VNCGATE_END_REASON", reason},
+              {"VNCGATE_TLS", tls_desc_},
+              {"VNCGATE_CLIENT_CERT", cert_subject_}});
 }
 
 }  // namespace vncgate

@@ -1,8 +1,12 @@
 // One client connection, from accept to the end of its relay.
 //
-//   ReadConnect ─► WaitConsole ─► ReadVersion ─► ReadSecurityChoice ─►
-//   (gateway port only)          (dedicated port starts here)
-//   ReadSaslStart ─► ReadSaslStep* ─► [WaitConsole] ─► Backend ─► Relay
+//   [TlsHandshake (wrap)] ─► ReadConnect ─► WaitConsole ─► ReadVersion ─►
+//   (gateway port only)                      (dedicated port starts here)
+//   ReadSecurityChoice ─┬─ 20 ───────────────────────────────────────────┐
+//                       └─ 19: ReadVeNCryptVersion ─► ReadVeNCryptSubtype ─► TlsHandshake ─┤
+//   ┌───────────────────────────────────────────────────────────────────────────────────────┘
+//   ReadSaslStart ─► ReadSaslStep* (or the client certificate for x509-none) ─►
+//   [WaitConsole] ─► WaitBackend ─► Relay
 //   any state ─► AuthFailing (delay, failed SecurityResult) ─► Closed
 //
 // Every handshake state is bounded by handshake-timeout; input is read
@@ -23,6 +27,7 @@
 #include "relay.h"
 #include "rfb/rfb_server.h"
 #include "security/sasl_server.h"
+#include "security/tls_server.h"
 
 namespace vncgate {
 
@@ -35,6 +40,8 @@ class SessionHost {
   virtual ~SessionHost() = default;
   virtual ConsoleRegistry &registry() = 0;
   virtual std::shared_ptr<const Config> config() const = 0;
+  // Current TLS credentials (null when TLS is not configured).
+  virtual std::shared_ptr<TlsCredentials> tls() const = 0;
   // The session has ended; the host destroys it later from the main loop.
   virtual void session_ended(uint64_t id) = 0;
 };
@@ -57,8 +64,9 @@ class Session {
 
  private:
   enum class State {
-    ReadConnect, WaitConsole, ReadVersion, ReadSecurityChoice, ReadSaslStart, ReadSaslStep,
-    WaitBackend, AuthFailing, Relay, Closed
+    ReadConnect, WaitConsole, ReadVersion, ReadSecurityChoice, ReadVeNCryptVersion,
+    ReadVeNCryptSubtype, TlsHandshake, ReadSaslStart, ReadSaslStep, WaitBackend, AuthFailing,
+    Relay, Closed
   };
 
   void on_client_event(GIOCondition cond);
@@ -69,6 +77,12 @@ class Session {
   bool on_connect_request();
   bool on_version();
   bool on_security_choice();
+  bool on_vencrypt_version();
+  bool on_vencrypt_subtype();
+  void on_raw_input(const uint8_t *data, size_t len);
+  void on_tls_up();
+  bool start_sasl(unsigned external_ssf, bool allow_plaintext);
+  void send_raw(const Bytes &b);
   bool on_sasl_start();
   bool on_sasl_step();
   void on_sasl_result(const SaslServerSession::Step &st);
@@ -100,6 +114,14 @@ class Session {
   Bytes in_, out_;
   RfbVersion version_;
   std::unique_ptr<SaslServerSession> sasl_;
+  std::shared_ptr<TlsCredentials> tls_creds_;
+  std::unique_ptr<TlsServerSession> tls_;
+  bool tls_up_ = false;
+  bool wrapped_ = false;  // TLS from byte 0 (gateway port with [tls] wrap)
+  std::vector<uint32_t> subtypes_;  // VeNCrypt subtypes offered
+  bool offered_sasl_ = false;
+  uint32_t subtype_ = 0;
+  std::string tls_desc_, cert_subject_;
   std::unique_ptr<ConsoleRegistry::Lease> lease_;
   std::optional<HostPort> backend_addr_;
   std::unique_ptr<BackendConnection> backend_conn_;
