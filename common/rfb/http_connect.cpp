@@ -10,7 +10,7 @@ constexpr std::string_view kConsolePrefix = "/console/";
 
 bool is_token_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+         (c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);  // strchr matches NUL
 }
 
 int hex_value(char c) {
