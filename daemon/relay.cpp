@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -20,49 +21,43 @@ uint8_t *scratch() {
 
 }  // namespace
 
-Relay::Relay(int client_fd, int backend_fd, SecurityLayer *layer, End on_end)
-    : layer_(layer), on_end_(std::move(on_end)) {
+Relay::Relay(int client_fd, SecurityLayer *client_layer, int backend_fd,
+             SecurityLayer *backend_layer, End on_end)
+    : on_end_(std::move(on_end)) {
+  client_.name = "client";
   client_.fd = client_fd;
+  client_.layer = client_layer;
+  backend_.name = "backend";
   backend_.fd = backend_fd;
+  backend_.layer = backend_layer;
 }
 
 Relay::~Relay() = default;
 
-void Relay::start(const Bytes &early_client, bool client_plain, const Bytes &early_backend) {
+void Relay::queue_raw_to_client(const Bytes &raw) {
+  client_.pending.insert(client_.pending.end(), raw.begin(), raw.end());
+}
+
+void Relay::start(const Bytes &plain_from_client, const Bytes &plain_from_backend) {
   client_.watch = std::make_unique<FdWatch>(
-      client_.fd, [this](GIOCondition c) { on_event(client_, backend_, true, c); });
+      client_.fd, [this](GIOCondition c) { on_event(client_, backend_, c); });
   backend_.watch = std::make_unique<FdWatch>(
-      backend_.fd, [this](GIOCondition c) { on_event(backend_, client_, false, c); });
-  Bytes dec;
-  if (!early_client.empty()) {
-    if (layer_ && !client_plain) {
-      if (!layer_->decode(early_client.data(), early_client.size(), dec))
-        return end("protocol error: security layer decode failed");
-    } else {
-      dec = early_client;
-    }
-    from_client_ += dec.size();
-    if (!deliver(backend_, dec.data(), dec.size())) return;
-  }
-  if (!early_backend.empty()) {
-    to_client_ += early_backend.size();
-    if (layer_) {
-      Bytes enc;
-      for (size_t off = 0; off < early_backend.size(); off += layer_->max_encode_chunk()) {
-        size_t n = std::min(layer_->max_encode_chunk(), early_backend.size() - off);
-        if (!layer_->encode(early_backend.data() + off, n, enc))
-          return end("protocol error: security layer encode failed");
-      }
-      if (!deliver(client_, enc.data(), enc.size())) return;
-    } else if (!deliver(client_, early_backend.data(), early_backend.size())) {
-      return;
-    }
-  }
+      backend_.fd, [this](GIOCondition c) { on_event(backend_, client_, c); });
+  if (!plain_from_client.empty() &&
+      !forward(client_, backend_, plain_from_client.data(), plain_from_client.size(), true))
+    return;
+  if (!plain_from_backend.empty() &&
+      !forward(backend_, client_, plain_from_backend.data(), plain_from_backend.size(), true))
+    return;
   update_events(client_);
   update_events(backend_);
 }
 
-void Relay::on_event(Side &self, Side &peer, bool self_is_client, GIOCondition cond) {
+void Relay::feed_raw_from_client(const Bytes &raw) {
+  if (!raw.empty() && !ended_) forward(client_, backend_, raw.data(), raw.size(), false);
+}
+
+void Relay::on_event(Side &self, Side &peer, GIOCondition cond) {
   if (ended_) return;
   if (cond & G_IO_OUT) {
     if (!flush(self)) return;
@@ -73,66 +68,64 @@ void Relay::on_event(Side &self, Side &peer, bool self_is_client, GIOCondition c
   }
   if (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) {
     if (self.read_paused) {
-      if (cond & (G_IO_HUP | G_IO_ERR)) end(self_is_client ? "client closed" : "backend closed");
+      if (cond & (G_IO_HUP | G_IO_ERR)) end(std::string(self.name) + " closed");
       return;
     }
-    if (!read_from(self, peer, self_is_client)) return;
+    if (!read_from(self, peer)) return;
   }
   update_events(self);
 }
 
-bool Relay::read_from(Side &src, Side &dst, bool src_is_client) {
+bool Relay::read_from(Side &src, Side &dst) {
   uint8_t *buf = scratch();
   for (int i = 0; i < kReadsPerWakeup; ++i) {
-    size_t room = kScratch;
-    if (layer_ && !src_is_client) room = std::min(room, layer_->max_encode_chunk() * 16);
-    ssize_t n = ::recv(src.fd, buf, room, 0);
+    ssize_t n = ::recv(src.fd, buf, kScratch, 0);
     if (n == 0) {
-      end(src_is_client ? "client closed" : "backend closed");
+      end(std::string(src.name) + " closed");
       return false;
     }
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
       if (errno == EINTR) continue;
-      end(std::string(src_is_client ? "client" : "backend") + " connection error: " +
-          std::strerror(errno));
+      end(std::string(src.name) + " connection error: " + std::strerror(errno));
       return false;
     }
-    auto len = static_cast<size_t>(n);
-    if (!layer_) {
-      (src_is_client ? from_client_ : to_client_) += len;
-      if (!deliver(dst, buf, len)) return false;
-    } else if (src_is_client) {
-      Bytes plain;
-      if (!layer_->decode(buf, len, plain)) {
-        end("protocol error: security layer decode failed");
-        return false;
-      }
-      Bytes extra;
-      layer_->take_output(extra);
-      if (!extra.empty() && !deliver(src, extra.data(), extra.size())) return false;
-      from_client_ += plain.size();
-      if (!plain.empty() && !deliver(dst, plain.data(), plain.size())) return false;
-    } else {
-      to_client_ += len;
-      Bytes enc;
-      for (size_t off = 0; off < len; off += layer_->max_encode_chunk()) {
-        size_t chunk = std::min(layer_->max_encode_chunk(), len - off);
-        if (!layer_->encode(buf + off, chunk, enc)) {
-          end("protocol error: security layer encode failed");
-          return false;
-        }
-      }
-      if (!deliver(dst, enc.data(), enc.size())) return false;
-    }
+    if (!forward(src, dst, buf, static_cast<size_t>(n), false)) return false;
     if (dst.pending_size() > kHighWater) {
       src.read_paused = true;
-      update_events(dst);
       return true;
     }
-    if (static_cast<size_t>(n) < room) return true;  // drained the socket
+    if (static_cast<size_t>(n) < kScratch) return true;  // drained the socket
   }
   return true;
+}
+
+// raw (from src's wire, or plaintext) → src layer decode → dst layer encode → dst.
+bool Relay::forward(Side &src, Side &dst, const uint8_t *data, size_t len, bool is_plain) {
+  Bytes plain_buf;
+  if (src.layer && !is_plain) {
+    if (!src.layer->decode(data, len, plain_buf)) {
+      end(std::string("protocol error: ") + src.name + " security layer decode failed");
+      return false;
+    }
+    Bytes extra;  // e.g. a TLS key update answered while decoding
+    src.layer->take_output(extra);
+    if (!extra.empty() && !deliver(src, extra.data(), extra.size())) return false;
+    data = plain_buf.data();
+    len = plain_buf.size();
+  }
+  (&src == &client_ ? from_client_ : to_client_) += len;
+  if (len == 0) return true;
+  if (!dst.layer) return deliver(dst, data, len);
+  Bytes wire;
+  for (size_t off = 0; off < len; off += dst.layer->max_encode_chunk()) {
+    size_t chunk = std::min(dst.layer->max_encode_chunk(), len - off);
+    if (!dst.layer->encode(data + off, chunk, wire)) {
+      end(std::string("protocol error: ") + dst.name + " security layer encode failed");
+      return false;
+    }
+  }
+  return deliver(dst, wire.data(), wire.size());
 }
 
 bool Relay::deliver(Side &dst, const uint8_t *data, size_t len) {
@@ -142,8 +135,7 @@ bool Relay::deliver(Side &dst, const uint8_t *data, size_t len) {
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-        end(std::string(&dst == &client_ ? "client" : "backend") + " connection error: " +
-            std::strerror(errno));
+        end(std::string(dst.name) + " connection error: " + std::strerror(errno));
         return false;
       }
       data += n;
@@ -152,7 +144,8 @@ bool Relay::deliver(Side &dst, const uint8_t *data, size_t len) {
   }
   if (len > 0) {
     if (dst.pending_off > 0 && dst.pending_off >= dst.pending.size() / 2) {
-      dst.pending.erase(dst.pending.begin(), dst.pending.begin() + static_cast<std::ptrdiff_t>(dst.pending_off));
+      dst.pending.erase(dst.pending.begin(),
+                        dst.pending.begin() + static_cast<std::ptrdiff_t>(dst.pending_off));
       dst.pending_off = 0;
     }
     dst.pending.insert(dst.pending.end(), data, data + len);
@@ -163,12 +156,12 @@ bool Relay::deliver(Side &dst, const uint8_t *data, size_t len) {
 
 bool Relay::flush(Side &dst) {
   while (dst.pending_size() > 0) {
-    ssize_t n = ::send(dst.fd, dst.pending.data() + dst.pending_off, dst.pending_size(), MSG_NOSIGNAL);
+    ssize_t n = ::send(dst.fd, dst.pending.data() + dst.pending_off, dst.pending_size(),
+                       MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
-      end(std::string(&dst == &client_ ? "client" : "backend") + " connection error: " +
-          std::strerror(errno));
+      end(std::string(dst.name) + " connection error: " + std::strerror(errno));
       return false;
     }
     dst.pending_off += static_cast<size_t>(n);
@@ -197,10 +190,6 @@ void Relay::end(const std::string &reason) {
   if (ended_) return;
   end_quietly();
   on_end_(reason);  // the owner destroys us later, from the main loop
-}
-
-void Relay::queue_raw_to_client(const Bytes &raw) {
-  client_.pending.insert(client_.pending.end(), raw.begin(), raw.end());
 }
 
 }  // namespace vncgate

@@ -1,8 +1,9 @@
 // Moves bytes both ways between an authenticated client and its backend
-// after both handshakes, unparsed, through the client side's SASL security
-// layer when one was negotiated. Reads go straight into a shared scratch
-// buffer; a side keeps an output buffer only while the peer is slow, and a
-// side is not read while its peer's pending output is above kHighWater.
+// after both handshakes, unparsed, through each side's security layer when
+// it has one (client: SASL SSF layer or TLS; backend: TLS). Reads go
+// straight into a shared scratch buffer; a side keeps an output buffer only
+// while its peer is slow, and a side is not read while the other side's
+// pending output is above kHighWater.
 #pragma once
 
 #include <cstdint>
@@ -24,20 +25,20 @@ class Relay {
 
   using End = std::function<void(const std::string &reason)>;
 
-  // `layer` (may be null) encodes toward and decodes from the client.
-  // `from_client` and `from_backend` are bytes already read in the handshake.
-  Relay(int client_fd, int backend_fd, SecurityLayer *layer, End on_end);
+  // Layers may be null (plain TCP on that side); they are borrowed.
+  Relay(int client_fd, SecurityLayer *client_layer, int backend_fd, SecurityLayer *backend_layer,
+        End on_end);
   ~Relay();
   Relay(const Relay &) = delete;
   Relay &operator=(const Relay &) = delete;
 
-  // Bytes to write to the client before anything else, unencoded (the tail
-  // of the handshake). Call before start().
+  // Wire bytes to write to the client before anything else (the tail of
+  // the handshake, already encoded). Call before start().
   void queue_raw_to_client(const Bytes &raw);
-  // Feeds early bytes and starts watching both sides.
-  // `client_plain`: `from_client` is already plaintext (TLS decoded it).
-  void start(const Bytes &from_client, bool client_plain, const Bytes &from_backend);
-
+  // Plaintext each side sent during its handshake, then start watching.
+  void start(const Bytes &plain_from_client, const Bytes &plain_from_backend);
+  // Raw client bytes read during the handshake that still need decoding.
+  void feed_raw_from_client(const Bytes &raw);
   // Stops relaying (the owner closes the sockets).
   void stop() { end_quietly(); }
 
@@ -46,16 +47,19 @@ class Relay {
 
  private:
   struct Side {
+    const char *name;
     int fd = -1;
+    SecurityLayer *layer = nullptr;
     std::unique_ptr<FdWatch> watch;
-    Bytes pending;  // bytes waiting to be written to this side
+    Bytes pending;  // wire bytes waiting to be written to this side
     size_t pending_off = 0;
     bool read_paused = false;
     size_t pending_size() const { return pending.size() - pending_off; }
   };
 
-  void on_event(Side &self, Side &peer, bool self_is_client, GIOCondition cond);
-  bool read_from(Side &src, Side &dst, bool src_is_client);
+  void on_event(Side &self, Side &peer, GIOCondition cond);
+  bool read_from(Side &src, Side &dst);
+  bool forward(Side &src, Side &dst, const uint8_t *raw, size_t len, bool raw_is_plain);
   bool deliver(Side &dst, const uint8_t *data, size_t len);
   bool flush(Side &dst);
   void update_events(Side &s);
@@ -63,7 +67,6 @@ class Relay {
   void end_quietly();
 
   Side client_, backend_;
-  SecurityLayer *layer_;
   End on_end_;
   bool ended_ = false;
   uint64_t to_client_ = 0, from_client_ = 0;

@@ -558,7 +558,7 @@ void Session::on_backend(GSocketConnection *conn, Bytes leftover, const std::str
   } else if (sasl_ && sasl_->has_layer()) {
     layer = sasl_.get();
   }
-  relay_ = std::make_unique<Relay>(fd_, bfd, layer,
+  relay_ = std::make_unique<Relay>(fd_, layer, bfd, backend_layer_.get(),
                                    [this](const std::string &reason) { end(reason); });
   relay_->queue_raw_to_client(out_);
   Bytes early_client = std::move(in_);
@@ -566,7 +566,11 @@ void Session::on_backend(GSocketConnection *conn, Bytes leftover, const std::str
   Bytes().swap(out_);
   log_info("session " + std::to_string(id_) + ": " + client_addr_ + " connected to console " +
            *console_ + " as " + log_safe(user_));
-  relay_->start(early_client, tls_up_, leftover);
+  // TLS hands us plaintext; the SASL layer starts after the handshake, so
+  // early bytes under it are still encoded.
+  bool early_plain = tls_up_ || layer == nullptr;
+  relay_->start(early_plain ? early_client : Bytes{}, leftover);
+  if (!early_plain && state_ == State::Relay) relay_->feed_raw_from_client(early_client);
 }
 
 void Session::fail_auth(const std::string &client_reason, const std::string &log_reason,

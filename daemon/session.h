@@ -126,6 +126,7 @@ class Session {
   std::optional<HostPort> backend_addr_;
   std::unique_ptr<BackendConnection> backend_conn_;
   GSocketConnection *backend_ = nullptr;
+  std::unique_ptr<SecurityLayer> backend_layer_;  // TLS toward the backend, if any
   std::unique_ptr<Relay> relay_;
   guint handshake_timer_ = 0;
   guint fail_timer_ = 0;
