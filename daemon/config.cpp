@@ -273,7 +273,8 @@ bool check_tls(const Config &c, const std::string &origin, std::string &error) {
 bool parse_console(const SectionReader &r, const std::string &name, Config &c,
                    std::string &error) {
   if (!r.only_known({"lpar-id", "backend", "backend-password-file", "port", "allowed-users",
-                     "force", "subtypes"},
+                     "force", "subtypes", "backend-tls", "backend-ca", "backend-cert",
+                     "backend-key", "backend-tls-name"},
                     error))
     return false;
   ConsoleConfig con;
@@ -307,6 +308,27 @@ bool parse_console(const SectionReader &r, const std::string &name, Config &c,
   }
   con.allowed_users = r.list("allowed-users");
   if (!r.boolean("force", con.force, error)) return false;
+  std::string btls = r.has("backend-tls") ? r.raw("backend-tls") : "none";
+  if (btls == "x509") {
+    TlsClientSettings t;
+    if (!r.path("backend-ca", t.ca, error) || !r.path("backend-cert", t.cert, error) ||
+        !r.path("backend-key", t.key, error))
+      return false;
+    if (t.ca.empty()) {
+      error = r.where("backend-ca") + ": backend-tls=x509 needs the CA that signed the backend's certificate";
+      return false;
+    }
+    if (t.cert.empty() != t.key.empty()) {
+      error = r.where("backend-cert") + ": backend-cert and backend-key must be set together";
+      return false;
+    }
+    t.verify_name = r.has("backend-tls-name") ? r.raw("backend-tls-name")
+                                              : (con.backend ? con.backend->host : "127.0.0.1");
+    con.backend_tls = std::move(t);
+  } else if (btls != "none") {
+    error = r.where("backend-tls") + ": expected none or x509, got '" + btls + "'";
+    return false;
+  }
   if (r.has("subtypes")) {
     con.subtypes.emplace();
     if (!parse_subtypes(r, *con.subtypes, error)) return false;

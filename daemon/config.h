@@ -35,6 +35,7 @@ struct ConsoleConfig {
   std::vector<std::string> allowed_users;
   bool force = false;
   std::optional<std::vector<uint32_t>> subtypes;  // VeNCrypt subtypes; unset = [tls] subtypes
+  std::optional<TlsClientSettings> backend_tls;   // backend-tls=x509: VeNCrypt toward the backend
   bool operator==(const ConsoleConfig &) const = default;
 };
 

@@ -525,14 +525,16 @@ void Session::connect_backend(const HostPort &backend) {
     }
     password = std::move(pw);
   }
+  std::optional<TlsClientSettings> tls;
+  if (it != con.end()) tls = it->second.backend_tls;
   backend_conn_ = std::make_unique<BackendConnection>(
-      backend, std::move(password),
-      [this](GSocketConnection *c, Bytes leftover, std::string error) {
-        on_backend(c, std::move(leftover), error);
-      });
+      backend, std::move(password), std::move(tls),
+      [this](GSocketConnection *c, Bytes leftover, std::unique_ptr<SecurityLayer> layer,
+             std::string error) { on_backend(c, std::move(leftover), std::move(layer), error); });
 }
 
-void Session::on_backend(GSocketConnection *conn, Bytes leftover, const std::string &error) {
+void Session::on_backend(GSocketConnection *conn, Bytes leftover,
+                         std::unique_ptr<SecurityLayer> backend_layer, const std::string &error) {
   if (state_ == State::Closed) {
     if (conn) g_object_unref(conn);
     return;
@@ -544,6 +546,7 @@ void Session::on_backend(GSocketConnection *conn, Bytes leftover, const std::str
     return;
   }
   backend_ = conn;
+  backend_layer_ = std::move(backend_layer);
   send(encode_security_result(true, "", version_));
   if (handshake_timer_) {
     g_source_remove(handshake_timer_);

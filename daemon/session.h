@@ -90,7 +90,8 @@ class Session {
   void on_console_ready(const HostPort *backend, const std::string &error);
   void begin_rfb();
   void connect_backend(const HostPort &backend);
-  void on_backend(GSocketConnection *conn, Bytes leftover, const std::string &error);
+  void on_backend(GSocketConnection *conn, Bytes leftover,
+                  std::unique_ptr<SecurityLayer> backend_layer, const std::string &error);
   void fail_auth(const std::string &client_reason, const std::string &log_reason,
                  bool send_complete, const std::string &end_reason = "authentication failed");
   void send(const Bytes &b);

@@ -6,8 +6,8 @@
 
 namespace vncgate {
 
-RfbClientHandshake::RfbClientHandshake(std::optional<std::string> password)
-    : password_(std::move(password)) {}
+RfbClientHandshake::RfbClientHandshake(std::optional<std::string> password, bool want_tls)
+    : password_(std::move(password)), want_tls_(want_tls) {}
 
 RfbClientHandshake::Step RfbClientHandshake::fail(std::string why) {
   state_ = State::Failed;
@@ -69,6 +69,13 @@ RfbClientHandshake::Step RfbClientHandshake::feed(ByteSpan in) {
       if (in.size() < 1u + count) return {};
       auto types = in.subspan(1, count);
       auto has = [&](uint8_t t) { return std::find(types.begin(), types.end(), t) != types.end(); };
+      if (want_tls_) {
+        if (!has(kSecVeNCrypt))
+          return fail("backend does not offer VeNCrypt, but backend-tls=x509 requires it");
+        chosen_ = kSecVeNCrypt;
+        state_ = State::VeNCryptVersion;
+        return {ParseStatus::NeedMore, 1u + count, Bytes{kSecVeNCrypt}};
+      }
       if (has(kSecNone)) {
         chosen_ = kSecNone;
       } else if (has(kSecVncAuth) && password_) {
@@ -80,6 +87,51 @@ RfbClientHandshake::Step RfbClientHandshake::feed(ByteSpan in) {
       }
       Bytes reply{chosen_};
       return after_auth_choice(std::move(reply), 1u + count);
+    }
+    case State::VeNCryptVersion: {
+      if (in.size() < 2) return {};
+      if (in[0] != 0 || in[1] < 2) return fail("backend speaks an unsupported VeNCrypt version");
+      state_ = State::VeNCryptAck;
+      return {ParseStatus::NeedMore, 2, Bytes{0, 2}};
+    }
+    case State::VeNCryptAck: {
+      if (in.empty()) return {};
+      if (in[0] != 0) return fail("backend refused VeNCrypt version 0.2");
+      state_ = State::VeNCryptSubtypes;
+      return {ParseStatus::NeedMore, 1, {}};
+    }
+    case State::VeNCryptSubtypes: {
+      if (in.empty()) return {};
+      size_t n = in[0];
+      if (in.size() < 1 + 4 * n) return {};
+      bool x509none = false, x509vnc = false;
+      for (size_t i = 0; i < n; ++i) {
+        uint32_t st = read_u32(in, 1 + 4 * i);
+        x509none |= st == 260;
+        x509vnc |= st == 261;
+      }
+      if (x509none) {
+        subtype_ = 260;
+      } else if (x509vnc && password_) {
+        subtype_ = 261;
+      } else if (x509vnc) {
+        return fail("backend asks for a VNC password inside TLS and none is configured");
+      } else {
+        return fail("backend offers no X.509 VeNCrypt subtype (X509None or X509Vnc)");
+      }
+      Bytes reply;
+      put_u32(reply, subtype_);
+      state_ = State::VeNCryptAccept;
+      return {ParseStatus::NeedMore, 1 + 4 * n, std::move(reply)};
+    }
+    case State::VeNCryptAccept: {
+      if (in.empty()) return {};
+      if (in[0] != 1) return fail("backend rejected the VeNCrypt subtype");
+      // Inside TLS: VNC password for X509Vnc; a SecurityResult always follows.
+      state_ = subtype_ == 261 ? State::VncChallenge : State::SecurityResult;
+      Step st{ParseStatus::NeedMore, 1, {}};
+      st.start_tls = true;
+      return st;
     }
     case State::VncChallenge: {
       if (in.size() < 16) return {};

@@ -14,8 +14,11 @@ constexpr size_t kMaxHandshakeInput = 64 * 1024;
 }
 
 BackendConnection::BackendConnection(HostPort address, std::optional<std::string> password,
-                                     Done done)
-    : address_(std::move(address)), handshake_(std::move(password)), done_(std::move(done)) {
+                                     std::optional<TlsClientSettings> tls, Done done)
+    : address_(std::move(address)),
+      handshake_(std::move(password), tls.has_value()),
+      done_(std::move(done)),
+      tls_settings_(std::move(tls)) {
   cancel_ = g_cancellable_new();
   GSocketClient *client = g_socket_client_new();
   g_socket_client_set_timeout(client, 0);
@@ -55,52 +58,114 @@ void BackendConnection::on_connected(GObject *src, GAsyncResult *res, gpointer d
 
 void BackendConnection::on_event(GIOCondition cond) {
   if (cond & G_IO_OUT) {
-    while (!out_.empty()) {
-      ssize_t n = ::send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL);
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
-      if (n <= 0) return fail(std::string("send: ") + std::strerror(errno));
-      out_.erase(out_.begin(), out_.begin() + n);
-    }
+    if (!send_pending()) return;
   }
   if (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) {
-    uint8_t buf[4096];
+    uint8_t buf[16384];
     ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
     if (n == 0) return fail("closed the connection during the RFB handshake");
-    if (n < 0 && errno != EAGAIN && errno != EINTR) return fail(std::string("recv: ") + std::strerror(errno));
-    if (n > 0) {
-      in_.insert(in_.end(), buf, buf + n);
-      if (in_.size() > kMaxHandshakeInput) return fail("sent too much during the RFB handshake");
-    }
-    for (;;) {
-      auto step = handshake_.feed(in_);
-      if (step.status == ParseStatus::Error) return fail(handshake_.error());
-      in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(step.consumed));
-      out_.insert(out_.end(), step.reply.begin(), step.reply.end());
-      if (step.status == ParseStatus::Ok) {
-        if (!out_.empty()) {
-          // The final reply (if any) must go out before we hand over.
-          ssize_t n2 = ::send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL);
-          if (n2 != static_cast<ssize_t>(out_.size())) return fail("cannot complete the handshake");
-          out_.clear();
-        }
-        return finish();
-      }
-      if (step.consumed == 0) break;
-    }
-    if (!out_.empty()) {
-      ssize_t n2 = ::send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL);
-      if (n2 > 0) out_.erase(out_.begin(), out_.begin() + n2);
-      else if (n2 < 0 && errno != EAGAIN && errno != EINTR) return fail(std::string("send: ") + std::strerror(errno));
-    }
+    if (n < 0 && errno != EAGAIN && errno != EINTR)
+      return fail(std::string("recv: ") + std::strerror(errno));
+    if (n > 0 && !on_input(buf, static_cast<size_t>(n))) return;
+    if (finished_) return;
   }
   watch_->set_events(out_.empty() ? G_IO_IN : GIOCondition(G_IO_IN | G_IO_OUT));
+}
+
+bool BackendConnection::on_input(const uint8_t *data, size_t len) {
+  if (tls_ && !tls_up_) {
+    std::string error;
+    auto r = tls_->handshake(data, len, out_, error);
+    if (r == TlsSession::Handshake::Failed) {
+      fail(error);
+      return false;
+    }
+    if (!send_pending()) return false;
+    if (r == TlsSession::Handshake::NeedMore) return true;
+    tls_up_ = true;
+    data = nullptr;
+    len = 0;  // records that came with the handshake are decoded below
+  }
+  if (tls_up_) {
+    if (!tls_->decode(data, len, in_)) {
+      fail("TLS record layer error");
+      return false;
+    }
+    tls_->take_output(out_);
+  } else {
+    in_.insert(in_.end(), data, data + len);
+  }
+  if (in_.size() > kMaxHandshakeInput) {
+    fail("sent too much during the RFB handshake");
+    return false;
+  }
+  return run_handshake();
+}
+
+bool BackendConnection::run_handshake() {
+  for (;;) {
+    auto step = handshake_.feed(in_);
+    if (step.status == ParseStatus::Error) {
+      fail(handshake_.error());
+      return false;
+    }
+    in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(step.consumed));
+    if (!step.reply.empty()) {
+      if (tls_up_) {
+        if (!tls_->encode(step.reply.data(), step.reply.size(), out_)) {
+          fail("TLS record layer error");
+          return false;
+        }
+      } else {
+        out_.insert(out_.end(), step.reply.begin(), step.reply.end());
+      }
+    }
+    if (step.start_tls) {
+      std::string error;
+      tls_ = TlsClientSession::create(*tls_settings_, error);
+      if (!tls_) {
+        fail(error);
+        return false;
+      }
+      // Whatever followed the VeNCrypt accept byte is TLS already.
+      Bytes early = std::move(in_);
+      in_.clear();
+      return on_input(early.data(), early.size());
+    }
+    if (step.status == ParseStatus::Ok) {
+      // The final reply (if any) must be written before we hand over.
+      if (!send_pending()) return false;
+      if (!out_.empty()) {
+        fail("cannot complete the handshake (backend not reading)");
+        return false;
+      }
+      finish();
+      return false;
+    }
+    if (step.consumed == 0) break;
+  }
+  return send_pending();
+}
+
+bool BackendConnection::send_pending() {
+  while (!out_.empty()) {
+    ssize_t n = ::send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+    if (n <= 0) {
+      fail(std::string("send: ") + std::strerror(errno));
+      return false;
+    }
+    out_.erase(out_.begin(), out_.begin() + n);
+  }
+  return true;
 }
 
 void BackendConnection::fail(std::string why) {
   if (watch_) watch_->cancel();
   Done d = std::move(done_);
   done_ = nullptr;
-  d(nullptr, {}, address_.to_string() + ": " + why);  // may destroy this
+  finished_ = true;
+  d(nullptr, {}, nullptr, address_.to_string() + ": " + why);  // must not destroy this
 }
 
 void BackendConnection::finish() {
@@ -110,7 +175,9 @@ void BackendConnection::finish() {
   Done d = std::move(done_);
   done_ = nullptr;
   Bytes rest = std::move(in_);
-  d(c, std::move(rest), {});  // ownership of `c` passes to the callee; may destroy this
+  finished_ = true;
+  std::unique_ptr<SecurityLayer> layer = std::move(tls_);
+  d(c, std::move(rest), std::move(layer), {});  // the callee owns `c`; must not destroy this
 }
 
 }  // namespace vncgate

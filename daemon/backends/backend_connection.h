@@ -13,17 +13,22 @@
 #include "config.h"
 #include "io/fd_watch.h"
 #include "rfb/rfb_client.h"
+#include "security/tls_server.h"
 
 namespace vncgate {
 
 class BackendConnection {
  public:
   // On success `conn` is a connected, non-blocking socket past the
-  // backend's SecurityResult; `leftover` holds bytes it already sent after
-  // that (start of ServerInit). On failure `conn` is null and `error` says why.
-  using Done = std::function<void(GSocketConnection *conn, Bytes leftover, std::string error)>;
+  // backend's SecurityResult; `leftover` holds plaintext it already sent
+  // after that (start of ServerInit); `layer` is the TLS session toward the
+  // backend when one was asked for. On failure `conn` is null and `error`
+  // says why. The callback must not destroy the BackendConnection.
+  using Done = std::function<void(GSocketConnection *conn, Bytes leftover,
+                                  std::unique_ptr<SecurityLayer> layer, std::string error)>;
 
-  BackendConnection(HostPort address, std::optional<std::string> password, Done done);
+  BackendConnection(HostPort address, std::optional<std::string> password,
+                    std::optional<TlsClientSettings> tls, Done done);
   ~BackendConnection();
   BackendConnection(const BackendConnection &) = delete;
   BackendConnection &operator=(const BackendConnection &) = delete;
@@ -31,6 +36,9 @@ class BackendConnection {
  private:
   static void on_connected(GObject *src, GAsyncResult *res, gpointer data);
   void on_event(GIOCondition cond);
+  bool on_input(const uint8_t *data, size_t len);  // false: failed (already reported)
+  bool run_handshake();
+  bool send_pending();
   void fail(std::string why);
   void finish();
 
@@ -41,8 +49,12 @@ class BackendConnection {
   GSocketConnection *conn_ = nullptr;
   int fd_ = -1;
   std::unique_ptr<FdWatch> watch_;
-  Bytes in_;
-  Bytes out_;
+  std::optional<TlsClientSettings> tls_settings_;
+  std::unique_ptr<TlsClientSession> tls_;
+  bool tls_up_ = false;
+  bool finished_ = false;
+  Bytes in_;   // plaintext from the backend, not yet parsed
+  Bytes out_;  // wire bytes to the backend
 };
 
 }  // namespace vncgate

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <ctime>
 
+#include <glib.h>
+
 namespace vncgate {
 namespace {
 
@@ -113,6 +115,107 @@ TlsCredentials::~TlsCredentials() {
   if (prio_anon_) gnutls_priority_deinit(prio_anon_);
 }
 
+TlsSession::~TlsSession() {
+  if (session_) gnutls_deinit(session_);
+}
+
+void TlsSession::attach_transport() {
+  gnutls_transport_set_ptr(session_, this);
+  gnutls_transport_set_push_function(session_, &TlsSession::push);
+  gnutls_transport_set_pull_function(session_, &TlsSession::pull);
+}
+
+ssize_t TlsSession::push(gnutls_transport_ptr_t p, const void *data, size_t len) {
+  auto *self = static_cast<TlsSession *>(p);
+  auto *b = static_cast<const uint8_t *>(data);
+  self->out_.insert(self->out_.end(), b, b + len);
+  return static_cast<ssize_t>(len);
+}
+
+ssize_t TlsSession::pull(gnutls_transport_ptr_t p, void *data, size_t len) {
+  auto *self = static_cast<TlsSession *>(p);
+  size_t avail = self->in_.size() - self->in_off_;
+  if (avail == 0) {
+    gnutls_transport_set_errno(self->session_, EAGAIN);
+    return -1;
+  }
+  size_t n = std::min(avail, len);
+  std::memcpy(data, self->in_.data() + self->in_off_, n);
+  self->in_off_ += n;
+  if (self->in_off_ == self->in_.size()) {
+    self->in_.clear();
+    self->in_off_ = 0;
+  }
+  return static_cast<ssize_t>(n);
+}
+
+std::string TlsSession::explain_failure(int rc) { return gnutls_strerror(rc); }
+
+TlsSession::Handshake TlsSession::handshake(const uint8_t *in, size_t len, Bytes &out,
+                                            std::string &error) {
+  if (len) in_.insert(in_.end(), in, in + len);
+  for (;;) {
+    int rc = gnutls_handshake(session_);
+    take_output(out);
+    if (rc == GNUTLS_E_SUCCESS) return after_handshake(error) ? Handshake::Done : Handshake::Failed;
+    if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) return Handshake::NeedMore;
+    if (gnutls_error_is_fatal(rc)) {
+      error = "TLS handshake failed: " + explain_failure(rc);
+      return Handshake::Failed;
+    }
+  }
+}
+
+unsigned TlsSession::cipher_bits() const {
+  return static_cast<unsigned>(gnutls_cipher_get_key_size(gnutls_cipher_get(session_)) * 8);
+}
+
+std::string TlsSession::description() const {
+  char *d = gnutls_session_get_desc(session_);
+  std::string s = d ? d : "";
+  gnutls_free(d);
+  return s;
+}
+
+bool TlsSession::encode(const uint8_t *in, size_t len, Bytes &out) {
+  while (len > 0) {
+    ssize_t n = gnutls_record_send(session_, in, len);
+    if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) continue;  // memory push never blocks
+    if (n < 0) return false;
+    in += n;
+    len -= static_cast<size_t>(n);
+  }
+  take_output(out);
+  return true;
+}
+
+bool TlsSession::decode(const uint8_t *in, size_t len, Bytes &out) {
+  if (len) in_.insert(in_.end(), in, in + len);
+  uint8_t buf[16384];
+  for (;;) {
+    ssize_t n = gnutls_record_recv(session_, buf, sizeof buf);
+    if (n > 0) {
+      out.insert(out.end(), buf, buf + n);
+      continue;
+    }
+    if (n == 0) return true;  // close_notify: the socket's EOF follows
+    if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) return true;
+    if (n == GNUTLS_E_REHANDSHAKE) continue;  // ignored: renegotiation is not supported
+    if (!gnutls_error_is_fatal(static_cast<int>(n))) continue;
+    return false;
+  }
+}
+
+void TlsSession::take_output(Bytes &out) {
+  if (out_.empty()) return;
+  if (out.empty()) {
+    out.swap(out_);
+  } else {
+    out.insert(out.end(), out_.begin(), out_.end());
+    out_.clear();
+  }
+}
+
 std::unique_ptr<TlsServerSession> TlsServerSession::create(std::shared_ptr<TlsCredentials> creds,
                                                            bool anonymous, std::string &error) {
   std::unique_ptr<TlsServerSession> t(new TlsServerSession());
@@ -139,59 +242,11 @@ std::unique_ptr<TlsServerSession> TlsServerSession::create(std::shared_ptr<TlsCr
       case VerifyClient::Require: gnutls_certificate_server_set_request(t->session_, GNUTLS_CERT_REQUIRE); break;
     }
   }
-  gnutls_transport_set_ptr(t->session_, t.get());
-  gnutls_transport_set_push_function(t->session_, &TlsServerSession::push);
-  gnutls_transport_set_pull_function(t->session_, &TlsServerSession::pull);
+  t->attach_transport();
   return t;
 }
 
-TlsServerSession::~TlsServerSession() {
-  if (session_) gnutls_deinit(session_);
-}
-
-ssize_t TlsServerSession::push(gnutls_transport_ptr_t p, const void *data, size_t len) {
-  auto *self = static_cast<TlsServerSession *>(p);
-  auto *b = static_cast<const uint8_t *>(data);
-  self->out_.insert(self->out_.end(), b, b + len);
-  return static_cast<ssize_t>(len);
-}
-
-ssize_t TlsServerSession::pull(gnutls_transport_ptr_t p, void *data, size_t len) {
-  auto *self = static_cast<TlsServerSession *>(p);
-  size_t avail = self->in_.size() - self->in_off_;
-  if (avail == 0) {
-    gnutls_transport_set_errno(self->session_, EAGAIN);
-    return -1;
-  }
-  size_t n = std::min(avail, len);
-  std::memcpy(data, self->in_.data() + self->in_off_, n);
-  self->in_off_ += n;
-  if (self->in_off_ == self->in_.size()) {
-    self->in_.clear();
-    self->in_off_ = 0;
-  }
-  return static_cast<ssize_t>(n);
-}
-
-TlsServerSession::Handshake TlsServerSession::handshake(const uint8_t *in, size_t len, Bytes &out,
-                                                        std::string &error) {
-  in_.insert(in_.end(), in, in + len);
-  for (;;) {
-    int rc = gnutls_handshake(session_);
-    take_output(out);
-    if (rc == GNUTLS_E_SUCCESS) {
-      if (!verify_peer(error)) return Handshake::Failed;
-      return Handshake::Done;
-    }
-    if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) return Handshake::NeedMore;
-    if (gnutls_error_is_fatal(rc)) {
-      error = gnutls_error("TLS handshake failed", rc);
-      return Handshake::Failed;
-    }
-  }
-}
-
-bool TlsServerSession::verify_peer(std::string &error) {
+bool TlsServerSession::after_handshake(std::string &error) {
   if (anonymous_) return true;
   VerifyClient mode = creds_->settings().verify_client;
   if (mode == VerifyClient::None) return true;
@@ -234,54 +289,62 @@ bool TlsServerSession::verify_peer(std::string &error) {
   return true;
 }
 
-unsigned TlsServerSession::cipher_bits() const {
-  return static_cast<unsigned>(gnutls_cipher_get_key_size(gnutls_cipher_get(session_)) * 8);
-}
-
-std::string TlsServerSession::description() const {
-  char *d = gnutls_session_get_desc(session_);
-  std::string s = d ? d : "";
-  gnutls_free(d);
-  return s;
-}
-
-bool TlsServerSession::encode(const uint8_t *in, size_t len, Bytes &out) {
-  while (len > 0) {
-    ssize_t n = gnutls_record_send(session_, in, len);
-    if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) continue;  // memory push never blocks
-    if (n < 0) return false;
-    in += n;
-    len -= static_cast<size_t>(n);
+std::unique_ptr<TlsClientSession> TlsClientSession::create(const TlsClientSettings &s,
+                                                           std::string &error) {
+  std::unique_ptr<TlsClientSession> t(new TlsClientSession());
+  gnutls_certificate_allocate_credentials(&t->creds_);
+  int rc = gnutls_certificate_set_x509_trust_file(t->creds_, s.ca.c_str(), GNUTLS_X509_FMT_PEM);
+  if (rc <= 0) {
+    error = rc == 0 ? "backend CA file " + s.ca + " holds no certificate"
+                    : gnutls_error("cannot read backend CA file " + s.ca, rc);
+    return nullptr;
   }
-  take_output(out);
-  return true;
-}
-
-bool TlsServerSession::decode(const uint8_t *in, size_t len, Bytes &out) {
-  in_.insert(in_.end(), in, in + len);
-  uint8_t buf[16384];
-  for (;;) {
-    ssize_t n = gnutls_record_recv(session_, buf, sizeof buf);
-    if (n > 0) {
-      out.insert(out.end(), buf, buf + n);
-      continue;
+  if (!s.cert.empty()) {
+    rc = gnutls_certificate_set_x509_key_file2(t->creds_, s.cert.c_str(), s.key.c_str(),
+                                              GNUTLS_X509_FMT_PEM, nullptr, 0);
+    if (rc < 0) {
+      error = gnutls_error("cannot use backend client certificate " + s.cert, rc);
+      return nullptr;
     }
-    if (n == 0) return true;  // close_notify: the socket's EOF follows
-    if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) return true;
-    if (n == GNUTLS_E_REHANDSHAKE) continue;  // ignored: renegotiation is not supported
-    if (!gnutls_error_is_fatal(static_cast<int>(n))) continue;
-    return false;
   }
+  rc = gnutls_init(&t->session_, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
+  if (rc < 0) {
+    error = gnutls_error("gnutls_init", rc);
+    return nullptr;
+  }
+  const char *err_pos = nullptr;
+  rc = gnutls_priority_set_direct(t->session_, s.priority.c_str(), &err_pos);
+  if (rc < 0) {
+    error = gnutls_error("backend TLS priority", rc);
+    return nullptr;
+  }
+  gnutls_credentials_set(t->session_, GNUTLS_CRD_CERTIFICATE, t->creds_);
+  if (!g_hostname_is_ip_address(s.verify_name.c_str()))
+    gnutls_server_name_set(t->session_, GNUTLS_NAME_DNS, s.verify_name.data(), s.verify_name.size());
+  // GnuTLS verifies chain, validity and name during the handshake.
+  gnutls_session_set_verify_cert(t->session_, s.verify_name.c_str(), 0);
+  t->attach_transport();
+  return t;
 }
 
-void TlsServerSession::take_output(Bytes &out) {
-  if (out_.empty()) return;
-  if (out.empty()) {
-    out.swap(out_);
-  } else {
-    out.insert(out.end(), out_.begin(), out_.end());
-    out_.clear();
+TlsClientSession::~TlsClientSession() {
+  if (session_) {
+    gnutls_deinit(session_);
+    session_ = nullptr;
   }
+  if (creds_) gnutls_certificate_free_credentials(creds_);
+}
+
+std::string TlsClientSession::explain_failure(int rc) {
+  if (rc != GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) return gnutls_strerror(rc);
+  unsigned status = gnutls_session_get_verify_cert_status(session_);
+  gnutls_datum_t text = {nullptr, 0};
+  std::string why = "the backend certificate did not verify";
+  if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &text, 0) == 0) {
+    why += ": " + std::string(reinterpret_cast<char *>(text.data), text.size);
+    gnutls_free(text.data);
+  }
+  return why;
 }
 
 }  // namespace vncgate

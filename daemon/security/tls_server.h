@@ -51,45 +51,86 @@ class TlsCredentials {
   std::string summary_;
 };
 
-class TlsServerSession : public SecurityLayer {
+// A GnuTLS session whose transport is two memory buffers: raw bytes the
+// caller read go in, raw bytes to send come out.
+class TlsSession : public SecurityLayer {
  public:
-  // `anonymous`: TLSNone/TLSSASL (anonymous DH, TLS 1.2), else X.509.
-  static std::unique_ptr<TlsServerSession> create(std::shared_ptr<TlsCredentials> creds,
-                                                  bool anonymous, std::string &error);
-  ~TlsServerSession() override;
-  TlsServerSession(const TlsServerSession &) = delete;
-  TlsServerSession &operator=(const TlsServerSession &) = delete;
+  ~TlsSession() override;
+  TlsSession(const TlsSession &) = delete;
+  TlsSession &operator=(const TlsSession &) = delete;
 
   enum class Handshake { NeedMore, Done, Failed };
   // Feeds raw bytes (may be empty) and appends bytes to send to `out`.
   Handshake handshake(const uint8_t *in, size_t len, Bytes &out, std::string &error);
 
-  // After the handshake:
   unsigned cipher_bits() const;
-  std::string description() const;  // e.g. "TLS1.3 AES-256-GCM"
-  bool peer_verified() const { return peer_verified_; }
-  const std::string &peer_subject() const { return peer_subject_; }
-  const std::string &peer_identity() const { return peer_identity_; }
+  std::string description() const;  // e.g. "(TLS1.3)-(ECDHE-...)-(AES-256-GCM)"
 
   size_t max_encode_chunk() const override { return 16384; }
   bool encode(const uint8_t *in, size_t len, Bytes &out) override;
   bool decode(const uint8_t *in, size_t len, Bytes &out) override;
   void take_output(Bytes &out) override;
 
+ protected:
+  TlsSession() = default;
+  // Wires the memory transport; call once session_ exists.
+  void attach_transport();
+  // After a successful handshake; false (with `error`) refuses the peer.
+  virtual bool after_handshake(std::string &error) = 0;
+  // Explains a failed handshake (e.g. why a certificate did not verify).
+  virtual std::string explain_failure(int rc);
+
+  gnutls_session_t session_ = nullptr;
+
  private:
-  TlsServerSession() = default;
   static ssize_t push(gnutls_transport_ptr_t p, const void *data, size_t len);
   static ssize_t pull(gnutls_transport_ptr_t p, void *data, size_t len);
-  bool verify_peer(std::string &error);
 
-  std::shared_ptr<TlsCredentials> creds_;
-  gnutls_session_t session_ = nullptr;
   Bytes in_;  // raw bytes not yet consumed by GnuTLS
   size_t in_off_ = 0;
   Bytes out_;  // raw bytes GnuTLS produced
+};
+
+class TlsServerSession : public TlsSession {
+ public:
+  // `anonymous`: TLSNone/TLSSASL (anonymous DH, TLS 1.2), else X.509.
+  static std::unique_ptr<TlsServerSession> create(std::shared_ptr<TlsCredentials> creds,
+                                                  bool anonymous, std::string &error);
+  // After the handshake:
+  bool peer_verified() const { return peer_verified_; }
+  const std::string &peer_subject() const { return peer_subject_; }
+  const std::string &peer_identity() const { return peer_identity_; }
+
+
+ private:
+  TlsServerSession() = default;
+  bool after_handshake(std::string &error) override;
+
+  std::shared_ptr<TlsCredentials> creds_;
   bool anonymous_ = false;
   bool peer_verified_ = false;
   std::string peer_subject_, peer_identity_;
+};
+
+// Client side toward a backend VNC server (VeNCrypt X509*): verifies the
+// server certificate against `ca` and `verify_name`.
+struct TlsClientSettings {
+  std::string ca, cert, key;
+  std::string verify_name;  // host name or IP the backend certificate must name
+  std::string priority = "NORMAL:-VERS-TLS1.0:-VERS-TLS1.1";
+  bool operator==(const TlsClientSettings &) const = default;
+};
+
+class TlsClientSession : public TlsSession {
+ public:
+  static std::unique_ptr<TlsClientSession> create(const TlsClientSettings &s, std::string &error);
+  ~TlsClientSession() override;
+
+ private:
+  TlsClientSession() = default;
+  bool after_handshake(std::string &) override { return true; }
+  std::string explain_failure(int rc) override;
+  gnutls_certificate_credentials_t creds_ = nullptr;
 };
 
 // Global GnuTLS set-up (once per process) and log routing.
