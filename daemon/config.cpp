@@ -168,7 +168,8 @@ bool parse_gateway(const SectionReader &r, Config &c, std::string &error) {
 }
 
 bool parse_sasl(const SectionReader &r, Config &c, std::string &error) {
-  if (!r.only_known({"app-name", "min-ssf", "auth-failure-delay", "realm"}, error)) return false;
+  if (!r.only_known({"app-name", "min-ssf", "auth-failure-delay", "realm", "keytab",
+                     "strip-realm", "replay-cache"}, error)) return false;
   if (r.has("app-name")) {
     c.sasl_app_name = r.raw("app-name");
     bool ok = !c.sasl_app_name.empty() && c.sasl_app_name.size() <= 64 &&
@@ -185,6 +186,14 @@ bool parse_sasl(const SectionReader &r, Config &c, std::string &error) {
     error = r.where("realm") + ": a realm has no blanks, '@' or '/'";
     return false;
   }
+  if (!r.path("keytab", c.keytab, error) || !r.boolean("strip-realm", c.strip_realm, error))
+    return false;
+  if (c.strip_realm && c.realm.empty()) {
+    error = r.where("strip-realm") + ": needs realm= (only that realm is stripped, so a user "
+            "of another realm can never pass for a local one)";
+    return false;
+  }
+  c.replay_cache = r.raw("replay-cache");
   return r.uint_in("min-ssf", 0, 100000, c.min_ssf, error) &&
          r.seconds("auth-failure-delay", 0, 10, c.auth_failure_delay, error);
 }

@@ -55,6 +55,9 @@ struct Config {
   std::string sasl_app_name = "vncgate";
   unsigned min_ssf = 56;
   std::string realm;  // user realm handed to Cyrus (DIGEST-MD5, sasldb); empty = host name
+  std::string keytab;        // Kerberos keytab for GSSAPI (vnc/<host>@REALM)
+  bool strip_realm = false;  // "alice@REALM" → "alice" for [sasl] realm
+  std::string replay_cache;  // KRB5RCACHENAME value; empty = Kerberos default
   double auth_failure_delay = 1.0;
   // [tls]
   TlsSettings tls;

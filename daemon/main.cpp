@@ -8,6 +8,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "logging.h"
+#include "security/kerberos.h"
 #include "security/sasl_server.h"
 
 int main(int argc, char **argv) {
@@ -72,6 +73,10 @@ int main(int argc, char **argv) {
     std::printf(_("%s: configuration OK (%zu consoles)\n"), path.c_str(), config.consoles.size());
     return 0;
   }
+  vncgate::KerberosSettings krb{config.keytab, config.replay_cache};
+  vncgate::kerberos_apply(krb);
+  if (std::string w = vncgate::kerberos_check_keytab(krb); !w.empty()) vncgate::log_warning(w);
+  vncgate::sasl_server_set_keytab(config.keytab);
   if (!vncgate::sasl_server_global_init(config.sasl_app_name, error)) {
     vncgate::log_error(error);
     return 1;

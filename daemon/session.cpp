@@ -472,6 +472,9 @@ void Session::on_sasl_result(const SaslServerSession::Step &st) {
       return;
     case SaslServerSession::Outcome::Complete:
       user_ = sasl_->username();
+      if (config_->strip_realm && user_.size() > config_->realm.size() + 1 &&
+          user_.ends_with("@" + config_->realm))
+        user_.resize(user_.size() - config_->realm.size() - 1);
       ssf_ = sasl_->ssf();
       reply(true);
       on_authenticated();

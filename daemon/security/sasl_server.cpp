@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include <glib.h>
+
 #include "logging.h"
 
 namespace vncgate {
@@ -15,8 +17,27 @@ int sasl_log_cb(void *, int level, const char *message) {
   return SASL_OK;
 }
 
+std::string g_keytab;
+
+int sasl_getopt_cb(void *, const char *plugin, const char *option, const char **result,
+                   unsigned *len) {
+  if (!g_keytab.empty() && option && g_strcmp0(option, "keytab") == 0 &&
+      (!plugin || g_ascii_strcasecmp(plugin, "GSSAPI") == 0)) {
+    *result = g_keytab.c_str();
+    if (len) *len = static_cast<unsigned>(g_keytab.size());
+    return SASL_OK;
+  }
+  return SASL_FAIL;  // not ours: Cyrus reads <app-name>.conf
+}
+
+template <typename F>
+int (*as_sasl_cb(F *f))() {
+  return reinterpret_cast<int (*)()>(reinterpret_cast<void (*)()>(f));
+}
+
 const sasl_callback_t kCallbacks[] = {
-    {SASL_CB_LOG, reinterpret_cast<int (*)()>(reinterpret_cast<void (*)()>(&sasl_log_cb)), nullptr},
+    {SASL_CB_LOG, as_sasl_cb(&sasl_log_cb), nullptr},
+    {SASL_CB_GETOPT, as_sasl_cb(&sasl_getopt_cb), nullptr},
     {SASL_CB_LIST_END, nullptr, nullptr},
 };
 
@@ -34,6 +55,8 @@ bool sasl_server_global_init(const std::string &app_name, std::string &error) {
   g_initialised = true;
   return true;
 }
+
+void sasl_server_set_keytab(const std::string &keytab) { g_keytab = keytab; }
 
 void sasl_server_global_done() {
   if (g_initialised) sasl_server_done();

@@ -27,6 +27,9 @@ struct SaslServerOptions {
 // <app-name>.conf. Returns false with a reason when Cyrus refuses.
 bool sasl_server_global_init(const std::string &app_name, std::string &error);
 void sasl_server_global_done();
+// Keytab handed to Cyrus' GSSAPI plugin (its "keytab" option), so the
+// operator needs no environment or SASL config edits for it.
+void sasl_server_set_keytab(const std::string &keytab);
 
 class SaslServerSession : public SecurityLayer {
  public:
