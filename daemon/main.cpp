@@ -2,6 +2,8 @@
 #include <glib.h>
 #include <glib/gi18n.h>
 
+#include <sys/resource.h>
+
 #include <clocale>
 #include <cstdio>
 
@@ -72,6 +74,20 @@ int main(int argc, char **argv) {
   if (check) {
     std::printf(_("%s: configuration OK (%zu consoles)\n"), path.c_str(), config.consoles.size());
     return 0;
+  }
+  // Each session holds two sockets: take the hard descriptor limit, and say
+  // so when max-sessions still cannot fit, rather than failing accept() later.
+  struct rlimit nofile;
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+    getrlimit(RLIMIT_NOFILE, &nofile);
+    rlim_t need = static_cast<rlim_t>(config.max_sessions) * 2 + 64;
+    if (nofile.rlim_cur != RLIM_INFINITY && nofile.rlim_cur < need) {
+      vncgate::log_warning("the open-file limit (" + std::to_string(nofile.rlim_cur) +
+                           ") is below what max-sessions=" + std::to_string(config.max_sessions) +
+                           " needs (" + std::to_string(need) + "): raise LimitNOFILE");
+    }
   }
   vncgate::KerberosSettings krb{config.keytab, config.replay_cache};
   vncgate::kerberos_apply(krb);
