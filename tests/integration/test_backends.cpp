@@ -29,8 +29,8 @@ TEST_F(BackendTest, QemuBackend) {
   EXPECT_EQ(client.desktop_name(), "QEMU");
   // QEMU starts at 640x480 and resizes to SeaBIOS's 720x400 text mode
   // (DesktopResize through the relay); then the whole screen arrives.
-  EXPECT_TRUE(client.run_until([&] { return client.width() == 720 && client.height() == 400; },
-                               15s))
+  EXPECT_TRUE(
+      client.run_until([&] { return client.width() == 720 && client.height() == 400; }, 15s))
       << client.describe();
   ASSERT_TRUE(client.wait_full_update(15s)) << client.describe();
   EXPECT_GE(client.updated_area(), 720u * 400u);
@@ -43,8 +43,7 @@ TEST_F(BackendTest, QemuBackend) {
 TEST_F(BackendTest, BackendWithVncPassword) {
   auto backend = std::make_unique<XvncBackend>();
   std::string error;
-  ASSERT_TRUE(backend->start(dir_.file("xvnc-locked.log"), 1024, 768, error, "bk-pass1"))
-      << error;
+  ASSERT_TRUE(backend->start(dir_.file("xvnc-locked.log"), 1024, 768, error, "bk-pass1")) << error;
   daemon_.config().set("console:locked", "backend", backend->address());
   daemon_.config().set("console:locked", "backend-password-file",
                        dir_.write("backend-password", "bk-pass1\n"));
@@ -63,8 +62,7 @@ TEST_F(BackendTest, BackendWithVncPassword) {
 TEST_F(BackendTest, BackendRejectsOurPassword) {
   auto backend = std::make_unique<XvncBackend>();
   std::string error;
-  ASSERT_TRUE(backend->start(dir_.file("xvnc-locked.log"), 800, 600, error, "right-pw"))
-      << error;
+  ASSERT_TRUE(backend->start(dir_.file("xvnc-locked.log"), 800, 600, error, "right-pw")) << error;
   daemon_.config().set("console:locked", "backend", backend->address());
   daemon_.config().set("console:locked", "backend-password-file",
                        dir_.write("backend-password", "wrong-pw\n"));

@@ -4,7 +4,6 @@
 // new session arrives first; mkvterm failures are a 503 for the client and
 // the tool's stderr for the operator.
 #include <gtest/gtest.h>
-
 #include <signal.h>
 
 #include <regex>
@@ -136,8 +135,8 @@ TEST_F(ConsoleLifecycleTest, NewSessionInsideTheGraceCancelsTheClose) {
   // ...keeps the console open past the end of the grace period.
   EXPECT_FALSE(wait_until([&] { return fake_.rmvterm_calls(lpar) > 0; }, 3000ms))
       << "rmvterm ran although a session was open";
-  EXPECT_TRUE(second.refresh(10s)) << "session broken after the grace period: "
-                                   << second.describe();
+  EXPECT_TRUE(second.refresh(10s))
+      << "session broken after the grace period: " << second.describe();
   EXPECT_EQ(fake_.mkvterm_calls(lpar), 1) << "the second session did not reuse the vterm";
   EXPECT_TRUE(fake_.vterm_open(lpar));
 

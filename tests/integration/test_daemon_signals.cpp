@@ -2,7 +2,6 @@
 // daemon opened and exits 0; SIGHUP reloads consoles and the allow-list
 // without dropping live sessions, and a broken new config keeps the old one.
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 
 #include <csignal>
@@ -25,10 +24,10 @@ std::string field(const AuditRecord &a, const std::string &key) {
 }
 
 TEST_F(DaemonSignalTest, SigtermEndsSessionsRunsRmvtermAndExitsZero) {
-  add_lpar_console("live", 31);      // a session open at SIGTERM
-  add_lpar_console("lingering", 32); // its session ended, inside the grace period
-  add_lpar_console("unused", 33);    // never opened
-  add_static_console("static1");     // no vterm to close
+  add_lpar_console("live", 31);             // a session open at SIGTERM
+  add_lpar_console("lingering", 32);        // its session ended, inside the grace period
+  add_lpar_console("unused", 33);           // never opened
+  add_static_console("static1");            // no vterm to close
   ASSERT_NO_FATAL_FAILURE(start_daemon());  // idle-close=300
 
   std::string error;
@@ -82,12 +81,12 @@ TEST_F(DaemonSignalTest, SighupWithBrokenConfigKeepsTheOldOne) {
   ASSERT_TRUE(live.wait_full_update(10s)) << live.describe();
 
   // A console with both kinds of backend, and a key that does not exist.
-  daemon_.write_config_text(good + "[console:bad]\nlpar-id=5\nbackend=127.0.0.1:1\n"
-                                   "no-such-key=1\n");
+  daemon_.write_config_text(good +
+                            "[console:bad]\nlpar-id=5\nbackend=127.0.0.1:1\n"
+                            "no-such-key=1\n");
   ASSERT_TRUE(daemon_.send_signal(SIGHUP));
-  auto line = daemon_.wait_for_log(std::regex("(?:reload|config).*(?:keep|fail|error|invalid)",
-                                              std::regex::icase),
-                                   5s);
+  auto line = daemon_.wait_for_log(
+      std::regex("(?:reload|config).*(?:keep|fail|error|invalid)", std::regex::icase), 5s);
   ASSERT_TRUE(line) << "no log line about the refused reload";
   EXPECT_NE(line->find("vncgated.conf"), std::string::npos)
       << "the reason does not name the file: " << *line;
@@ -104,8 +103,8 @@ TEST_F(DaemonSignalTest, SighupWithBrokenConfigKeepsTheOldOne) {
   ASSERT_TRUE(daemon_.send_signal(SIGHUP));
   EXPECT_TRUE(wait_until(
       [&] {
-        return daemon_.count_log(
-                   std::regex("(?:reload|config).*(?:keep|fail|error|invalid)", std::regex::icase)) >= 2;
+        return daemon_.count_log(std::regex("(?:reload|config).*(?:keep|fail|error|invalid)",
+                                            std::regex::icase)) >= 2;
       },
       5000ms))
       << "no log line about the second refused reload";

@@ -1,7 +1,6 @@
 // The command line: --version, --help, and a bad config refused at start
 // with the file and the key named, before READY=1 and with no port open.
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 
 #include <regex>

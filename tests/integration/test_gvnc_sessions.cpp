@@ -19,8 +19,8 @@ class GvncSessionTest : public GatewayTest {};
 // Checks the audit record of one successful, client-closed session.
 void expect_good_audit(const AuditRecord &a, const std::string &console) {
   EXPECT_EQ(a.count("console") ? a.at("console") : "", console) << to_string(a);
-  EXPECT_TRUE(std::regex_match(a.count("user") ? a.at("user") : "",
-                               std::regex("alice(@VNCGATE\\.TEST)?")))
+  EXPECT_TRUE(
+      std::regex_match(a.count("user") ? a.at("user") : "", std::regex("alice(@VNCGATE\\.TEST)?")))
       << to_string(a);
   EXPECT_EQ(a.count("mechanism") ? a.at("mechanism") : "", "DIGEST-MD5") << to_string(a);
   int ssf = a.count("ssf") ? std::atoi(a.at("ssf").c_str()) : 0;

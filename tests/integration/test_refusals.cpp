@@ -32,8 +32,8 @@ TEST_F(RefusalTest, WrongPassword) {
   std::string error;
   ASSERT_TRUE(client.open(error)) << error;
   ASSERT_TRUE(client.wait_settled(10s)) << client.describe();
-  ASSERT_TRUE(client.wait_disconnected(10s)) << "the daemon left the client hanging: "
-                                             << client.describe();
+  ASSERT_TRUE(client.wait_disconnected(10s))
+      << "the daemon left the client hanging: " << client.describe();
   EXPECT_FALSE(client.initialized()) << client.describe();
   // gtk-vnc reads the failed SecurityResult and reports its reason.
   EXPECT_TRUE(client.auth_failed()) << client.describe();
@@ -87,8 +87,8 @@ TEST_F(RefusalTest, MechanismWithoutSecurityLayerOnPlainTcp) {
   auto audit = daemon_.wait_for_audit(10s);
   ASSERT_TRUE(audit);
   EXPECT_EQ(field(*audit, "ssf"), "0") << to_string(*audit);
-  EXPECT_TRUE(std::regex_search(field(*audit, "end"),
-                                std::regex("authentication failed|protocol error")))
+  EXPECT_TRUE(
+      std::regex_search(field(*audit, "end"), std::regex("authentication failed|protocol error")))
       << to_string(*audit);
   EXPECT_NE(field(*audit, "end"), "client closed") << to_string(*audit);
   SCOPED_TRACE("SecurityResult reason: " + printable(result->reason));
@@ -118,8 +118,7 @@ TEST_F(RefusalTest, MalformedPreambleIs400) {
   ASSERT_NO_FATAL_FAILURE(start_daemon());
 
   for (const char *request : {"GET /console/static1 HTTP/1.1\r\n\r\n",
-                              "CONNECT /console/static1 SPDY/3\r\n\r\n",
-                              "CONNECT\r\n\r\n"}) {
+                              "CONNECT /console/static1 SPDY/3\r\n\r\n", "CONNECT\r\n\r\n"}) {
     SCOPED_TRACE(printable(request));
     RawSocket s;
     std::string error, received;
