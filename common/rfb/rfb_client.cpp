@@ -48,6 +48,9 @@ RfbClientHandshake::Step RfbClientHandshake::feed(ByteSpan in) {
         state_ = State::FailureReason;
         return {ParseStatus::NeedMore, 4, {}};
       }
+      // 3.3 cannot offer VeNCrypt: never fall back to the clear when TLS is required.
+      if (want_tls_)
+        return fail("backend speaks RFB 3.3 (no VeNCrypt), but backend-tls=x509 requires it");
       if (type == kSecNone) {
         chosen_ = kSecNone;
         return after_auth_choice({}, 4);
