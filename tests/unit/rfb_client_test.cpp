@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nettle/des.h>
 
+#include "handshake_driver.h"
 #include "test_util.h"
 
 namespace vncgate {
@@ -16,38 +17,11 @@ using test::Contains;
 using test::u32;
 using State = RfbClientHandshake::State;
 
-struct Outcome {
-  ParseStatus status = ParseStatus::NeedMore;
-  Bytes sent;      // everything the gateway replied to the backend
-  size_t leftover = 0;  // bytes received but not consumed by the handshake
-};
+using Outcome = test::HandshakeOutcome;
 
-// Feeds `server` in chunks of `chunk` bytes, calling feed() again after each
-// step that consumed bytes, exactly as the contract in rfb_client.h asks.
 Outcome run(RfbClientHandshake &h, const Bytes &server, size_t chunk) {
-  Outcome o;
-  Bytes buf;
-  size_t pos = 0;
-  for (;;) {
-    for (;;) {
-      auto step = h.feed(buf);
-      EXPECT_LE(step.consumed, buf.size());
-      o.sent.insert(o.sent.end(), step.reply.begin(), step.reply.end());
-      buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(step.consumed));
-      o.status = step.status;
-      if (step.status != ParseStatus::NeedMore || step.consumed == 0) break;
-    }
-    if (o.status != ParseStatus::NeedMore || pos >= server.size()) break;
-    size_t n = std::min(chunk, server.size() - pos);
-    buf.insert(buf.end(), server.begin() + static_cast<std::ptrdiff_t>(pos),
-               server.begin() + static_cast<std::ptrdiff_t>(pos + n));
-    pos += n;
-  }
-  o.leftover = buf.size() + (server.size() - pos);
-  return o;
+  return test::run_handshake(h, server, chunk);
 }
-
-const size_t kChunks[] = {1, 2, 3, 5, 7, 13, 1 << 20};
 
 Bytes challenge() {
   Bytes c(16);
@@ -198,7 +172,7 @@ TEST_P(HandshakeChunks, V33VncAuthWrongPassword) {
   EXPECT_TRUE(Contains(h.error(), "refused the VNC password"));
 }
 
-INSTANTIATE_TEST_SUITE_P(Chunks, HandshakeChunks, ::testing::ValuesIn(kChunks));
+INSTANTIATE_TEST_SUITE_P(Chunks, HandshakeChunks, ::testing::ValuesIn(test::kHandshakeChunks));
 
 TEST(RfbClient, VncAuthWithoutPasswordIsAnError) {
   RfbClientHandshake h38(std::nullopt);
