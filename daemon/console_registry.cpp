@@ -177,8 +177,9 @@ void ConsoleRegistry::arm_idle(Console &c) {
     return;
   }
   auto *ctx = new NotifyCtx{this, name};
-  c.idle_timer = g_timeout_add_seconds_full(
-      G_PRIORITY_DEFAULT, idle_close_,
+  // Millisecond timers: the seconds variants may fire up to a second early.
+  c.idle_timer = g_timeout_add_full(
+      G_PRIORITY_DEFAULT, idle_close_ * 1000u,
       [](gpointer d) -> gboolean {
         auto *ctx = static_cast<NotifyCtx *>(d);
         auto it = ctx->reg->consoles_.find(ctx->name);

@@ -84,8 +84,8 @@ void Session::start() {
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   watch_ = std::make_unique<FdWatch>(fd_, [this](GIOCondition c) { on_client_event(c); });
   watch_->set_events(G_IO_IN);
-  handshake_timer_ = g_timeout_add_seconds(
-      config_->handshake_timeout,
+  handshake_timer_ = g_timeout_add(
+      config_->handshake_timeout * 1000u,
       [](gpointer d) -> gboolean {
         auto *self = static_cast<Session *>(d);
         self->handshake_timer_ = 0;
@@ -581,6 +581,7 @@ void Session::on_backend(GSocketConnection *conn, Bytes leftover,
 
 void Session::fail_auth(const std::string &client_reason, const std::string &log_reason,
                         bool send_complete, const std::string &end_reason) {
+  if (user_.empty() && sasl_) user_ = sasl_->attempted_user();
   log_info("session " + std::to_string(id_) + ": " + end_reason + " for " + client_addr_ +
            " (user " + (user_.empty() ? "-" : log_safe(user_)) + ", mechanism " +
            (mechanism_.empty() ? "-" : log_safe(mechanism_)) + "): " + log_safe(log_reason, 400));

@@ -83,7 +83,7 @@ std::unique_ptr<ProcessRun> ProcessRun::start(const std::vector<std::string> &ar
   }
   run->cancel_ = g_cancellable_new();
   g_subprocess_wait_async(run->proc_, run->cancel_, &ProcessRun::on_exit, run.get());
-  run->timer_ = g_timeout_add_seconds(timeout_s, &ProcessRun::on_timeout, run.get());
+  run->timer_ = g_timeout_add(timeout_s * 1000u, &ProcessRun::on_timeout, run.get());
   return run;
 }
 

@@ -66,11 +66,14 @@ void sasl_server_global_done() {
 std::unique_ptr<SaslServerSession> SaslServerSession::create(const SaslServerOptions &opts,
                                                              std::string &error) {
   std::unique_ptr<SaslServerSession> s(new SaslServerSession());
+  s->callbacks_[0] = {SASL_CB_LOG, as_sasl_cb(&sasl_log_cb), nullptr};
+  s->callbacks_[1] = {SASL_CB_CANON_USER, as_sasl_cb(&SaslServerSession::canon_user), s.get()};
+  s->callbacks_[2] = {SASL_CB_LIST_END, nullptr, nullptr};
   int rc = sasl_server_new(opts.service.c_str(), nullptr,
                            opts.realm.empty() ? nullptr : opts.realm.c_str(),
                            opts.local_address.empty() ? nullptr : opts.local_address.c_str(),
                            opts.remote_address.empty() ? nullptr : opts.remote_address.c_str(),
-                           kCallbacks, SASL_SUCCESS_DATA, &s->conn_);
+                           s->callbacks_, SASL_SUCCESS_DATA, &s->conn_);
   if (rc != SASL_OK) {
     error = std::string("sasl_server_new: ") + sasl_errstring(rc, nullptr, nullptr);
     return nullptr;
@@ -104,6 +107,21 @@ std::unique_ptr<SaslServerSession> SaslServerSession::create(const SaslServerOpt
   }
   s->mechlist_.assign(list, len);
   return s;
+}
+
+// Pass-through canonicalisation: Cyrus' own rules still apply after it; we
+// only note the name the client claimed so a failed login can be logged
+// with it.
+int SaslServerSession::canon_user(sasl_conn_t *, void *context, const char *in, unsigned inlen,
+                                  unsigned flags, const char *, char *out, unsigned out_max,
+                                  unsigned *out_len) {
+  if (inlen >= out_max) return SASL_BUFOVER;
+  std::memcpy(out, in, inlen);
+  out[inlen] = '\0';
+  *out_len = inlen;
+  auto *self = static_cast<SaslServerSession *>(context);
+  if ((flags & SASL_CU_AUTHID) && self) self->attempted_user_.assign(in, inlen);
+  return SASL_OK;
 }
 
 SaslServerSession::~SaslServerSession() {

@@ -56,6 +56,8 @@ class SaslServerSession : public SecurityLayer {
   // After Complete:
   const std::string &mechanism() const { return mechanism_; }
   const std::string &username() const { return username_; }
+  // The user name the client tried, also after a failure (for the log).
+  const std::string &attempted_user() const { return attempted_user_; }
   unsigned ssf() const { return ssf_; }
   bool has_layer() const { return ssf_ > 0 && external_ssf_ == 0; }
 
@@ -68,7 +70,13 @@ class SaslServerSession : public SecurityLayer {
   SaslServerSession() = default;
   Step finish(int rc, const char *out, unsigned outlen);
 
+  static int canon_user(sasl_conn_t *conn, void *context, const char *in, unsigned inlen,
+                        unsigned flags, const char *user_realm, char *out, unsigned out_max,
+                        unsigned *out_len);
+
   sasl_conn_t *conn_ = nullptr;
+  sasl_callback_t callbacks_[3];
+  std::string attempted_user_;
   std::string mechlist_;
   std::string mechanism_;
   std::string username_;
