@@ -10,7 +10,9 @@ Parsed<SaslData> parse_data_field(ByteSpan in, size_t at) {
   if (len == 0) return Parsed<SaslData>::ok(4, SaslData{std::nullopt});
   if (len > kMaxSaslClientData + 1) return Parsed<SaslData>::fail("SASL data larger than 1 MiB");
   if (in.size() < at + 4 + len) return Parsed<SaslData>::need_more();
-  if (in[at + 4 + len - 1] != 0) return Parsed<SaslData>::fail("SASL data not NUL terminated");
+  // The last byte is meant to be a NUL, but gtk-vnc sends whatever follows
+  // the SASL output in memory (seen with GSSAPI); QEMU overwrites it and so
+  // do we: strip it unchecked.
   auto first = in.begin() + static_cast<std::ptrdiff_t>(at + 4);
   return Parsed<SaslData>::ok(4 + len, SaslData{Bytes(first, first + (len - 1))});
 }

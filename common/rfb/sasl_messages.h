@@ -1,6 +1,7 @@
 // RFB SASL (security type 20) message framing, see docs/rfb-sasl.md §2.
 // A data field is u32 length + bytes: 0 = no data (NULL), otherwise N+1
-// bytes of which the last must be NUL and is stripped.
+// bytes of which the last is a terminator and is stripped (it should be NUL;
+// real clients do not always make it one, so it is not checked).
 #pragma once
 
 #include <optional>

@@ -92,11 +92,14 @@ TEST(SaslStart, BadMechanismCharactersRefused) {
   EXPECT_EQ(parse_sasl_start(ok).status, ParseStatus::Ok);
 }
 
-TEST(SaslStart, MissingTrailingNulRefused) {
+// gtk-vnc's GSSAPI messages end in whatever byte follows its buffer, not
+// always NUL; like QEMU, the terminator is stripped without a check.
+TEST(SaslStart, NonNulTerminatorIsStripped) {
   Bytes in = concat({u32(5), bytes("PLAIN"), u32(3), bytes("abc")});
   auto r = parse_sasl_start(in);
-  EXPECT_EQ(r.status, ParseStatus::Error);
-  EXPECT_FALSE(r.error.empty());
+  ASSERT_EQ(r.status, ParseStatus::Ok);
+  ASSERT_TRUE(r.value.data.has_value());
+  EXPECT_EQ(*r.value.data, bytes("ab"));
 }
 
 TEST(SaslStart, NeedMoreAtEveryTruncation) {
@@ -140,8 +143,10 @@ TEST(SaslStep, DataFields) {
   ASSERT_TRUE(e.value.data.has_value());
   EXPECT_TRUE(e.value.data->empty());
 
-  Bytes bad = concat({u32(1), Bytes{'x'}});
-  EXPECT_EQ(parse_sasl_step(bad).status, ParseStatus::Error);
+  Bytes odd = concat({u32(1), Bytes{'x'}});
+  auto o2 = parse_sasl_step(odd);
+  ASSERT_EQ(o2.status, ParseStatus::Ok);
+  EXPECT_TRUE(o2.value.data->empty());
 }
 
 TEST(SaslStep, NeedMoreAtEveryTruncation) {
