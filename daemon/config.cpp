@@ -134,7 +134,7 @@ class SectionReader {
 
 bool parse_gateway(const SectionReader &r, Config &c, std::string &error) {
   if (!r.only_known({"listen", "allowed-clients", "handshake-timeout", "idle-close", "mkvterm",
-                     "rmvterm", "mkvterm-timeout", "max-sessions"},
+                     "rmvterm", "mkvterm-timeout", "max-sessions", "state-dir", "public-host"},
                     error))
     return false;
   if (r.has("listen")) {
@@ -158,6 +158,16 @@ bool parse_gateway(const SectionReader &r, Config &c, std::string &error) {
         error = r.where("allowed-clients") + ": " + why;
         return false;
       }
+    }
+  }
+  if (!r.path("state-dir", c.state_dir, error)) return false;
+  if (r.has("public-host")) {
+    c.public_host = r.raw("public-host");
+    std::string why;
+    if (!parse_host_port(c.public_host + ":1", true, why) &&
+        !parse_host_port("[" + c.public_host + "]:1", true, why)) {
+      error = r.where("public-host") + ": '" + c.public_host + "' is not a host name or address";
+      return false;
     }
   }
   return r.uint_in("handshake-timeout", 1, 3600, c.handshake_timeout, error) &&
@@ -208,6 +218,40 @@ bool parse_subtypes(const SectionReader &r, std::vector<uint32_t> &out, std::str
       return false;
     }
     if (std::find(out.begin(), out.end(), *st) == out.end()) out.push_back(*st);
+  }
+  return true;
+}
+
+bool parse_control(const SectionReader &r, Config &c, std::string &error) {
+  if (!r.only_known({"socket", "group", "listen", "cert", "key", "ca", "users-file"}, error))
+    return false;
+  c.control = true;
+  if (r.has("socket")) {
+    c.control_socket = r.raw("socket");
+    if (!c.control_socket.empty() && c.control_socket[0] != '/') {
+      error = r.where("socket") + ": expected an absolute path (or empty for none)";
+      return false;
+    }
+  }
+  c.control_group = r.raw("group");
+  if (r.has("listen")) {
+    std::string why;
+    c.control_listen = parse_host_port(r.raw("listen"), false, why);
+    if (!c.control_listen) {
+      error = r.where("listen") + ": " + why;
+      return false;
+    }
+  }
+  if (!r.path("cert", c.control_cert, error) || !r.path("key", c.control_key, error) ||
+      !r.path("ca", c.control_ca, error) || !r.path("users-file", c.control_users_file, error))
+    return false;
+  if (c.control_listen && (c.control_cert.empty() || c.control_key.empty())) {
+    error = r.where("listen") + ": the TCP control API needs cert= and key= (TLS only)";
+    return false;
+  }
+  if (c.control_listen && c.control_users_file.empty() && c.control_ca.empty()) {
+    error = r.where("listen") + ": set users-file= or ca= so callers can authenticate";
+    return false;
   }
   return true;
 }
@@ -446,6 +490,8 @@ bool parse_config(const std::string &text, const std::string &origin, Config &ou
       ok = parse_sasl(r, c, error);
     } else if (g == "tls") {
       ok = parse_tls(r, c, error);
+    } else if (g == "control") {
+      ok = parse_control(r, c, error);
     } else if (g.starts_with("console:")) {
       ok = parse_console(r, g.substr(8), c, error);
     } else {

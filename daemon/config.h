@@ -51,6 +51,14 @@ struct Config {
   std::string rmvterm = "/usr/bin/rmvterm";
   unsigned mkvterm_timeout = 30;
   unsigned max_sessions = 1000;
+  std::string state_dir;    // tokens, runtime consoles, opened vterms; empty = not kept
+  std::string public_host;  // host name put into minted links; empty = this host's name
+  // [control] (the API is served only when the section exists)
+  bool control = false;
+  std::string control_socket = "/run/vncgate/control.sock";
+  std::string control_group;
+  std::optional<HostPort> control_listen;
+  std::string control_cert, control_key, control_ca, control_users_file;
   // [sasl]
   std::string sasl_app_name = "vncgate";
   unsigned min_ssf = 56;

@@ -1,5 +1,6 @@
 #include "console_registry.h"
 
+#include "control/metrics.h"
 #include "logging.h"
 
 namespace vncgate {
@@ -89,6 +90,7 @@ std::unique_ptr<ConsoleRegistry::Lease> ConsoleRegistry::acquire(const std::stri
   if (c.idle_timer) {
     g_source_remove(c.idle_timer);
     c.idle_timer = 0;
+    c.idle_deadline = 0;
     log_info("console " + name + ": new session, idle close cancelled");
   }
   switch (c.state) {
@@ -129,6 +131,8 @@ void ConsoleRegistry::start_open(Console &c) {
     return;
   }
   c.state = State::Opening;
+  c.adopted = false;
+  metrics().mkvterm_calls++;
   std::string name = c.cfg.name;
   log_info("console " + name + ": opening with mkvterm --id " + std::to_string(*c.cfg.lpar_id));
   c.op = mkvterm_.open(*c.cfg.lpar_id, [this, name](ProcessResult r) { on_mkvterm(name, std::move(r)); });
@@ -149,6 +153,7 @@ void ConsoleRegistry::on_mkvterm(const std::string &name, ProcessResult r) {
     c.backend = HostPort{"127.0.0.1", port};
     log_info("console " + name + ": vterm open on 127.0.0.1:" + std::to_string(port) +
              (r.exit_status == 3 ? " (was already open as VNC)" : ""));
+    report_vterms();
     notify(c, &c.backend, {});
     if (c.leases == 0) arm_idle(c);
     return;
@@ -163,6 +168,7 @@ void ConsoleRegistry::on_mkvterm(const std::string &name, ProcessResult r) {
   c.reset_tried = false;
   c.state = State::Closed;
   if (v == MkvtermVerdict::BusyOutOfBand) error += "; set force=true to reset it";
+  metrics().mkvterm_failures++;
   log_error("console " + name + ": " + cmd + " failed " + error);
   notify(c, nullptr, cmd + " failed");
   maybe_forget(name);
@@ -177,6 +183,7 @@ void ConsoleRegistry::arm_idle(Console &c) {
     return;
   }
   auto *ctx = new NotifyCtx{this, name};
+  c.idle_deadline = g_get_real_time() / 1000000 + idle_close_;
   // Millisecond timers: the seconds variants may fire up to a second early.
   c.idle_timer = g_timeout_add_full(
       G_PRIORITY_DEFAULT, idle_close_ * 1000u,
@@ -186,6 +193,7 @@ void ConsoleRegistry::arm_idle(Console &c) {
         if (it != ctx->reg->consoles_.end()) {
           Console &c = *it->second;
           c.idle_timer = 0;
+          c.idle_deadline = 0;
           log_info("console " + ctx->name + ": idle, closing with rmvterm");
           ctx->reg->start_close(c);
         }
@@ -195,7 +203,10 @@ void ConsoleRegistry::arm_idle(Console &c) {
 }
 
 void ConsoleRegistry::start_close(Console &c) {
-  if (c.state != State::Open || !c.cfg.lpar_id) return;
+  bool adopted_idle = c.adopted && c.state == State::Closed && c.leases == 0;
+  if ((c.state != State::Open && !adopted_idle) || !c.cfg.lpar_id) return;
+  c.adopted = false;
+  metrics().rmvterm_calls++;
   c.state = State::Closing;
   std::string name = c.cfg.name;
   c.op = mkvterm_.close(*c.cfg.lpar_id, [this, name](ProcessResult r) { on_rmvterm(name, std::move(r)); });
@@ -213,6 +224,7 @@ void ConsoleRegistry::on_rmvterm(const std::string &name, ProcessResult r) {
     log_warning("console " + name + ": " + cmd + " failed " + describe_process_failure(r));
   }
   c.state = State::Closed;
+  report_vterms();
   if (stopping_) {
     check_shutdown_done();
     return;
@@ -282,7 +294,7 @@ void ConsoleRegistry::shutdown(std::function<void()> done) {
       c->op.reset();  // kills mkvterm
       c->state = State::Closed;
     }
-    if (c->state == State::Open && c->cfg.lpar_id) {
+    if ((c->state == State::Open || c->adopted) && c->cfg.lpar_id) {
       log_info("console " + name + ": closing with rmvterm (daemon stopping)");
       start_close(*c);
     }
@@ -298,6 +310,62 @@ void ConsoleRegistry::check_shutdown_done() {
   auto done = std::move(shutdown_done_);
   shutdown_done_ = nullptr;
   done();
+}
+
+ConsoleRegistry::Snapshot ConsoleRegistry::snapshot(const std::string &name) const {
+  Snapshot snap;
+  auto it = consoles_.find(name);
+  if (it == consoles_.end()) {
+    snap.state = "closed";
+    return snap;
+  }
+  const Console &c = *it->second;
+  switch (c.state) {
+    case State::Closed: snap.state = "closed"; break;
+    case State::Opening: snap.state = "opening"; break;
+    case State::Open: snap.state = "open"; break;
+    case State::Closing: snap.state = "closing"; break;
+  }
+  snap.sessions = c.leases;
+  snap.idle_deadline = c.idle_deadline;
+  return snap;
+}
+
+void ConsoleRegistry::report_vterms() {
+  if (!vterms_changed_) return;
+  std::vector<std::pair<std::string, int>> open;
+  for (const auto &[name, c] : consoles_) {
+    if (c->cfg.lpar_id && (c->state == State::Open || c->state == State::Closing || c->adopted))
+      open.emplace_back(name, *c->cfg.lpar_id);
+  }
+  vterms_changed_(open);
+}
+
+void ConsoleRegistry::adopt(const std::vector<std::pair<std::string, int>> &vterms) {
+  for (const auto &[name, lpar] : vterms) {
+    auto it = consoles_.find(name);
+    if (it == consoles_.end() || it->second->removed || it->second->cfg.lpar_id != lpar) {
+      log_warning("console " + name + ": a previous run left lpar " + std::to_string(lpar) +
+                  " open but it is no longer configured; closing it now");
+      auto c = std::make_unique<Console>();
+      c->cfg.name = name;
+      c->cfg.lpar_id = lpar;
+      c->removed = true;
+      c->adopted = true;
+      Console &ref = *c;
+      if (it == consoles_.end()) {
+        consoles_.emplace(name, std::move(c));
+        start_close(ref);
+      }
+      continue;
+    }
+    Console &c = *it->second;
+    c.adopted = true;
+    log_info("console " + name + ": a previous run left lpar " + std::to_string(lpar) +
+             " open; closing it after the idle grace unless a session arrives");
+    arm_idle(c);
+  }
+  report_vterms();
 }
 
 }  // namespace vncgate

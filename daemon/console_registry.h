@@ -55,6 +55,21 @@ class ConsoleRegistry {
 
   size_t sessions(const std::string &name) const;
 
+  struct Snapshot {
+    std::string state;       // closed, opening, open, closing
+    size_t sessions = 0;
+    int64_t idle_deadline = 0;  // unix seconds, 0 = none
+  };
+  Snapshot snapshot(const std::string &name) const;
+
+  // Called whenever the set of vterms this daemon opened changes, with
+  // (console, lpar-id) pairs: the daemon keeps it in its state directory.
+  using VtermsChanged = std::function<void(const std::vector<std::pair<std::string, int>> &)>;
+  void on_vterms_changed(VtermsChanged cb) { vterms_changed_ = std::move(cb); }
+  // Vterms a previous run opened: closed after the idle grace unless a
+  // session arrives first (mkvterm then finds it open and reuses it).
+  void adopt(const std::vector<std::pair<std::string, int>> &vterms);
+
  private:
   enum class State { Closed, Opening, Open, Closing };
   struct Console {
@@ -68,6 +83,8 @@ class ConsoleRegistry {
     guint idle_timer = 0;
     guint notify_idle = 0;
     bool reset_tried = false;
+    bool adopted = false;        // left open by a previous run
+    int64_t idle_deadline = 0;   // unix seconds while the idle timer runs
   };
 
   void release(const std::string &name, uint64_t waiter);
@@ -80,6 +97,7 @@ class ConsoleRegistry {
   void notify(Console &c, const HostPort *backend, const std::string &error);
   void maybe_forget(const std::string &name);
   void check_shutdown_done();
+  void report_vterms();
 
   MkvtermBackend mkvterm_;
   unsigned idle_close_ = 300;
@@ -87,6 +105,7 @@ class ConsoleRegistry {
   uint64_t next_waiter_ = 1;
   bool stopping_ = false;
   std::function<void()> shutdown_done_;
+  VtermsChanged vterms_changed_;
 };
 
 }  // namespace vncgate

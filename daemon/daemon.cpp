@@ -7,6 +7,10 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include <json-glib/json-glib.h>
+
+#include "control/metrics.h"
+#include "rfb/http_connect.h"
 #include "logging.h"
 #include "security/sasl_server.h"
 
@@ -34,8 +38,11 @@ std::map<std::string, std::vector<HostPort>> wanted_listeners(const Config &c) {
 
 Daemon::Daemon(std::string config_path, Config config, std::shared_ptr<TlsCredentials> tls)
     : config_path_(std::move(config_path)),
-      config_(std::make_shared<Config>(std::move(config))),
+      config_(std::make_shared<Config>(config)),
+      file_config_(std::move(config)),
       tls_(std::move(tls)) {
+  load_state();
+  config_ = std::make_shared<Config>(effective(file_config_));
   registry_.configure(*config_);
 }
 
@@ -58,6 +65,57 @@ void Daemon::notify_systemd(const std::string &state) {
 
 bool Daemon::start() {
   if (!apply_listeners(*config_, true)) return false;
+  if (config_->control) {
+    start_control();
+    if (!control_) return false;
+  }
+  if (!config_->state_dir.empty()) {
+    registry_.on_vterms_changed([this](const std::vector<std::pair<std::string, int>> &v) {
+      JsonBuilder *b = json_builder_new();
+      json_builder_begin_array(b);
+      for (const auto &[name, lpar] : v) {
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "console");
+        json_builder_add_string_value(b, name.c_str());
+        json_builder_set_member_name(b, "lpar_id");
+        json_builder_add_int_value(b, lpar);
+        json_builder_end_object(b);
+      }
+      json_builder_end_array(b);
+      JsonNode *root = json_builder_get_root(b);
+      gchar *text = json_to_string(root, TRUE);
+      save_state("vterms.json", text);
+      g_free(text);
+      json_node_unref(root);
+      g_object_unref(b);
+    });
+    // Vterms a previous run opened (it may have crashed): close them after
+    // the grace unless someone uses them.
+    gchar *text = nullptr;
+    std::string path = config_->state_dir + "/vterms.json";
+    if (g_file_get_contents(path.c_str(), &text, nullptr, nullptr)) {
+      std::vector<std::pair<std::string, int>> adopt;
+      JsonParser *p = json_parser_new();
+      if (json_parser_load_from_data(p, text, -1, nullptr)) {
+        JsonNode *root = json_parser_get_root(p);
+        if (root && JSON_NODE_HOLDS_ARRAY(root)) {
+          JsonArray *a = json_node_get_array(root);
+          for (guint i = 0; i < json_array_get_length(a); ++i) {
+            JsonNode *n = json_array_get_element(a, i);
+            if (!JSON_NODE_HOLDS_OBJECT(n)) continue;
+            JsonObject *o = json_node_get_object(n);
+            std::string name = json_object_get_string_member_with_default(o, "console", "");
+            gint64 lpar = json_object_get_int_member_with_default(o, "lpar_id", -1);
+            if (is_valid_console_name(name) && lpar >= 0 && lpar <= INT32_MAX)
+              adopt.emplace_back(name, static_cast<int>(lpar));
+          }
+        }
+      }
+      g_object_unref(p);
+      g_free(text);
+      if (!adopt.empty()) registry_.adopt(adopt);
+    }
+  }
   auto add_signal = [this](int sig, GSourceFunc fn) {
     signal_sources_.push_back(g_unix_signal_add(sig, fn, this));
   };
@@ -207,14 +265,227 @@ void Daemon::reload() {
   if (fresh.sasl_app_name != config_->sasl_app_name) {
     log_warning("[sasl] app-name changes only take effect after a restart");
   }
-  apply_listeners(fresh, false);
-  registry_.configure(fresh);
-  config_ = std::make_shared<Config>(std::move(fresh));
+  if (fresh.keytab != config_->keytab || fresh.replay_cache != config_->replay_cache)
+    log_warning("[sasl] keytab and replay-cache changes only take effect after a restart");
   tls_ = std::move(fresh_tls);  // running sessions keep the credentials they started with
+  file_config_ = fresh;
+  Config eff = effective(fresh);
+  if (!apply_listeners(eff, false))
+    log_error("reload: some listeners could not be bound (see above); the rest is applied");
+  registry_.configure(eff);
+  config_ = std::make_shared<Config>(std::move(eff));
+  if (config_->control && (!control_ || control_settings_changed())) start_control();
+  if (!config_->control) control_.reset();
   log_info("configuration reloaded from " + config_path_ + " (" +
            std::to_string(config_->consoles.size()) + " consoles, " +
            std::to_string(sessions_.size()) + " sessions kept)");
   notify_systemd("READY=1\nSTATUS=configuration reloaded");
+}
+
+TokenCheck Daemon::use_token(const std::string &secret, const std::string &console,
+                             TokenRecord &record) {
+  TokenCheck c = tokens_.use(secret, console, g_get_real_time() / 1000000, record);
+  if (c == TokenCheck::Ok) tokens_changed();
+  return c;
+}
+
+void Daemon::tokens_changed() {
+  tokens_.prune(g_get_real_time() / 1000000);
+  save_state("tokens.json", tokens_.to_json());
+}
+
+void Daemon::save_state(const char *name, const std::string &text) {
+  if (config_->state_dir.empty()) return;
+  g_mkdir_with_parents(config_->state_dir.c_str(), 0700);
+  std::string path = config_->state_dir + "/" + name;
+  GError *err = nullptr;
+  // Written to a temporary file and renamed: a crash never leaves half a file.
+  if (!g_file_set_contents_full(path.c_str(), text.data(), static_cast<gssize>(text.size()),
+                                G_FILE_SET_CONTENTS_CONSISTENT, 0600, &err)) {
+    log_error("cannot save " + path + ": " + err->message);
+    g_error_free(err);
+  }
+}
+
+void Daemon::load_state() {
+  if (file_config_.state_dir.empty()) return;
+  gchar *text = nullptr;
+  std::string path = file_config_.state_dir + "/tokens.json";
+  if (g_file_get_contents(path.c_str(), &text, nullptr, nullptr)) {
+    std::string error;
+    if (!tokens_.from_json(text, error)) log_warning(path + ": ignored: " + error);
+    g_free(text);
+  }
+  path = file_config_.state_dir + "/consoles.json";
+  if (g_file_get_contents(path.c_str(), &text, nullptr, nullptr)) {
+    JsonParser *p = json_parser_new();
+    if (json_parser_load_from_data(p, text, -1, nullptr)) {
+      JsonNode *root = json_parser_get_root(p);
+      if (root && JSON_NODE_HOLDS_ARRAY(root)) {
+        JsonArray *a = json_node_get_array(root);
+        for (guint i = 0; i < json_array_get_length(a); ++i) {
+          JsonNode *n = json_array_get_element(a, i);
+          if (!JSON_NODE_HOLDS_OBJECT(n)) continue;
+          JsonObject *o = json_node_get_object(n);
+          ConsoleConfig c;
+          c.name = json_object_get_string_member_with_default(o, "name", "");
+          if (!is_valid_console_name(c.name)) continue;
+          gint64 lpar = json_object_get_int_member_with_default(o, "lpar_id", -1);
+          std::string backend = json_object_get_string_member_with_default(o, "backend", "");
+          if (lpar >= 0 && lpar <= INT32_MAX) c.lpar_id = static_cast<int>(lpar);
+          std::string why;
+          if (!backend.empty()) c.backend = parse_host_port(backend, true, why);
+          if (c.lpar_id.has_value() == c.backend.has_value()) continue;
+          c.force = json_object_get_boolean_member_with_default(o, "force", FALSE);
+          if (json_object_has_member(o, "allowed_users")) {
+            JsonArray *u = json_object_get_array_member(o, "allowed_users");
+            for (guint k = 0; u && k < json_array_get_length(u); ++k)
+              c.allowed_users.emplace_back(json_array_get_string_element(u, k));
+          }
+          runtime_consoles_[c.name] = c;
+        }
+      }
+    }
+    g_object_unref(p);
+    g_free(text);
+  }
+}
+
+Config Daemon::effective(const Config &file) const {
+  Config c = file;
+  for (const auto &[name, con] : runtime_consoles_) {
+    if (!c.consoles.count(name)) c.consoles[name] = con;
+  }
+  return c;
+}
+
+bool Daemon::control_settings_changed() const {
+  return !control_ || control_->settings() != control_settings();
+}
+
+ControlSettings Daemon::control_settings() const {
+  ControlSettings s;
+  s.socket_path = config_->control_socket;
+  s.socket_group = config_->control_group;
+  s.listen = config_->control_listen;
+  s.cert = config_->control_cert;
+  s.key = config_->control_key;
+  s.ca = config_->control_ca;
+  s.users_file = config_->control_users_file;
+  s.public_host = config_->public_host.empty() ? g_get_host_name() : config_->public_host;
+  s.public_port = config_->listen.empty() ? 5901 : config_->listen.front().port;
+  return s;
+}
+
+void Daemon::start_control() {
+  control_.reset();  // frees the socket path before binding it again
+  std::string error;
+  control_ = ControlServer::start(*this, control_settings(), error);
+  if (!control_) log_error("control API not available: " + error);
+}
+
+std::vector<SessionInfo> Daemon::session_list() const {
+  std::vector<SessionInfo> out;
+  for (const auto &[id, s] : sessions_) out.push_back(s->info());
+  return out;
+}
+
+bool Daemon::end_session(uint64_t id, const std::string &reason) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return false;
+  it->second->stop(reason);
+  return true;
+}
+
+size_t Daemon::end_token_sessions(const std::string &token_id, const std::string &reason) {
+  std::vector<uint64_t> ids;
+  for (const auto &[id, s] : sessions_) {
+    if (s->token_id() == token_id) ids.push_back(id);
+  }
+  for (uint64_t id : ids) end_session(id, reason);
+  return ids.size();
+}
+
+std::vector<ConsoleInfo> Daemon::console_list() const {
+  std::vector<ConsoleInfo> out;
+  for (const auto &[name, con] : config_->consoles) {
+    auto snap = registry_.snapshot(name);
+    out.push_back(ConsoleInfo{name, con.lpar_id ? "mkvterm" : "static", snap.state, snap.sessions,
+                              snap.idle_deadline, runtime_consoles_.count(name) > 0 &&
+                                                      !file_config_.consoles.count(name)});
+  }
+  return out;
+}
+
+void Daemon::save_runtime_consoles() {
+  JsonBuilder *b = json_builder_new();
+  json_builder_begin_array(b);
+  for (const auto &[name, c] : runtime_consoles_) {
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, name.c_str());
+    if (c.lpar_id) {
+      json_builder_set_member_name(b, "lpar_id");
+      json_builder_add_int_value(b, *c.lpar_id);
+    } else {
+      json_builder_set_member_name(b, "backend");
+      json_builder_add_string_value(b, c.backend->to_string().c_str());
+    }
+    json_builder_set_member_name(b, "force");
+    json_builder_add_boolean_value(b, c.force);
+    json_builder_set_member_name(b, "allowed_users");
+    json_builder_begin_array(b);
+    for (const auto &u : c.allowed_users) json_builder_add_string_value(b, u.c_str());
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+  }
+  json_builder_end_array(b);
+  JsonNode *root = json_builder_get_root(b);
+  gchar *text = json_to_string(root, TRUE);
+  save_state("consoles.json", text);
+  g_free(text);
+  json_node_unref(root);
+  g_object_unref(b);
+}
+
+int Daemon::put_console(const ConsoleConfig &c, std::string &error) {
+  if (file_config_.consoles.count(c.name)) {
+    error = "console " + c.name + " is defined in the configuration file";
+    return 409;
+  }
+  bool existed = runtime_consoles_.count(c.name) > 0;
+  runtime_consoles_[c.name] = c;
+  save_runtime_consoles();
+  Config eff = effective(file_config_);
+  registry_.configure(eff);
+  config_ = std::make_shared<Config>(std::move(eff));
+  log_info("control: console " + c.name + (existed ? " replaced" : " added"));
+  return existed ? 200 : 201;
+}
+
+int Daemon::delete_console(const std::string &name, std::string &error) {
+  if (file_config_.consoles.count(name)) {
+    error = "console " + name + " is defined in the configuration file";
+    return 409;
+  }
+  if (!runtime_consoles_.erase(name)) {
+    error = "unknown console " + name;
+    return 404;
+  }
+  save_runtime_consoles();
+  Config eff = effective(file_config_);
+  registry_.configure(eff);
+  config_ = std::make_shared<Config>(std::move(eff));
+  log_info("control: console " + name + " removed (running sessions continue)");
+  return 204;
+}
+
+std::string Daemon::metrics_text() const {
+  size_t open = 0;
+  for (const auto &[name, con] : config_->consoles) {
+    if (registry_.snapshot(name).state == "open") ++open;
+  }
+  return metrics().render(sessions_.size(), open);
 }
 
 void Daemon::stop(const char *why) {
@@ -224,6 +495,7 @@ void Daemon::stop(const char *why) {
   log_info(std::string("stopping (") + why + "): ending " + std::to_string(sessions_.size()) +
            " sessions");
   listeners_.clear();
+  control_.reset();
   std::vector<uint64_t> ids;
   for (const auto &[id, s] : sessions_) ids.push_back(id);
   for (uint64_t id : ids) {

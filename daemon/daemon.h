@@ -11,12 +11,14 @@
 
 #include "config.h"
 #include "console_registry.h"
+#include "control/control_server.h"
+#include "control/token_store.h"
 #include "listener.h"
 #include "session.h"
 
 namespace vncgate {
 
-class Daemon : public SessionHost {
+class Daemon : public SessionHost, public ControlHost {
  public:
   Daemon(std::string config_path, Config config, std::shared_ptr<TlsCredentials> tls);
   ~Daemon() override;
@@ -30,6 +32,19 @@ class Daemon : public SessionHost {
   std::shared_ptr<const Config> config() const override { return config_; }
   std::shared_ptr<TlsCredentials> tls() const override { return tls_; }
   void session_ended(uint64_t id) override;
+  TokenCheck use_token(const std::string &secret, const std::string &console,
+                       TokenRecord &record) override;
+
+  // ControlHost
+  TokenStore &tokens() override { return tokens_; }
+  void tokens_changed() override;
+  std::vector<SessionInfo> session_list() const override;
+  bool end_session(uint64_t id, const std::string &reason) override;
+  size_t end_token_sessions(const std::string &token_id, const std::string &reason) override;
+  std::vector<ConsoleInfo> console_list() const override;
+  int put_console(const ConsoleConfig &c, std::string &error) override;
+  int delete_console(const std::string &name, std::string &error) override;
+  std::string metrics_text() const override;
 
  private:
   void on_accept(GSocketConnection *conn, const std::optional<std::string> &console);
@@ -37,9 +52,22 @@ class Daemon : public SessionHost {
   void reload();
   void stop(const char *why);
   void notify_systemd(const std::string &state);
+  // File configuration plus consoles added through the control API.
+  Config effective(const Config &file) const;
+  void apply(Config fresh);
+  void start_control();
+  ControlSettings control_settings() const;
+  bool control_settings_changed() const;
+  void save_runtime_consoles();
+  void load_state();
+  void save_state(const char *name, const std::string &text);
 
   std::string config_path_;
   std::shared_ptr<const Config> config_;
+  Config file_config_;  // as read from the file, before runtime consoles
+  std::map<std::string, ConsoleConfig> runtime_consoles_;
+  TokenStore tokens_;
+  std::unique_ptr<ControlServer> control_;
   std::shared_ptr<TlsCredentials> tls_;
   ConsoleRegistry registry_;
   // key: "" for the gateway port, else the console name

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "control/metrics.h"
 #include "logging.h"
 #include "rfb/http_connect.h"
 #include "rfb/sasl_messages.h"
@@ -59,6 +60,8 @@ Session::Session(SessionHost &host, uint64_t id, GSocketConnection *conn,
       state_(gateway_port_ ? State::ReadConnect : State::ReadVersion),
       started_us_(g_get_monotonic_time()) {
   tls_creds_ = host.tls();
+  started_wall_ = g_get_real_time() / 1000000;
+  metrics().sessions_total++;
   GSocketAddress *remote = g_socket_connection_get_remote_address(conn, nullptr);
   GSocketAddress *local = g_socket_connection_get_local_address(conn, nullptr);
   std::string unused;
@@ -287,6 +290,21 @@ bool Session::on_connect_request() {
     close_after_flush("unknown console");
     return false;
   }
+  if (auto t = parsed.result.value.query.find("token"); t != parsed.result.value.query.end()) {
+    TokenRecord rec;
+    TokenCheck check = host_.use_token(t->second, name, rec);
+    if (check != TokenCheck::Ok) {
+      // Which token failed is worth knowing; the secret itself is not.
+      log_info("session " + std::to_string(id_) + ": " + client_addr_ +
+               " presented an unusable token for console " + name + ": " +
+               token_check_name(check) + (rec.id.empty() ? "" : " (token " + rec.id + ")"));
+      send(http_response(404));
+      close_after_flush(std::string("token refused: ") + token_check_name(check));
+      return false;
+    }
+    token_id_ = rec.id;
+    token_user_ = rec.user;
+  }
   state_ = State::WaitConsole;
   lease_ = host_.registry().acquire(name, [this](const HostPort *b, const std::string &e) {
     on_console_ready(b, e);
@@ -497,6 +515,13 @@ void Session::on_authenticated() {
               "console removed");
     return;
   }
+  if (!token_user_.empty() && !user_allowed({token_user_}, user_, current->realm)) {
+    fail_auth("this console link belongs to another user",
+              "user " + log_safe(user_) + " used token " + token_id_ + " bound to " +
+                  log_safe(token_user_),
+              false, "token bound to another user");
+    return;
+  }
   if (!user_allowed(cit->second.allowed_users, user_, current->realm)) {
     fail_auth("user is not authorized for this console",
               "user " + log_safe(user_) + " is not in allowed-users of console " + *console_,
@@ -572,6 +597,7 @@ void Session::on_backend(GSocketConnection *conn, Bytes leftover,
   Bytes().swap(out_);
   log_info("session " + std::to_string(id_) + ": " + client_addr_ + " connected to console " +
            *console_ + " as " + log_safe(user_));
+  metrics().observe_handshake("ok", static_cast<double>(g_get_monotonic_time() - started_us_) / 1e6);
   // TLS hands us plaintext; the SASL layer starts after the handshake, so
   // early bytes under it are still encoded.
   bool early_plain = tls_up_ || layer == nullptr;
@@ -672,7 +698,30 @@ void Session::end(const std::string &reason) {
   host_.session_ended(id_);
 }
 
+SessionInfo Session::info() const {
+  const char *st = "handshake";
+  if (state_ == State::Relay) st = "relaying";
+  else if (state_ == State::Closed) st = "closed";
+  else if (state_ == State::WaitBackend || state_ == State::WaitConsole) st = "connecting";
+  return SessionInfo{id_, client_addr_, console_ ? *console_ : "", user_, mechanism_, st,
+                     token_id_, started_wall_, relay_ ? relay_->bytes_to_client() : 0,
+                     relay_ ? relay_->bytes_from_client() : 0};
+}
+
 void Session::audit(const std::string &reason) {
+  if (state_ != State::Closed || !relay_) {
+    std::string result = "other";  // coarse label for the metric
+    for (const char *label : {"authentication failed", "not authorized", "handshake timeout",
+                              "protocol error", "console unavailable", "backend unavailable",
+                              "token", "unknown console", "client closed", "TLS"}) {
+      if (reason.rfind(label, 0) == 0) result = label;
+    }
+    std::replace(result.begin(), result.end(), ' ', '_');
+    metrics().observe_handshake(result, 0);
+  } else {
+    metrics().bytes_to_clients += relay_->bytes_to_client();
+    metrics().bytes_from_clients += relay_->bytes_from_client();
+  }
   double duration = static_cast<double>(g_get_monotonic_time() - started_us_) / 1e6;
   uint64_t to_client = relay_ ? relay_->bytes_to_client() : 0;
   uint64_t from_client = relay_ ? relay_->bytes_from_client() : 0;
@@ -688,7 +737,8 @@ void Session::audit(const std::string &reason) {
                     std::to_string(from_client) + " duration=" + dur + " end=\"" +
                     log_safe(reason, 300) + "\"" +
                     (tls_desc_.empty() ? "" : " tls=" + log_safe(tls_desc_)) +
-                    (cert_subject_.empty() ? "" : " cert=\"" + log_safe(cert_subject_) + "\"");
+                    (cert_subject_.empty() ? "" : " cert=\"" + log_safe(cert_subject_) + "\"") +
+                    (token_id_.empty() ? "" : " token=" + token_id_);
   log_record(G_LOG_LEVEL_INFO, msg,
              {{"VNCGATE_EVENT", "session-end"},
               {"VNCGATE_SESSION", std::to_string(id_)},
@@ -702,7 +752,8 @@ void Session::audit(const std::string &reason) {
               {"VNCGATE_DURATION", dur},
               {"VNCGATE_END_REASON", reason},
               {"VNCGATE_TLS", tls_desc_},
-              {"VNCGATE_CLIENT_CERT", cert_subject_}});
+              {"VNCGATE_CLIENT_CERT", cert_subject_},
+              {"VNCGATE_TOKEN_ID", token_id_}});
 }
 
 }  // namespace vncgate

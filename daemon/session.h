@@ -23,6 +23,8 @@
 #include "backends/backend_connection.h"
 #include "config.h"
 #include "console_registry.h"
+#include "control/control_server.h"
+#include "control/token_store.h"
 #include "io/fd_watch.h"
 #include "relay.h"
 #include "rfb/rfb_server.h"
@@ -44,6 +46,9 @@ class SessionHost {
   virtual std::shared_ptr<TlsCredentials> tls() const = 0;
   // The session has ended; the host destroys it later from the main loop.
   virtual void session_ended(uint64_t id) = 0;
+  // Checks (and, when one-time, consumes) a link token presented at CONNECT.
+  virtual TokenCheck use_token(const std::string &secret, const std::string &console,
+                               TokenRecord &record) = 0;
 };
 
 class Session {
@@ -61,6 +66,8 @@ class Session {
 
   uint64_t id() const { return id_; }
   const std::string &client_address() const { return client_addr_; }
+  const std::string &token_id() const { return token_id_; }
+  SessionInfo info() const;
 
  private:
   enum class State {
@@ -134,6 +141,8 @@ class Session {
   bool closing_ = false;
   std::string close_reason_;
   std::string user_, mechanism_;
+  std::string token_id_, token_user_;
+  int64_t started_wall_ = 0;
   unsigned ssf_ = 0;
   gint64 started_us_;
 };

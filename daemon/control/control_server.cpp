@@ -1,0 +1,531 @@
+#include "control/control_server.h"
+
+#include <crypt.h>
+#include <gio/gunixsocketaddress.h>
+#include <grp.h>
+#include <json-glib/json-glib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "logging.h"
+#include "rfb/http_connect.h"
+
+namespace vncgate {
+namespace {
+
+constexpr size_t kMaxBody = 64 * 1024;
+
+void respond_json(SoupServerMessage *msg, unsigned status, JsonNode *node) {
+  gchar *text = json_to_string(node, FALSE);
+  json_node_unref(node);
+  soup_server_message_set_status(msg, status, nullptr);
+  soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, text, strlen(text));
+}
+
+void respond_error(SoupServerMessage *msg, unsigned status, const std::string &error) {
+  JsonBuilder *b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "error");
+  json_builder_add_string_value(b, error.c_str());
+  json_builder_end_object(b);
+  respond_json(msg, status, json_builder_get_root(b));
+  g_object_unref(b);
+}
+
+std::string iso8601(int64_t unix_seconds) {
+  GDateTime *t = g_date_time_new_from_unix_utc(unix_seconds);
+  gchar *s = g_date_time_format_iso8601(t);
+  std::string out = s;
+  g_free(s);
+  g_date_time_unref(t);
+  return out;
+}
+
+// Parses a JSON object body; null (and a response sent) on failure.
+JsonObject *parse_body(SoupServerMessage *msg, JsonParser *parser) {
+  SoupMessageBody *body = soup_server_message_get_request_body(msg);
+  if (body->length > static_cast<goffset>(kMaxBody)) {
+    respond_error(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "request body larger than 64 KiB");
+    return nullptr;
+  }
+  GError *err = nullptr;
+  if (body->length == 0 ||
+      !json_parser_load_from_data(parser, body->data, static_cast<gssize>(body->length), &err)) {
+    respond_error(msg, SOUP_STATUS_BAD_REQUEST,
+                  std::string("malformed JSON: ") + (err ? err->message : "empty body"));
+    if (err) g_error_free(err);
+    return nullptr;
+  }
+  JsonNode *root = json_parser_get_root(parser);
+  if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+    respond_error(msg, SOUP_STATUS_BAD_REQUEST, "expected a JSON object");
+    return nullptr;
+  }
+  return json_node_get_object(root);
+}
+
+bool member_string(JsonObject *o, const char *name, std::string &out, std::string &error) {
+  if (!json_object_has_member(o, name)) return true;
+  JsonNode *n = json_object_get_member(o, name);
+  if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING) {
+    error = std::string("'") + name + "' must be a string";
+    return false;
+  }
+  out = json_node_get_string(n);
+  return true;
+}
+
+bool member_int(JsonObject *o, const char *name, int64_t &out, std::string &error) {
+  if (!json_object_has_member(o, name)) return true;
+  JsonNode *n = json_object_get_member(o, name);
+  if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64) {
+    error = std::string("'") + name + "' must be an integer";
+    return false;
+  }
+  out = json_node_get_int(n);
+  return true;
+}
+
+bool member_bool(JsonObject *o, const char *name, bool &out, std::string &error) {
+  if (!json_object_has_member(o, name)) return true;
+  JsonNode *n = json_object_get_member(o, name);
+  if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_BOOLEAN) {
+    error = std::string("'") + name + "' must be true or false";
+    return false;
+  }
+  out = json_node_get_boolean(n);
+  return true;
+}
+
+std::vector<std::string> split_path(const std::string &path) {
+  std::vector<std::string> parts;
+  gchar **v = g_strsplit(path.c_str(), "/", -1);
+  for (gchar **p = v; *p; ++p) {
+    if (**p) parts.emplace_back(*p);
+  }
+  g_strfreev(v);
+  return parts;
+}
+
+bool constant_time_equal(const std::string &a, const std::string &b) {
+  if (a.size() != b.size()) return false;
+  unsigned char d = 0;
+  for (size_t i = 0; i < a.size(); ++i) d |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return d == 0;
+}
+
+}  // namespace
+
+bool users_file_check(const std::string &path, const std::string &user,
+                      const std::string &password) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t colon = line.find(':');
+    if (colon == std::string::npos || line.compare(0, colon, user) != 0 || colon != user.size())
+      continue;
+    std::string hash = line.substr(colon + 1);
+    struct crypt_data data;
+    std::memset(&data, 0, sizeof data);
+    const char *out = crypt_r(password.c_str(), hash.c_str(), &data);
+    return out && out[0] != '*' && constant_time_equal(out, hash);
+  }
+  return false;
+}
+
+bool users_file_set(const std::string &path, const std::string &user, const std::string &password,
+                    std::string &error) {
+  if (user.empty() || user.find_first_of(":\n\r") != std::string::npos) {
+    error = "a user name cannot be empty or contain ':' or line breaks";
+    return false;
+  }
+  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  if (!crypt_gensalt_rn("$6$", 0, nullptr, 0, salt, sizeof salt)) {
+    error = "cannot make a salt";
+    return false;
+  }
+  struct crypt_data data;
+  std::memset(&data, 0, sizeof data);
+  const char *hash = crypt_r(password.c_str(), salt, &data);
+  if (!hash || hash[0] == '*') {
+    error = "crypt(3) failed";
+    return false;
+  }
+  std::string out;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.compare(0, user.size() + 1, user + ":") == 0) continue;
+    if (!line.empty()) out += line + "\n";
+  }
+  out += user + ":" + hash + "\n";
+  GError *err = nullptr;
+  if (!g_file_set_contents_full(path.c_str(), out.data(), static_cast<gssize>(out.size()),
+                                G_FILE_SET_CONTENTS_CONSISTENT, 0600, &err)) {
+    error = err->message;
+    g_error_free(err);
+    return false;
+  }
+  return true;
+}
+
+std::unique_ptr<ControlServer> ControlServer::start(ControlHost &host, const ControlSettings &s,
+                                                    std::string &error) {
+  std::unique_ptr<ControlServer> cs(new ControlServer(host, s));
+  GError *err = nullptr;
+  GTlsCertificate *cert = nullptr;
+  if (s.listen) {
+    if (s.cert.empty() || s.key.empty()) {
+      error = "[control] listen needs cert and key (the TCP control API is TLS only)";
+      return nullptr;
+    }
+    cert = g_tls_certificate_new_from_files(s.cert.c_str(), s.key.c_str(), &err);
+    if (!cert) {
+      error = std::string("[control] cert/key: ") + err->message;
+      g_error_free(err);
+      return nullptr;
+    }
+  }
+  cs->server_ = SOUP_SERVER(g_object_new(SOUP_TYPE_SERVER, "server-header", "vncgated",
+                                         "tls-certificate", cert, nullptr));
+  if (cert) g_object_unref(cert);
+  if (s.listen && !s.ca.empty()) {
+    GTlsDatabase *db = g_tls_file_database_new(s.ca.c_str(), &err);
+    if (!db) {
+      error = std::string("[control] ca: ") + err->message;
+      g_error_free(err);
+      return nullptr;
+    }
+    g_object_set(cs->server_, "tls-database", db, "tls-auth-mode", G_TLS_AUTHENTICATION_REQUESTED,
+                 nullptr);
+    g_object_unref(db);
+  }
+  soup_server_add_handler(cs->server_, nullptr, &ControlServer::on_request, cs.get(), nullptr);
+  g_signal_connect(cs->server_, "request-started", G_CALLBACK(&ControlServer::on_request_started),
+                   cs.get());
+
+  if (!s.socket_path.empty()) {
+    gchar *dir = g_path_get_dirname(s.socket_path.c_str());
+    g_mkdir_with_parents(dir, 0750);
+    g_free(dir);
+    unlink(s.socket_path.c_str());  // a stale socket from a previous run
+    GSocket *sock = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, &err);
+    GSocketAddress *addr = g_unix_socket_address_new(s.socket_path.c_str());
+    bool ok = sock && g_socket_bind(sock, addr, FALSE, &err) && g_socket_listen(sock, &err);
+    g_object_unref(addr);
+    if (ok) {
+      chmod(s.socket_path.c_str(), 0660);
+      if (!s.socket_group.empty()) {
+        struct group *gr = getgrnam(s.socket_group.c_str());
+        if (!gr || chown(s.socket_path.c_str(), static_cast<uid_t>(-1), gr->gr_gid) != 0)
+          log_warning("[control] group " + s.socket_group + ": cannot give the socket to it");
+      }
+      ok = soup_server_listen_socket(cs->server_, sock, SoupServerListenOptions(0), &err);
+    }
+    if (sock) g_object_unref(sock);
+    if (!ok) {
+      error = "control socket " + s.socket_path + ": " + (err ? err->message : "failed");
+      if (err) g_error_free(err);
+      return nullptr;
+    }
+  }
+  if (s.listen) {
+    GInetAddress *ia = g_inet_address_new_from_string(s.listen->host.empty() ? "0.0.0.0" : s.listen->host.c_str());
+    GSocketAddress *addr = g_inet_socket_address_new(ia, s.listen->port);
+    g_object_unref(ia);
+    bool ok = soup_server_listen(cs->server_, addr, SOUP_SERVER_LISTEN_HTTPS, &err);
+    g_object_unref(addr);
+    if (!ok) {
+      error = "control listener " + s.listen->to_string() + ": " + err->message;
+      g_error_free(err);
+      return nullptr;
+    }
+  }
+  return cs;
+}
+
+ControlServer::~ControlServer() {
+  if (server_) {
+    soup_server_disconnect(server_);
+    g_object_unref(server_);
+  }
+  if (!settings_.socket_path.empty()) unlink(settings_.socket_path.c_str());
+}
+
+void ControlServer::on_request_started(SoupServer *, SoupServerMessage *msg, gpointer) {
+  // Refuse an oversize body before it is read into memory.
+  g_signal_connect(msg, "got-headers", G_CALLBACK(+[](SoupServerMessage *m, gpointer) {
+                     SoupMessageHeaders *h = soup_server_message_get_request_headers(m);
+                     if (soup_message_headers_get_content_length(h) > static_cast<goffset>(kMaxBody))
+                       respond_error(m, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+                                     "request body larger than 64 KiB");
+                   }),
+                   nullptr);
+}
+
+bool ControlServer::authorized(SoupServerMessage *msg) {
+  GSocketAddress *local = soup_server_message_get_local_address(msg);
+  if (local && G_IS_UNIX_SOCKET_ADDRESS(local)) return true;  // trusted by socket mode/group
+  GTlsCertificate *peer = soup_server_message_get_tls_peer_certificate(msg);
+  if (peer && soup_server_message_get_tls_peer_certificate_errors(msg) == 0) return true;
+  const char *auth = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
+                                                  "Authorization");
+  if (!auth || !g_str_has_prefix(auth, "Basic ") || settings_.users_file.empty()) return false;
+  gsize len = 0;
+  guchar *dec = g_base64_decode(auth + 6, &len);
+  std::string cred(reinterpret_cast<char *>(dec), len);
+  g_free(dec);
+  size_t colon = cred.find(':');
+  if (colon == std::string::npos) return false;
+  return users_file_check(settings_.users_file, cred.substr(0, colon), cred.substr(colon + 1));
+}
+
+void ControlServer::on_request(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
+                               gpointer data) {
+  auto *self = static_cast<ControlServer *>(data);
+  if (soup_server_message_get_status(msg) == SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE) return;
+  if (!self->authorized(msg)) {
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "WWW-Authenticate",
+                                 "Basic realm=\"vncgate\"");
+    respond_error(msg, SOUP_STATUS_UNAUTHORIZED, "authentication required");
+    return;
+  }
+  self->handle(msg, soup_server_message_get_method(msg), path ? path : "/");
+}
+
+void ControlServer::handle(SoupServerMessage *msg, const std::string &method,
+                           const std::string &path) {
+  auto parts = split_path(path);
+  auto cfg = host_.config();
+  if (path == "/metrics" && method == "GET") {
+    std::string text = host_.metrics_text();
+    soup_server_message_set_status(msg, SOUP_STATUS_OK, nullptr);
+    soup_server_message_set_response(msg, "text/plain; version=0.0.4", SOUP_MEMORY_COPY,
+                                     text.data(), text.size());
+    return;
+  }
+  if (parts.empty() || parts[0] != "v1") return respond_error(msg, SOUP_STATUS_NOT_FOUND, "no such endpoint");
+  auto not_allowed = [&] { respond_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed"); };
+
+  if (parts.size() == 2 && parts[1] == "health") {
+    if (method != "GET") return not_allowed();
+    JsonBuilder *b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "status");
+    json_builder_add_string_value(b, "ok");
+    json_builder_set_member_name(b, "version");
+    json_builder_add_string_value(b, VNCGATE_VERSION);
+    json_builder_set_member_name(b, "sessions");
+    json_builder_add_int_value(b, static_cast<gint64>(host_.session_list().size()));
+    json_builder_end_object(b);
+    respond_json(msg, SOUP_STATUS_OK, json_builder_get_root(b));
+    g_object_unref(b);
+    return;
+  }
+
+  if (parts.size() >= 2 && parts[1] == "consoles") {
+    if (parts.size() == 2) {
+      if (method != "GET") return not_allowed();
+      JsonBuilder *b = json_builder_new();
+      json_builder_begin_array(b);
+      for (const auto &c : host_.console_list()) {
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "name");
+        json_builder_add_string_value(b, c.name.c_str());
+        json_builder_set_member_name(b, "kind");
+        json_builder_add_string_value(b, c.kind.c_str());
+        json_builder_set_member_name(b, "state");
+        json_builder_add_string_value(b, c.state.c_str());
+        json_builder_set_member_name(b, "sessions");
+        json_builder_add_int_value(b, static_cast<gint64>(c.sessions));
+        json_builder_set_member_name(b, "idle_deadline");
+        if (c.idle_deadline) json_builder_add_string_value(b, iso8601(c.idle_deadline).c_str());
+        else json_builder_add_null_value(b);
+        json_builder_set_member_name(b, "runtime");
+        json_builder_add_boolean_value(b, c.runtime);
+        json_builder_end_object(b);
+      }
+      json_builder_end_array(b);
+      respond_json(msg, SOUP_STATUS_OK, json_builder_get_root(b));
+      g_object_unref(b);
+      return;
+    }
+    const std::string &name = parts[2];
+    if (!is_valid_console_name(name)) return respond_error(msg, SOUP_STATUS_BAD_REQUEST, "invalid console name");
+    if (parts.size() == 4 && parts[3] == "links") {
+      if (method != "POST") return not_allowed();
+      if (!cfg->consoles.count(name)) return respond_error(msg, SOUP_STATUS_NOT_FOUND, "unknown console " + name);
+      JsonParser *parser = json_parser_new();
+      JsonObject *o = parse_body(msg, parser);
+      if (!o) return g_object_unref(parser);
+      std::string user, error;
+      int64_t ttl = 300;
+      bool one_time = true;
+      bool ok = member_string(o, "user", user, error) && member_int(o, "ttl", ttl, error) &&
+                member_bool(o, "one_time", one_time, error);
+      g_object_unref(parser);
+      if (ok && (ttl < 1 || ttl > 7 * 24 * 3600)) {
+        error = "'ttl' must be from 1 to 604800 seconds";
+        ok = false;
+      }
+      if (ok && (user.size() > 256 || user.find_first_of(" \t\r\n") != std::string::npos)) {
+        error = "'user' is not a valid user name";
+        ok = false;
+      }
+      if (!ok) return respond_error(msg, SOUP_STATUS_BAD_REQUEST, error);
+      auto minted = host_.tokens().mint(name, user, ttl, one_time, g_get_real_time() / 1000000);
+      host_.tokens_changed();
+      std::string h = settings_.public_host;
+      if (h.find(':') != std::string::npos) h = "[" + h + "]";
+      std::string url = "vncgate://" + h + ":" + std::to_string(settings_.public_port) +
+                        "/console/" + name + "?token=" + minted.secret;
+      log_info("control: minted link token " + minted.record.id + " for console " + name +
+               (user.empty() ? "" : " bound to user " + log_safe(user)) + ", ttl " +
+               std::to_string(ttl) + " s" + (one_time ? ", one-time" : ""));
+      JsonBuilder *b = json_builder_new();
+      json_builder_begin_object(b);
+      json_builder_set_member_name(b, "url");
+      json_builder_add_string_value(b, url.c_str());
+      json_builder_set_member_name(b, "token_id");
+      json_builder_add_string_value(b, minted.record.id.c_str());
+      json_builder_set_member_name(b, "expires_at");
+      json_builder_add_string_value(b, iso8601(minted.record.expires_at).c_str());
+      json_builder_end_object(b);
+      respond_json(msg, SOUP_STATUS_CREATED, json_builder_get_root(b));
+      g_object_unref(b);
+      return;
+    }
+    if (parts.size() != 3) return respond_error(msg, SOUP_STATUS_NOT_FOUND, "no such endpoint");
+    if (method == "DELETE") {
+      std::string error;
+      int status = host_.delete_console(name, error);
+      if (status >= 300) return respond_error(msg, static_cast<unsigned>(status), error);
+      soup_server_message_set_status(msg, SOUP_STATUS_NO_CONTENT, nullptr);
+      return;
+    }
+    if (method != "PUT") return not_allowed();
+    JsonParser *parser = json_parser_new();
+    JsonObject *o = parse_body(msg, parser);
+    if (!o) return g_object_unref(parser);
+    ConsoleConfig con;
+    con.name = name;
+    std::string error, backend;
+    int64_t lpar = -1;
+    bool ok = member_int(o, "lpar_id", lpar, error) && member_string(o, "backend", backend, error) &&
+              member_bool(o, "force", con.force, error);
+    if (ok && json_object_has_member(o, "allowed_users")) {
+      JsonNode *n = json_object_get_member(o, "allowed_users");
+      if (!JSON_NODE_HOLDS_ARRAY(n)) {
+        error = "'allowed_users' must be an array of strings";
+        ok = false;
+      } else {
+        JsonArray *a = json_node_get_array(n);
+        for (guint i = 0; ok && i < json_array_get_length(a); ++i) {
+          JsonNode *e = json_array_get_element(a, i);
+          if (!JSON_NODE_HOLDS_VALUE(e) || json_node_get_value_type(e) != G_TYPE_STRING) {
+            error = "'allowed_users' must be an array of strings";
+            ok = false;
+          } else {
+            con.allowed_users.emplace_back(json_node_get_string(e));
+          }
+        }
+      }
+    }
+    g_object_unref(parser);
+    if (ok && (lpar >= 0) == !backend.empty()) {
+      error = "give exactly one of 'lpar_id' and 'backend'";
+      ok = false;
+    }
+    if (ok && lpar >= 0) {
+      if (lpar > INT32_MAX) {
+        error = "'lpar_id' out of range";
+        ok = false;
+      } else {
+        con.lpar_id = static_cast<int>(lpar);
+      }
+    }
+    if (ok && !backend.empty()) {
+      std::string why;
+      con.backend = parse_host_port(backend, true, why);
+      if (!con.backend) {
+        error = "'backend': " + why;
+        ok = false;
+      }
+    }
+    if (!ok) return respond_error(msg, SOUP_STATUS_BAD_REQUEST, error);
+    int status = host_.put_console(con, error);
+    if (status >= 300) return respond_error(msg, static_cast<unsigned>(status), error);
+    soup_server_message_set_status(msg, static_cast<unsigned>(status), nullptr);
+    soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_STATIC, "{}", 2);
+    return;
+  }
+
+  if (parts.size() >= 2 && parts[1] == "sessions") {
+    if (parts.size() == 2) {
+      if (method != "GET") return not_allowed();
+      JsonBuilder *b = json_builder_new();
+      json_builder_begin_array(b);
+      for (const auto &s : host_.session_list()) {
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "id");
+        json_builder_add_string_value(b, std::to_string(s.id).c_str());
+        json_builder_set_member_name(b, "client");
+        json_builder_add_string_value(b, s.client.c_str());
+        json_builder_set_member_name(b, "console");
+        json_builder_add_string_value(b, s.console.c_str());
+        json_builder_set_member_name(b, "user");
+        json_builder_add_string_value(b, s.user.c_str());
+        json_builder_set_member_name(b, "mechanism");
+        json_builder_add_string_value(b, s.mechanism.c_str());
+        json_builder_set_member_name(b, "state");
+        json_builder_add_string_value(b, s.state.c_str());
+        json_builder_set_member_name(b, "token_id");
+        json_builder_add_string_value(b, s.token_id.c_str());
+        json_builder_set_member_name(b, "started_at");
+        json_builder_add_string_value(b, iso8601(s.started_at).c_str());
+        json_builder_set_member_name(b, "bytes_to_client");
+        json_builder_add_int_value(b, static_cast<gint64>(s.bytes_to_client));
+        json_builder_set_member_name(b, "bytes_from_client");
+        json_builder_add_int_value(b, static_cast<gint64>(s.bytes_from_client));
+        json_builder_end_object(b);
+      }
+      json_builder_end_array(b);
+      respond_json(msg, SOUP_STATUS_OK, json_builder_get_root(b));
+      g_object_unref(b);
+      return;
+    }
+    if (parts.size() != 3) return respond_error(msg, SOUP_STATUS_NOT_FOUND, "no such endpoint");
+    if (method != "DELETE") return not_allowed();
+    char *end = nullptr;
+    unsigned long long id = g_ascii_strtoull(parts[2].c_str(), &end, 10);
+    if (!end || *end || parts[2].empty()) return respond_error(msg, SOUP_STATUS_BAD_REQUEST, "invalid session id");
+    if (!host_.end_session(id, "ended by operator")) return respond_error(msg, SOUP_STATUS_NOT_FOUND, "no such session");
+    soup_server_message_set_status(msg, SOUP_STATUS_NO_CONTENT, nullptr);
+    return;
+  }
+
+  if (parts.size() == 3 && parts[1] == "tokens") {
+    if (method != "DELETE") return not_allowed();
+    if (!host_.tokens().revoke(parts[2])) return respond_error(msg, SOUP_STATUS_NOT_FOUND, "no such token");
+    host_.tokens_changed();
+    size_t ended = host_.end_token_sessions(parts[2], "token revoked");
+    log_info("control: revoked token " + log_safe(parts[2]) + ", ended " + std::to_string(ended) + " sessions");
+    JsonBuilder *b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "revoked");
+    json_builder_add_string_value(b, parts[2].c_str());
+    json_builder_set_member_name(b, "sessions_ended");
+    json_builder_add_int_value(b, static_cast<gint64>(ended));
+    json_builder_end_object(b);
+    respond_json(msg, SOUP_STATUS_OK, json_builder_get_root(b));
+    g_object_unref(b);
+    return;
+  }
+  respond_error(msg, SOUP_STATUS_NOT_FOUND, "no such endpoint");
+}
+
+}  // namespace vncgate

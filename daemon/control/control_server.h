@@ -1,0 +1,91 @@
+// The control API a web UI backend calls (HTTP + JSON, libsoup 3 in the
+// daemon's main loop): mint console links, list and end sessions, revoke
+// tokens, add and remove consoles, health and Prometheus metrics.
+// Listens on a Unix socket (trusted by its file mode and group) and
+// optionally on TCP with TLS, where callers authenticate with HTTP Basic
+// against a crypt(3) users file or with a client certificate.
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "control/token_store.h"
+
+namespace vncgate {
+
+struct SessionInfo {
+  uint64_t id;
+  std::string client, console, user, mechanism, state, token_id;
+  int64_t started_at;  // unix seconds
+  uint64_t bytes_to_client, bytes_from_client;
+};
+
+struct ConsoleInfo {
+  std::string name, kind, state;  // kind: mkvterm|static; state: closed|opening|open|closing
+  size_t sessions;
+  int64_t idle_deadline;  // unix seconds, 0 when none
+  bool runtime;           // added through the API
+};
+
+class ControlHost {
+ public:
+  virtual ~ControlHost() = default;
+  virtual std::shared_ptr<const Config> config() const = 0;
+  virtual TokenStore &tokens() = 0;
+  virtual void tokens_changed() = 0;
+  virtual std::vector<SessionInfo> session_list() const = 0;
+  virtual bool end_session(uint64_t id, const std::string &reason) = 0;
+  virtual size_t end_token_sessions(const std::string &token_id, const std::string &reason) = 0;
+  virtual std::vector<ConsoleInfo> console_list() const = 0;
+  // 200/201 on success, else an HTTP status with `error`.
+  virtual int put_console(const ConsoleConfig &c, std::string &error) = 0;
+  virtual int delete_console(const std::string &name, std::string &error) = 0;
+  virtual std::string metrics_text() const = 0;
+};
+
+struct ControlSettings {
+  std::string socket_path;
+  std::string socket_group;
+  std::optional<HostPort> listen;
+  std::string cert, key, ca;
+  std::string users_file;
+  std::string public_host;
+  uint16_t public_port = 5901;
+  bool operator==(const ControlSettings &) const = default;
+};
+
+class ControlServer {
+ public:
+  static std::unique_ptr<ControlServer> start(ControlHost &host, const ControlSettings &s,
+                                              std::string &error);
+  ~ControlServer();
+  ControlServer(const ControlServer &) = delete;
+  ControlServer &operator=(const ControlServer &) = delete;
+
+  const ControlSettings &settings() const { return settings_; }
+
+ private:
+  ControlServer(ControlHost &host, ControlSettings s) : host_(host), settings_(std::move(s)) {}
+  static void on_request(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
+                         gpointer data);
+  static void on_request_started(SoupServer *, SoupServerMessage *msg, gpointer data);
+  void handle(SoupServerMessage *msg, const std::string &method, const std::string &path);
+  bool authorized(SoupServerMessage *msg);
+
+  ControlHost &host_;
+  ControlSettings settings_;
+  SoupServer *server_ = nullptr;
+};
+
+// crypt(3) users file: "name:$6$salt$hash" per line.
+bool users_file_check(const std::string &path, const std::string &user,
+                      const std::string &password);
+bool users_file_set(const std::string &path, const std::string &user, const std::string &password,
+                    std::string &error);
+
+}  // namespace vncgate

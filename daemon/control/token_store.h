@@ -1,0 +1,60 @@
+// Console link tokens: at least 128 random bits, URL-safe, stored only as a
+// SHA-256 hash, bound to one console and optionally to one SASL user,
+// valid for `ttl` seconds until first use, single use by default.
+// Pure bookkeeping: the clock is passed in, persistence is JSON text.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vncgate {
+
+struct TokenRecord {
+  std::string id;       // public handle for revocation (not the secret)
+  std::string hash;     // hex SHA-256 of the secret
+  std::string console;
+  std::string user;     // empty = any authenticated user
+  int64_t expires_at = 0;  // unix seconds; time to first use
+  bool one_time = true;
+  bool used = false;
+  bool revoked = false;
+};
+
+enum class TokenCheck { Ok, Unknown, Expired, Used, Revoked, WrongConsole };
+const char *token_check_name(TokenCheck c);
+
+class TokenStore {
+ public:
+  struct Minted {
+    std::string secret;  // goes into the link, never stored
+    TokenRecord record;
+  };
+  Minted mint(const std::string &console, const std::string &user, int64_t ttl, bool one_time,
+              int64_t now);
+
+  // Checks a presented secret for `console`; a good one-time token is
+  // consumed. On Ok, `record` is the token's record.
+  TokenCheck use(const std::string &secret, const std::string &console, int64_t now,
+                 TokenRecord &record);
+
+  // Marks revoked; false when unknown.
+  bool revoke(const std::string &id);
+  // Forgets tokens that can never be used again (expired, used, revoked)
+  // once `grace` seconds past expiry.
+  void prune(int64_t now, int64_t grace = 3600);
+
+  const std::map<std::string, TokenRecord> &records() const { return by_id_; }
+  std::string to_json() const;
+  bool from_json(const std::string &text, std::string &error);
+
+ private:
+  std::map<std::string, TokenRecord> by_id_;
+};
+
+std::string sha256_hex(const std::string &data);
+std::string random_urlsafe(size_t bytes);
+
+}  // namespace vncgate
