@@ -1,0 +1,307 @@
+// vncgatectl: command-line client of vncgated's control API.
+//   vncgatectl [--socket PATH | --url https://HOST:PORT [--auth-user U --password-file F]
+//              [--cacert F]] [--json] COMMAND ...
+// Exit status: 0 done, 1 the daemon refused, 2 usage, 3 the daemon is unreachable.
+#include <gio/gunixsocketaddress.h>
+#include <glib.h>
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include <clocale>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "control/control_server.h"
+
+namespace {
+
+struct Options {
+  std::string socket = "/run/vncgate/control.sock";
+  std::string url, user, password_file, cacert, users_file;
+  bool json = false;
+};
+
+struct Reply {
+  unsigned status = 0;
+  std::string body;
+  std::string transport_error;
+};
+
+Reply request(const Options &o, const char *method, const std::string &path, const std::string &body) {
+  Reply r;
+  SoupSession *session;
+  std::string base;
+  if (!o.url.empty()) {
+    session = soup_session_new();
+    base = o.url;
+    if (!o.cacert.empty()) {
+      GError *err = nullptr;
+      GTlsDatabase *db = g_tls_file_database_new(o.cacert.c_str(), &err);
+      if (!db) {
+        r.transport_error = err->message;
+        g_error_free(err);
+        g_object_unref(session);
+        return r;
+      }
+      soup_session_set_tls_database(session, db);
+      g_object_unref(db);
+    }
+  } else {
+    GSocketAddress *addr = g_unix_socket_address_new(o.socket.c_str());
+    session = SOUP_SESSION(g_object_new(SOUP_TYPE_SESSION, "remote-connectable", addr, nullptr));
+    g_object_unref(addr);
+    base = "http://localhost";
+  }
+  SoupMessage *msg = soup_message_new(method, (base + path).c_str());
+  if (!msg) {
+    r.transport_error = "invalid URL " + base + path;
+    g_object_unref(session);
+    return r;
+  }
+  if (!body.empty()) {
+    GBytes *b = g_bytes_new(body.data(), body.size());
+    soup_message_set_request_body_from_bytes(msg, "application/json", b);
+    g_bytes_unref(b);
+  }
+  if (!o.user.empty()) {
+    std::string pw;
+    if (!o.password_file.empty()) {
+      gchar *text = nullptr;
+      if (g_file_get_contents(o.password_file.c_str(), &text, nullptr, nullptr)) {
+        pw = text;
+        g_free(text);
+        while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
+      }
+    }
+    std::string cred = o.user + ":" + pw;
+    gchar *b64 = g_base64_encode(reinterpret_cast<const guchar *>(cred.data()), cred.size());
+    soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization",
+                                 (std::string("Basic ") + b64).c_str());
+    g_free(b64);
+  }
+  GError *err = nullptr;
+  GBytes *reply = soup_session_send_and_read(session, msg, nullptr, &err);
+  if (!reply) {
+    r.transport_error = err->message;
+    g_error_free(err);
+  } else {
+    r.status = soup_message_get_status(msg);
+    gsize n = 0;
+    const char *d = static_cast<const char *>(g_bytes_get_data(reply, &n));
+    r.body.assign(d ? d : "", n);
+    g_bytes_unref(reply);
+  }
+  g_object_unref(msg);
+  g_object_unref(session);
+  return r;
+}
+
+JsonNode *parse(const std::string &text) {
+  JsonParser *p = json_parser_new();
+  JsonNode *n = nullptr;
+  if (json_parser_load_from_data(p, text.c_str(), static_cast<gssize>(text.size()), nullptr) &&
+      json_parser_get_root(p))
+    n = json_node_copy(json_parser_get_root(p));
+  g_object_unref(p);
+  return n;
+}
+
+std::string field(JsonObject *o, const char *name) {
+  if (!json_object_has_member(o, name)) return "";
+  JsonNode *n = json_object_get_member(o, name);
+  if (JSON_NODE_HOLDS_NULL(n)) return "-";
+  if (json_node_get_value_type(n) == G_TYPE_STRING) return json_node_get_string(n);
+  if (json_node_get_value_type(n) == G_TYPE_INT64) return std::to_string(json_node_get_int(n));
+  if (json_node_get_value_type(n) == G_TYPE_BOOLEAN) return json_node_get_boolean(n) ? "yes" : "no";
+  return "?";
+}
+
+void print_table(JsonNode *root, const std::vector<std::pair<const char *, const char *>> &cols) {
+  if (!root || !JSON_NODE_HOLDS_ARRAY(root)) return;
+  JsonArray *a = json_node_get_array(root);
+  std::vector<std::vector<std::string>> rows;
+  std::vector<size_t> width;
+  std::vector<std::string> head;
+  for (const auto &[key, title] : cols) {
+    head.emplace_back(title);
+    width.push_back(head.back().size());
+  }
+  for (guint i = 0; i < json_array_get_length(a); ++i) {
+    JsonObject *o = json_array_get_object_element(a, i);
+    std::vector<std::string> row;
+    for (size_t c = 0; c < cols.size(); ++c) {
+      row.push_back(o ? field(o, cols[c].first) : "");
+      if (row.back().empty()) row.back() = "-";
+      width[c] = std::max(width[c], row.back().size());
+    }
+    rows.push_back(std::move(row));
+  }
+  auto line = [&](const std::vector<std::string> &r) {
+    std::string s;
+    for (size_t c = 0; c < r.size(); ++c) {
+      s += r[c];
+      if (c + 1 < r.size()) s += std::string(width[c] - r[c].size() + 2, ' ');
+    }
+    std::printf("%s\n", s.c_str());
+  };
+  line(head);
+  for (const auto &r : rows) line(r);
+}
+
+int usage() {
+  std::fprintf(stderr, "%s", _("usage: vncgatectl [OPTIONS] COMMAND\n"
+      "commands:\n"
+      "  link CONSOLE [--user USER] [--ttl SECONDS] [--reusable]   mint a console link\n"
+      "  consoles                                                  list consoles\n"
+      "  sessions                                                  list sessions\n"
+      "  kill SESSION-ID                                           end a session\n"
+      "  revoke TOKEN-ID                                           revoke a link and end its sessions\n"
+      "  passwd USER --users-file FILE                             set a control API password (read from stdin)\n"
+      "options:\n"
+      "  --socket PATH        control socket (default /run/vncgate/control.sock)\n"
+      "  --url https://H:P    the TCP control API instead of the socket\n"
+      "  --auth-user U --password-file F   HTTP Basic credentials for --url\n"
+      "  --cacert FILE        CA for --url\n"
+      "  --json               print the daemon's JSON\n"));
+  return 2;
+}
+
+int finish(const Options &o, const Reply &r, const std::vector<std::pair<const char *, const char *>> &cols,
+           const char *what) {
+  if (!r.transport_error.empty()) {
+    std::fprintf(stderr, _("vncgatectl: cannot reach vncgated (%s): %s\n"),
+                 o.url.empty() ? o.socket.c_str() : o.url.c_str(), r.transport_error.c_str());
+    return 3;
+  }
+  JsonNode *root = parse(r.body);
+  if (r.status >= 300) {
+    std::string err = r.body;
+    if (root && JSON_NODE_HOLDS_OBJECT(root)) err = field(json_node_get_object(root), "error");
+    if (r.status == 401 || r.status == 403)
+      std::fprintf(stderr, _("vncgatectl: access denied: %s\n"), err.c_str());
+    else
+      std::fprintf(stderr, "vncgatectl: %s (HTTP %u)\n", err.c_str(), r.status);
+    if (root) json_node_unref(root);
+    return 1;
+  }
+  if (o.json || cols.empty()) {
+    if (!r.body.empty()) std::printf("%s\n", r.body.c_str());
+    else if (what) std::printf("%s\n", what);
+  } else {
+    print_table(root, cols);
+  }
+  if (root) json_node_unref(root);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  std::setlocale(LC_ALL, "");
+  bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+  textdomain(GETTEXT_PACKAGE);
+  Options o;
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (!args.empty() && a != "--json" && a != "--users-file") {  // the command's own arguments
+      args.push_back(a);
+      continue;
+    }
+    auto value = [&](std::string &out) {
+      if (i + 1 >= argc) return false;
+      out = argv[++i];
+      return true;
+    };
+    bool ok = true;
+    if (a == "--socket") ok = value(o.socket);
+    else if (a == "--url") ok = value(o.url);
+    else if (a == "--auth-user") ok = value(o.user);
+    else if (a == "--password-file") ok = value(o.password_file);
+    else if (a == "--cacert") ok = value(o.cacert);
+    else if (a == "--users-file") ok = value(o.users_file);
+    else if (a == "--json") o.json = true;
+    else if (a == "--help" || a == "-h") { usage(); return 0; }
+    else if (a == "--version") { std::printf("vncgatectl %s\n", VNCGATE_VERSION); return 0; }
+    else args.push_back(a);
+    if (!ok) return usage();
+  }
+  if (args.empty()) return usage();
+  const std::string &cmd = args[0];
+  if (cmd == "consoles" && args.size() == 1) {
+    return finish(o, request(o, "GET", "/v1/consoles", ""),
+                  {{"name", "CONSOLE"}, {"kind", "KIND"}, {"state", "STATE"}, {"sessions", "SESSIONS"},
+                   {"idle_deadline", "IDLE CLOSE AT"}}, nullptr);
+  }
+  if (cmd == "sessions" && args.size() == 1) {
+    return finish(o, request(o, "GET", "/v1/sessions", ""),
+                  {{"id", "ID"}, {"client", "CLIENT"}, {"console", "CONSOLE"}, {"user", "USER"},
+                   {"mechanism", "MECHANISM"}, {"state", "STATE"}, {"started_at", "STARTED"}}, nullptr);
+  }
+  if (cmd == "kill" && args.size() == 2)
+    return finish(o, request(o, "DELETE", "/v1/sessions/" + args[1], ""), {}, _("session ended"));
+  if (cmd == "revoke" && args.size() == 2)
+    return finish(o, request(o, "DELETE", "/v1/tokens/" + args[1], ""), {}, nullptr);
+  if (cmd == "link" && args.size() >= 2) {
+    std::string user;
+    long ttl = 300;
+    bool reusable = false;
+    for (size_t i = 2; i < args.size(); ++i) {
+      if (args[i] == "--reusable") reusable = true;
+      else if (args[i].rfind("--user=", 0) == 0) user = args[i].substr(7);
+      else if (args[i] == "--user" && i + 1 < args.size()) user = args[++i];
+      else if (args[i].rfind("--ttl=", 0) == 0) ttl = std::strtol(args[i].c_str() + 6, nullptr, 10);
+      else if (args[i] == "--ttl" && i + 1 < args.size()) ttl = std::strtol(args[++i].c_str(), nullptr, 10);
+      else return usage();
+    }
+    JsonBuilder *b = json_builder_new();
+    json_builder_begin_object(b);
+    if (!user.empty()) {
+      json_builder_set_member_name(b, "user");
+      json_builder_add_string_value(b, user.c_str());
+    }
+    json_builder_set_member_name(b, "ttl");
+    json_builder_add_int_value(b, ttl);
+    json_builder_set_member_name(b, "one_time");
+    json_builder_add_boolean_value(b, !reusable);
+    json_builder_end_object(b);
+    JsonNode *root = json_builder_get_root(b);
+    gchar *text = json_to_string(root, FALSE);
+    std::string body = text;
+    g_free(text);
+    json_node_unref(root);
+    g_object_unref(b);
+    Reply r = request(o, "POST", "/v1/consoles/" + args[1] + "/links", body);
+    if (o.json || r.status >= 300 || !r.transport_error.empty()) return finish(o, r, {}, nullptr);
+    JsonNode *n = parse(r.body);
+    if (n && JSON_NODE_HOLDS_OBJECT(n)) {
+      JsonObject *obj = json_node_get_object(n);
+      std::printf("%s\n", field(obj, "url").c_str());
+      std::fprintf(stderr, _("token %s, valid until %s\n"), field(obj, "token_id").c_str(),
+                   field(obj, "expires_at").c_str());
+    }
+    if (n) json_node_unref(n);
+    return 0;
+  }
+  if (cmd == "passwd" && args.size() == 2) {
+    if (o.users_file.empty()) {
+      std::fprintf(stderr, "%s", _("vncgatectl: passwd needs --users-file FILE\n"));
+      return 2;
+    }
+    std::string pw;
+    if (!std::getline(std::cin, pw) || pw.empty()) {
+      std::fprintf(stderr, "%s", _("vncgatectl: no password on standard input\n"));
+      return 2;
+    }
+    std::string error;
+    if (!vncgate::users_file_set(o.users_file, args[1], pw, error)) {
+      std::fprintf(stderr, "vncgatectl: %s\n", error.c_str());
+      return 1;
+    }
+    return 0;
+  }
+  return usage();
+}
