@@ -392,6 +392,14 @@ bool parse_console(const SectionReader &r, const std::string &name, Config &c,
 
 }  // namespace
 
+bool Config::tls_configured() const {
+  if (!tls.cert.empty() || !tls_subtypes.empty()) return true;
+  for (const auto &[name, con] : consoles) {
+    if (con.subtypes && !con.subtypes->empty()) return true;
+  }
+  return false;
+}
+
 const std::vector<uint32_t> &Config::subtypes_for(const std::string &console) const {
   auto it = consoles.find(console);
   if (it != consoles.end() && it->second.subtypes) return *it->second.subtypes;

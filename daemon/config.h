@@ -72,7 +72,7 @@ struct Config {
   std::vector<uint32_t> tls_subtypes;  // VeNCrypt subtypes offered, in order
   bool offer_plain_sasl = true;        // type 20 (SSF layer) beside VeNCrypt
   bool tls_wrap = false;               // TLS from byte 0 on the gateway port
-  bool tls_configured() const { return !tls.cert.empty() || !tls_subtypes.empty(); }
+  bool tls_configured() const;
   const std::vector<uint32_t> &subtypes_for(const std::string &console) const;
   // [console:NAME]
   std::map<std::string, ConsoleConfig> consoles;

@@ -31,8 +31,12 @@ void ConsoleRegistry::configure(const Config &config) {
       c->removed = true;
     } else {
       c->removed = false;
-      // A running vterm keeps its identity until it is closed.
-      if (c->state == State::Closed) c->cfg = it->second;
+      // A running vterm keeps its identity until it is closed; a static
+      // backend has nothing to close, so new sessions use the new address.
+      if (c->state == State::Closed || (!c->cfg.lpar_id && !it->second.lpar_id)) {
+        c->cfg = it->second;
+        if (c->state == State::Open && c->cfg.backend) c->backend = *c->cfg.backend;
+      }
       c->cfg.allowed_users = it->second.allowed_users;
       c->cfg.force = it->second.force;
     }
@@ -291,8 +295,11 @@ void ConsoleRegistry::shutdown(std::function<void()> done) {
       c->idle_timer = 0;
     }
     if (c->state == State::Opening) {
-      c->op.reset();  // kills mkvterm
-      c->state = State::Closed;
+      c->op.reset();  // kills mkvterm, which may have opened the vterm already
+      c->state = State::Open;
+      log_info("console " + name + ": mkvterm interrupted, closing with rmvterm (daemon stopping)");
+      start_close(*c);
+      continue;
     }
     if ((c->state == State::Open || c->adopted) && c->cfg.lpar_id) {
       log_info("console " + name + ": closing with rmvterm (daemon stopping)");

@@ -72,7 +72,9 @@ int main(int argc, char **argv) {
     }
   }
   if (check) {
-    std::printf(_("%s: configuration OK (%zu consoles)\n"), path.c_str(), config.consoles.size());
+    std::printf(g_dngettext(GETTEXT_PACKAGE, "%s: configuration OK (%zu console)\n",
+                            "%s: configuration OK (%zu consoles)\n", config.consoles.size()),
+                path.c_str(), config.consoles.size());
     return 0;
   }
   // Each session holds two sockets: take the hard descriptor limit, and say
