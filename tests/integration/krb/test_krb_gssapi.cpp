@@ -99,6 +99,11 @@ struct AuthzCase {
   const char *bob_user;
 };
 
+void PrintTo(const AuthzCase &c, std::ostream *os) {
+  *os << c.name << " (strip-realm=" << c.strip_realm << ", allowed-users=" << c.allowed_users
+      << ")";
+}
+
 class KrbAuthorizationTest : public KrbGatewayTest,
                              public ::testing::WithParamInterface<AuthzCase> {};
 
