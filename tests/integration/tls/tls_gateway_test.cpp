@@ -1,0 +1,58 @@
+#include "tls_gateway_test.h"
+
+#include <filesystem>
+
+namespace vncgate::it::tls {
+
+void TlsGatewayTest::SetUp() {
+  GatewayTest::SetUp();
+  try {
+    pki_ = &TestPki::get();
+  } catch (const std::exception &e) {
+    FAIL() << "cannot make the test certificates: " << e.what();
+  }
+}
+
+void TlsGatewayTest::TearDown() {
+  clear_gvnc_pki();
+  GatewayTest::TearDown();
+}
+
+void TlsGatewayTest::set_mech_list(const std::string &mech_list) {
+  write_file(sasl_.dir() + "/vncgate.conf",
+             "mech_list: " + mech_list + "\nsasldb_path: " + sasl_.sasldb() + "\n");
+}
+
+void TlsGatewayTest::configure_tls(const CertKey &server, const std::string &subtypes) {
+  dir_.subdir("tls");
+  replace_server_cert(server);
+  daemon_.config()
+      .set("tls", "cert", server_cert())
+      .set("tls", "key", server_key())
+      .set("tls", "ca", pki().ca)
+      .set("tls", "subtypes", subtypes);
+}
+
+void TlsGatewayTest::replace_server_cert(const CertKey &server) {
+  write_file(server_key(), read_file(server.key));
+  write_file(server_cert(), read_file(server.cert));
+}
+
+VencryptGvncOptions TlsGatewayTest::vencrypt_via_gateway(const std::string &console,
+                                                         unsigned subtype, const std::string &user,
+                                                         const std::string &password) const {
+  VencryptGvncOptions o;
+  o.port = daemon_.gateway_port();
+  o.console = console;
+  o.subtype = subtype;
+  o.username = user;
+  o.password = password;
+  return o;
+}
+
+std::string audit_field(const AuditRecord &a, const std::string &key) {
+  auto it = a.find(key);
+  return it == a.end() ? "<missing>" : it->second;
+}
+
+}  // namespace vncgate::it::tls
