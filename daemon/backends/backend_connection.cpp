@@ -22,6 +22,9 @@ BackendConnection::BackendConnection(HostPort address, std::optional<std::string
   cancel_ = g_cancellable_new();
   GSocketClient *client = g_socket_client_new();
   g_socket_client_set_timeout(client, 0);
+  // Backends are local or on the management network: never via a proxy
+  // from the daemon's environment.
+  g_socket_client_set_enable_proxy(client, FALSE);
   g_socket_client_connect_to_host_async(client, address_.host.c_str(), address_.port, cancel_,
                                         &BackendConnection::on_connected, this);
   g_object_unref(client);
