@@ -493,7 +493,8 @@ void Session::on_sasl_result(const SaslServerSession::Step &st) {
       if (config_->strip_realm && user_.size() > config_->realm.size() + 1 &&
           user_.ends_with("@" + config_->realm))
         user_.resize(user_.size() - config_->realm.size() - 1);
-      ssf_ = sasl_->ssf();
+      // Inside TLS the cipher is the security layer (SASL's SSF_EXTERNAL).
+      ssf_ = tls_up_ ? tls_->cipher_bits() : sasl_->ssf();
       reply(true);
       on_authenticated();
       return;
