@@ -493,8 +493,9 @@ void Session::on_sasl_result(const SaslServerSession::Step &st) {
       if (config_->strip_realm && user_.size() > config_->realm.size() + 1 &&
           user_.ends_with("@" + config_->realm))
         user_.resize(user_.size() - config_->realm.size() - 1);
+      sasl_ssf_ = sasl_->ssf();
       // Inside TLS the cipher is the security layer (SASL's SSF_EXTERNAL).
-      ssf_ = tls_up_ ? tls_->cipher_bits() : sasl_->ssf();
+      ssf_ = tls_up_ ? tls_->cipher_bits() : sasl_ssf_;
       reply(true);
       on_authenticated();
       return;
@@ -506,7 +507,7 @@ void Session::on_sasl_result(const SaslServerSession::Step &st) {
 
 void Session::on_authenticated() {
   log_info("session " + std::to_string(id_) + ": " + client_addr_ + " authenticated as " +
-           log_safe(user_) + " with " + mechanism_ + ", SSF " + std::to_string(ssf_));
+           log_safe(user_) + " with " + mechanism_ + ", SSF " + std::to_string(sasl_ssf_));
   auto it = config_->consoles.find(*console_);
   // Authorization follows the newest configuration (a reload may have changed it).
   auto current = host_.config();

@@ -143,7 +143,8 @@ class Session {
   std::string user_, mechanism_;
   std::string token_id_, token_user_;
   int64_t started_wall_ = 0;
-  unsigned ssf_ = 0;
+  unsigned ssf_ = 0;       // protection of the session: SASL layer or TLS cipher bits
+  unsigned sasl_ssf_ = 0;  // what SASL itself negotiated (0 inside TLS)
   gint64 started_us_;
 };
 
