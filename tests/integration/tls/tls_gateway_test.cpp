@@ -15,6 +15,16 @@ void TlsGatewayTest::SetUp() {
 
 void TlsGatewayTest::TearDown() {
   clear_gvnc_pki();
+  // A daemon that was up must still be up: no test here stops it. After a
+  // failure, give a dying daemon a moment to be seen (its sockets close
+  // before it can be reaped).
+  if (expect_daemon_alive_ && daemon_.pid() > 0 &&
+      (HasFailure() ? daemon_.wait_exit(std::chrono::seconds(2)).has_value()
+                    : !daemon_.running())) {
+    auto status = daemon_.wait_exit(std::chrono::milliseconds(0));
+    ADD_FAILURE() << "vncgated is no longer running: "
+                  << (status ? describe_wait_status(*status) : std::string("unknown status"));
+  }
   GatewayTest::TearDown();
 }
 

@@ -46,6 +46,8 @@ class TlsGatewayTest : public GatewayTest {
   const TestPki &pki() const { return *pki_; }
 
   const TestPki *pki_ = nullptr;
+  // TearDown() fails the test if a started vncgated has exited.
+  bool expect_daemon_alive_ = true;
 };
 
 // A field of an audit record, or "<missing>".
