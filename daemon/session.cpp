@@ -530,7 +530,7 @@ void Session::on_authenticated() {
               false, "not authorized");
     return;
   }
-  if (!sasl_->has_layer()) sasl_.reset();  // nothing left to do for it: free its memory
+  if (sasl_ && !sasl_->has_layer()) sasl_.reset();  // nothing left to do for it: free its memory
   state_ = State::WaitBackend;
   if (backend_addr_) {
     connect_backend(*backend_addr_);

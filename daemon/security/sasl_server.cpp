@@ -106,6 +106,23 @@ std::unique_ptr<SaslServerSession> SaslServerSession::create(const SaslServerOpt
     return nullptr;
   }
   s->mechlist_.assign(list, len);
+  if (opts.external_ssf && !opts.allow_plaintext) {
+    // Cyrus drops NOPLAINTEXT once an external layer exists, but anonymous
+    // TLS does not authenticate the server: keep cleartext passwords out.
+    std::string kept;
+    gchar **mechs = g_strsplit(s->mechlist_.c_str(), ",", -1);
+    for (gchar **m = mechs; *m; ++m) {
+      if (g_ascii_strcasecmp(*m, "PLAIN") == 0 || g_ascii_strcasecmp(*m, "LOGIN") == 0) continue;
+      kept += (kept.empty() ? "" : ",") + std::string(*m);
+    }
+    g_strfreev(mechs);
+    if (kept.empty()) {
+      error = "no SASL mechanism is usable inside anonymous TLS (PLAIN and LOGIN are not offered "
+              "there; add scram-sha-256 or digest-md5 to mech_list)";
+      return nullptr;
+    }
+    s->mechlist_ = kept;
+  }
   return s;
 }
 
