@@ -217,7 +217,7 @@ void Session::on_tls_up() {
   }
   // x509-none: the verified client certificate is the credential.
   mechanism_ = "x509-none";
-  ssf_ = tls_->cipher_bits();
+  ssf_ = sasl_ssf_ = tls_->cipher_bits();  // no SASL: the login is the TLS handshake
   if (!tls_->peer_verified() || tls_->peer_identity().empty()) {
     fail_auth("a client certificate is required", "no verified client certificate with a CN", false);
     return;
