@@ -2,6 +2,7 @@
 // small helpers the script needs (free ports, readiness waits).
 //
 //   vncgate-bench run      CONN [--bytes N] [--pings N] [--ping-size N] [--label L]
+//   vncgate-bench rtt      [--user U --password PW] --path SPEC... [--pings N] [--blocks N]
 //   vncgate-bench probe    CONN [--fbu N]   (handshake + N full raw updates)
 //   vncgate-bench sessions CONN --pid PID [--count N] [--warmup N] [--hold-ms N]
 //   vncgate-bench free-port
@@ -43,6 +44,7 @@ using namespace vncgate::bench;
 
 struct Args {
   std::map<std::string, std::string> kv;
+  std::vector<std::string> paths;  // every --path, in order
   std::string get(const std::string &k, const std::string &def = {}) const {
     auto it = kv.find(k);
     return it == kv.end() ? def : it->second;
@@ -63,7 +65,8 @@ Args parse_args(int argc, char **argv, int first) {
   for (int i = first; i < argc; ++i) {
     std::string k = argv[i];
     if (k.rfind("--", 0) != 0 || i + 1 >= argc) die("bad argument: " + k);
-    a.kv[k.substr(2)] = argv[++i];
+    if (k == "--path") a.paths.push_back(argv[++i]);
+    else a.kv[k.substr(2)] = argv[++i];
   }
   return a;
 }
@@ -140,13 +143,11 @@ double download(RfbSaslTestClient &c, uint64_t bytes) {
   return static_cast<double>(bytes) / 1e6 / seconds_since(t0);
 }
 
-// Round trips in microseconds, sorted.
-std::vector<double> pingpong(RfbSaslTestClient &c, unsigned pings, size_t size) {
-  const unsigned warmup = std::min(200u, pings);
+// Appends `pings` round trips (microseconds) after `warmup` unrecorded ones.
+void pingpong(RfbSaslTestClient &c, unsigned pings, unsigned warmup, size_t size,
+              std::vector<double> &rtt) {
   std::vector<uint8_t> out(size, 0x42), in(size);
   command(c, kOpEcho, uint64_t{pings + warmup} * size);
-  std::vector<double> rtt;
-  rtt.reserve(pings);
   for (unsigned i = 0; i < pings + warmup; ++i) {
     out[0] = static_cast<uint8_t>(i);
     auto t0 = Clock::now();
@@ -156,8 +157,6 @@ std::vector<double> pingpong(RfbSaslTestClient &c, unsigned pings, size_t size) 
     if (in != out) die("echo returned different bytes");
     if (i >= warmup) rtt.push_back(us);
   }
-  std::sort(rtt.begin(), rtt.end());
-  return rtt;
 }
 
 double percentile(const std::vector<double> &sorted, double p) {
@@ -175,7 +174,9 @@ int cmd_run(const Args &a) {
   auto c = open_session(a, mech, ssf);
   double up = upload(*c, bytes);
   double down = download(*c, bytes);
-  auto rtt = pingpong(*c, pings, ping_size);
+  std::vector<double> rtt;
+  if (pings > 0) pingpong(*c, pings, std::min(200u, pings), ping_size, rtt);
+  std::sort(rtt.begin(), rtt.end());
   command(*c, kOpQuit, 0);
   std::printf("label=%s mech=%s ssf=%u up_MBps=%.1f down_MBps=%.1f rtt_p50_us=%.1f "
               "rtt_p99_us=%.1f pings=%u\n",
@@ -222,6 +223,54 @@ int cmd_probe(const Args &a) {
   std::printf("label=%s mech=%s ssf=%u width=%u height=%u name=%s updates=%llu pixel_bytes=%llu\n",
               a.get("label", "probe").c_str(), mech.c_str(), ssf, init.width, init.height,
               init.name.c_str(), updates, pixel_bytes);
+  return 0;
+}
+
+// Round trips over several paths at once, in alternating blocks, so every
+// path sees the same machine conditions (on a small VM, wakeup latency
+// drifts with load and idle states more than the paths differ).
+// --path "LABEL,PORT,none" or "LABEL,PORT,sasl,MECH,MIN_SSF,MAX_SSF[,CONNECT_PATH]"
+int cmd_rtt(const Args &a) {
+  struct Path {
+    std::string label;
+    std::unique_ptr<RfbSaslTestClient> client;
+    std::vector<double> rtt;
+  };
+  std::vector<Path> paths;
+  for (const auto &spec : a.paths) {
+    std::vector<std::string> f;
+    for (size_t at = 0;;) {
+      size_t comma = spec.find(',', at);
+      f.push_back(spec.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
+      if (comma == std::string::npos) break;
+      at = comma + 1;
+    }
+    if (f.size() < 3 || (f[2] == "sasl" && f.size() < 6)) die("bad --path " + spec);
+    Args conn = a;
+    conn.kv["port"] = f[1];
+    conn.kv["auth"] = f[2];
+    if (f[2] == "sasl") {
+      conn.kv["mech"] = f[3];
+      conn.kv["min-ssf"] = f[4];
+      conn.kv["max-ssf"] = f[5];
+    }
+    if (f.size() > 6) conn.kv["connect"] = f[6];
+    std::string mech;
+    unsigned ssf = 0;
+    paths.push_back({f[0], open_session(conn, mech, ssf), {}});
+  }
+  if (paths.empty()) die("rtt needs at least one --path");
+  unsigned pings = static_cast<unsigned>(a.num("pings", 10000));
+  unsigned blocks = std::max(1u, static_cast<unsigned>(a.num("blocks", 20)));
+  size_t size = a.num("ping-size", 64);
+  for (unsigned b = 0; b < blocks; ++b)
+    for (auto &p : paths) pingpong(*p.client, pings / blocks, 20, size, p.rtt);
+  for (auto &p : paths) {
+    command(*p.client, kOpQuit, 0);
+    std::sort(p.rtt.begin(), p.rtt.end());
+    std::printf("label=%s rtt_p50_us=%.1f rtt_p99_us=%.1f pings=%zu\n", p.label.c_str(),
+                percentile(p.rtt, 50), percentile(p.rtt, 99), p.rtt.size());
+  }
   return 0;
 }
 
@@ -323,6 +372,7 @@ int main(int argc, char **argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::string cmd = argc > 1 ? argv[1] : "";
   if (cmd == "run") return cmd_run(parse_args(argc, argv, 2));
+  if (cmd == "rtt") return cmd_rtt(parse_args(argc, argv, 2));
   if (cmd == "probe") return cmd_probe(parse_args(argc, argv, 2));
   if (cmd == "sessions") return cmd_sessions(parse_args(argc, argv, 2));
   if (cmd == "free-port") return cmd_free_port();
@@ -330,7 +380,7 @@ int main(int argc, char **argv) {
     return cmd_wait_tcp(argv[2], static_cast<uint16_t>(std::atoi(argv[3])), std::atol(argv[4]));
   if (cmd == "wait-notify" && argc == 4) return cmd_wait_notify(argv[2], std::atol(argv[3]));
   std::fprintf(stderr,
-               "usage: vncgate-bench run|probe|sessions CONN... | free-port | wait-tcp HOST PORT MS | "
+               "usage: vncgate-bench run|rtt|probe|sessions CONN... | free-port | wait-tcp HOST PORT MS | "
                "wait-notify SOCKET MS\n");
   return 2;
 }

@@ -7,8 +7,10 @@
 #   socat           client ─► socat TCP relay ─► backend          (RFB None)
 #   vncgated layer  client ─► vncgated (DIGEST-MD5, SSF 128) ─► backend
 #   vncgated plain  client ─► vncgated (min-ssf 0, SCRAM-SHA-256, no layer) ─► backend
-# and vncgated's VmRSS growth per idle authenticated session, each on a
-# freshly started daemon. Prints a table and the ratios against the targets.
+# Bulk throughput each way (median of rounds), 64-byte round trips (one
+# client alternating blocks of pings between the paths), and vncgated's
+# VmRSS growth per idle authenticated session, each on a freshly started
+# daemon. Prints a table and the ratios against the targets.
 #
 # Environment: BENCH_BYTES (bulk bytes each way, default 256 MiB),
 # BENCH_PINGS (default 10000), BENCH_PING_SIZE (64), BENCH_SESSIONS (1000),
@@ -175,13 +177,13 @@ stop_gateway() {
   PIDS=("${kept[@]}")
 }
 
-RUN=(--bytes "$BYTES" --pings "$PINGS" --ping-size "$PING_SIZE")
+RUN=(--bytes "$BYTES" --pings 0)
 SASL_LAYER=(--connect /console/bench --auth sasl --user bench --password "$PASSWORD"
   --mech DIGEST-MD5 --min-ssf 56)
 SASL_PLAIN=(--connect /console/bench --auth sasl --user bench --password "$PASSWORD"
   --mech SCRAM-SHA-256 --max-ssf 0)
 
-# Paths are measured in interleaved rounds and each figure is the median
+# Throughput is measured in interleaved rounds and each figure is the median
 # over the rounds, so one noisy moment on a small machine does not decide.
 start_gateway layer 56
 LAYER_PORT=$GW_PORT LAYER_PID=$GW_PID
@@ -189,12 +191,19 @@ start_gateway plain 0
 PLAIN_PORT=$GW_PORT PLAIN_PID=$GW_PID
 ALL_DIRECT="" ALL_SOCAT="" ALL_LAYER="" ALL_PLAIN=""
 for ((round = 1; round <= ROUNDS; round++)); do
-  note "round $round/$ROUNDS: direct, socat, vncgated with the SASL layer, vncgated without"
+  note "throughput round $round/$ROUNDS: direct, socat, vncgated with the SASL layer, without"
   ALL_DIRECT+=$("$BENCH" run --port "$BACKEND_PORT" --label direct "${RUN[@]}")$'\n'
   ALL_SOCAT+=$("$BENCH" run --port "$SOCAT_PORT" --label socat "${RUN[@]}")$'\n'
   ALL_LAYER+=$("$BENCH" run --port "$LAYER_PORT" --label layer "${SASL_LAYER[@]}" "${RUN[@]}")$'\n'
   ALL_PLAIN+=$("$BENCH" run --port "$PLAIN_PORT" --label plain "${SASL_PLAIN[@]}" "${RUN[@]}")$'\n'
 done
+# Round trips: one client holds a session on every path and alternates
+# blocks of pings between them, so all paths see the same conditions.
+note "round trips: $PINGS per path in alternating blocks"
+RTT=$("$BENCH" rtt --user bench --password "$PASSWORD" --pings "$PINGS" --ping-size "$PING_SIZE" \
+  --blocks 20 --path "direct,$BACKEND_PORT,none" --path "socat,$SOCAT_PORT,none" \
+  --path "layer,$LAYER_PORT,sasl,DIGEST-MD5,56,256,/console/bench" \
+  --path "plain,$PLAIN_PORT,sasl,SCRAM-SHA-256,0,0,/console/bench")
 stop_gateway "$LAYER_PID"
 stop_gateway "$PLAIN_PID"
 
@@ -216,10 +225,13 @@ median_of() {
       print out
     }' <<<"$1"
 }
-R_DIRECT=$(median_of "$ALL_DIRECT")
-R_SOCAT=$(median_of "$ALL_SOCAT")
-R_LAYER=$(median_of "$ALL_LAYER")
-R_PLAIN=$(median_of "$ALL_PLAIN")
+# Each path's line: its round-trip figures first (field() takes the first
+# match), then the throughput medians.
+rtt_of() { grep "^label=$1 " <<<"$RTT"; }
+R_DIRECT="$(rtt_of direct) $(median_of "$ALL_DIRECT")"
+R_SOCAT="$(rtt_of socat) $(median_of "$ALL_SOCAT")"
+R_LAYER="$(rtt_of layer) $(median_of "$ALL_LAYER")"
+R_PLAIN="$(rtt_of plain) $(median_of "$ALL_PLAIN")"
 
 start_gateway rss-layer 56
 note "measuring: $SESSIONS idle sessions with the SASL layer"
@@ -244,7 +256,8 @@ echo
 echo "vncgate benchmark — $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs"
 read -r LOAD_END _ </proc/loadavg
 echo "1-min load average: $LOAD_START at the start, $LOAD_END at the end (from other work, it makes the figures noisy)"
-echo "median of $ROUNDS rounds; $((BYTES >> 20)) MiB each way; $PINGS round trips of $PING_SIZE bytes; MB = 10^6 bytes"
+echo "throughput: median of $ROUNDS rounds of $((BYTES >> 20)) MiB each way (MB = 10^6 bytes)"
+echo "round trips: $PINGS of $PING_SIZE bytes per path, paths alternating in 20 blocks"
 printf '%-24s %-14s %4s %11s %11s %9s %9s\n' path mechanism SSF "up MB/s" "down MB/s" "p50 µs" "p99 µs"
 for r in "$R_DIRECT" "$R_SOCAT" "$R_LAYER" "$R_PLAIN"; do
   case $(field "$r" label) in
