@@ -76,6 +76,7 @@ bool VencryptGvncClient::open(std::string &error) {
     }
     fd = client_fd;
   }
+  vnc_connection_set_shared(conn_, options_.shared);
   if (!vnc_connection_open_fd_with_hostname(conn_, fd, options_.host.c_str())) {
     error = "vnc_connection_open_fd_with_hostname failed";
     return false;

@@ -42,6 +42,7 @@ struct VencryptGvncOptions {
   std::string password;
   bool wire_tap = false;
   bool raw_encoding = false;
+  bool shared = true;  // ClientInit shared flag (false: Xvnc drops other clients)
 };
 
 class VencryptGvncClient {
