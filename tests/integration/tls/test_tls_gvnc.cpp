@@ -300,7 +300,10 @@ TEST_F(TlsX509NoneTest, NoClientCertificateIsRefused) {
   ASSERT_TRUE(audit);
   EXPECT_EQ(audit_field(*audit, "user"), "-") << to_string(*audit);
   EXPECT_EQ(audit->count("cert"), 0u) << to_string(*audit);
-  EXPECT_TRUE(audit_field(*audit, "end").starts_with("TLS handshake failed")) << to_string(*audit);
+  EXPECT_TRUE(audit_field(*audit, "end").starts_with("TLS handshake failed: "))
+      << to_string(*audit);
+  EXPECT_EQ(audit_field(*audit, "end").find("failed: TLS handshake failed"), std::string::npos)
+      << "reason given twice: " << to_string(*audit);
 }
 
 TEST_F(TlsX509NoneTest, CertificateOfUserNotAllowedIsRefused) {

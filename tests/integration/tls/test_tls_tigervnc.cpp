@@ -124,7 +124,10 @@ TEST_F(TlsTigerVncTest, X509NoneWithoutClientCertificateIsRefused) {
   EXPECT_EQ(audit_field(*audit, "console"), "c1") << to_string(*audit);
   EXPECT_EQ(audit_field(*audit, "mechanism"), "x509-none") << to_string(*audit);
   EXPECT_EQ(audit_field(*audit, "user"), "-") << to_string(*audit);
-  EXPECT_TRUE(audit_field(*audit, "end").starts_with("TLS handshake failed")) << to_string(*audit);
+  EXPECT_TRUE(audit_field(*audit, "end").starts_with("TLS handshake failed: "))
+      << to_string(*audit);
+  EXPECT_EQ(audit_field(*audit, "end").find("failed: TLS handshake failed"), std::string::npos)
+      << "reason given twice: " << to_string(*audit);
   EXPECT_EQ(daemon_.count_log(std::regex("connected to console")), 0);
 
   // vncviewer chose X509None inside VeNCrypt and reports the failure (the

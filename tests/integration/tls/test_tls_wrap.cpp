@@ -169,7 +169,10 @@ TEST_F(TlsWrapTest, PlainTcpClientGetsNoHttpAnswer) {
   auto audit = daemon_.wait_for_audit(10s);
   ASSERT_TRUE(audit);
   EXPECT_EQ(audit_field(*audit, "user"), "-") << to_string(*audit);
-  EXPECT_TRUE(audit_field(*audit, "end").starts_with("TLS handshake failed")) << to_string(*audit);
+  EXPECT_TRUE(audit_field(*audit, "end").starts_with("TLS handshake failed: "))
+      << to_string(*audit);
+  EXPECT_EQ(audit_field(*audit, "end").find("failed: TLS handshake failed"), std::string::npos)
+      << "reason given twice: " << to_string(*audit);
 }
 
 }  // namespace
