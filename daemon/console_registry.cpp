@@ -352,18 +352,25 @@ void ConsoleRegistry::adopt(const std::vector<std::pair<std::string, int>> &vter
   for (const auto &[name, lpar] : vterms) {
     auto it = consoles_.find(name);
     if (it == consoles_.end() || it->second->removed || it->second->cfg.lpar_id != lpar) {
+      // Not ours to keep any more: close it now, outside the console table.
       log_warning("console " + name + ": a previous run left lpar " + std::to_string(lpar) +
-                  " open but it is no longer configured; closing it now");
-      auto c = std::make_unique<Console>();
-      c->cfg.name = name;
-      c->cfg.lpar_id = lpar;
-      c->removed = true;
-      c->adopted = true;
-      Console &ref = *c;
-      if (it == consoles_.end()) {
-        consoles_.emplace(name, std::move(c));
-        start_close(ref);
-      }
+                  " open but it is no longer configured so; closing it now");
+      metrics().rmvterm_calls++;
+      auto id = next_waiter_++;
+      orphans_[id] = mkvterm_.close(lpar, [this, id, lpar](ProcessResult r) {
+        if (r.started && !r.timed_out && r.exit_status == 0) {
+          log_info("lpar " + std::to_string(lpar) + ": vterm left by a previous run closed");
+        } else {
+          log_warning("lpar " + std::to_string(lpar) + ": rmvterm failed " + describe_process_failure(r));
+        }
+        // Destroyed from the main loop, not inside its own callback.
+        g_idle_add_full(G_PRIORITY_DEFAULT, [](gpointer d) -> gboolean {
+          auto *p = static_cast<std::pair<ConsoleRegistry *, uint64_t> *>(d);
+          p->first->orphans_.erase(p->second);
+          return G_SOURCE_REMOVE;
+        }, new std::pair<ConsoleRegistry *, uint64_t>(this, id),
+           [](gpointer d) { delete static_cast<std::pair<ConsoleRegistry *, uint64_t> *>(d); });
+      });
       continue;
     }
     Console &c = *it->second;

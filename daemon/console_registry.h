@@ -106,6 +106,7 @@ class ConsoleRegistry {
   bool stopping_ = false;
   std::function<void()> shutdown_done_;
   VtermsChanged vterms_changed_;
+  std::map<uint64_t, std::unique_ptr<ProcessRun>> orphans_;  // rmvterm of vterms no longer configured
 };
 
 }  // namespace vncgate

@@ -202,7 +202,7 @@ std::unique_ptr<ControlServer> ControlServer::start(ControlHost &host, const Con
     }
     g_object_set(cs->server_, "tls-database", db, "tls-auth-mode", G_TLS_AUTHENTICATION_REQUESTED,
                  nullptr);
-    g_object_unref(db);
+    cs->client_ca_ = db;  // owned
   }
   soup_server_add_handler(cs->server_, nullptr, &ControlServer::on_request, cs.get(), nullptr);
   g_signal_connect(cs->server_, "request-started", G_CALLBACK(&ControlServer::on_request_started),
@@ -253,10 +253,30 @@ ControlServer::~ControlServer() {
     soup_server_disconnect(server_);
     g_object_unref(server_);
   }
+  if (client_ca_) g_object_unref(client_ca_);
   if (!settings_.socket_path.empty()) unlink(settings_.socket_path.c_str());
 }
 
-void ControlServer::on_request_started(SoupServer *, SoupServerMessage *msg, gpointer) {
+bool ControlServer::client_cert_ok(GTlsCertificate *cert) const {
+  if (!cert || !client_ca_) return false;
+  // GIO checks a peer certificate as if it named a server; for a client
+  // only the chain to our CA (and its validity) matters.
+  GTlsCertificateFlags flags = g_tls_database_verify_chain(
+      client_ca_, cert, G_TLS_DATABASE_PURPOSE_AUTHENTICATE_CLIENT, nullptr, nullptr,
+      G_TLS_DATABASE_VERIFY_NONE, nullptr, nullptr);
+  return flags == 0;
+}
+
+void ControlServer::on_request_started(SoupServer *, SoupServerMessage *msg, gpointer data) {
+  auto *self = static_cast<ControlServer *>(data);
+  if (self->client_ca_) {
+    g_signal_connect(msg, "accept-certificate",
+                     G_CALLBACK(+[](SoupServerMessage *, GTlsCertificate *cert, GTlsCertificateFlags,
+                                    gpointer d) -> gboolean {
+                       return static_cast<ControlServer *>(d)->client_cert_ok(cert);
+                     }),
+                     self);
+  }
   // Refuse an oversize body before it is read into memory.
   g_signal_connect(msg, "got-headers", G_CALLBACK(+[](SoupServerMessage *m, gpointer) {
                      SoupMessageHeaders *h = soup_server_message_get_request_headers(m);
@@ -271,7 +291,7 @@ bool ControlServer::authorized(SoupServerMessage *msg) {
   GSocketAddress *local = soup_server_message_get_local_address(msg);
   if (local && G_IS_UNIX_SOCKET_ADDRESS(local)) return true;  // trusted by socket mode/group
   GTlsCertificate *peer = soup_server_message_get_tls_peer_certificate(msg);
-  if (peer && soup_server_message_get_tls_peer_certificate_errors(msg) == 0) return true;
+  if (peer && client_cert_ok(peer)) return true;
   const char *auth = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
                                                   "Authorization");
   if (!auth || !g_str_has_prefix(auth, "Basic ") || settings_.users_file.empty()) return false;

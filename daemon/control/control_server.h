@@ -76,10 +76,12 @@ class ControlServer {
   static void on_request_started(SoupServer *, SoupServerMessage *msg, gpointer data);
   void handle(SoupServerMessage *msg, const std::string &method, const std::string &path);
   bool authorized(SoupServerMessage *msg);
+  bool client_cert_ok(GTlsCertificate *cert) const;
 
   ControlHost &host_;
   ControlSettings settings_;
   SoupServer *server_ = nullptr;
+  GTlsDatabase *client_ca_ = nullptr;  // verifies client certificates ([control] ca=)
 };
 
 // crypt(3) users file: "name:$6$salt$hash" per line.

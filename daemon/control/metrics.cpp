@@ -23,7 +23,7 @@ std::string Metrics::render(size_t active_sessions, size_t open_consoles) const 
   std::string o;
   auto num = [](double d) {
     char buf[G_ASCII_DTOSTR_BUF_SIZE];
-    return std::string(g_ascii_dtostr(buf, sizeof buf, d));
+    return std::string(g_ascii_formatd(buf, sizeof buf, "%g", d));
   };
   auto metric = [&](const char *name, const char *type, const char *help) {
     o += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
