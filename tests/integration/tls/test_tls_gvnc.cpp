@@ -236,6 +236,27 @@ TEST_F(TlsGvncTest, MechanismListsInsideTls) {
       << describe(anon);
 }
 
+// [console:NAME] subtypes= overrides [tls] subtypes= for that console, in
+// the order given.
+TEST_F(TlsGvncTest, PerConsoleSubtypes) {
+  add_static_console("c1", 320, 240);
+  add_static_console("c2", 320, 240);
+  configure_tls(pki().server, "x509-sasl");
+  console_key("c2", "subtypes", "tls-sasl,x509-sasl");
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+
+  TlsProbeOptions o;
+  o.port = daemon_.gateway_port();
+  o.ca = pki().ca;
+  o.console = "c1";
+  TlsProbeResult c1 = probe_vencrypt(o);
+  EXPECT_EQ(c1.subtypes, std::vector<uint32_t>{kX509Sasl}) << describe(c1);
+  o.console = "c2";
+  TlsProbeResult c2 = probe_vencrypt(o);
+  EXPECT_EQ(c2.subtypes, (std::vector<uint32_t>{kTlsSasl, kX509Sasl})) << describe(c2);
+  EXPECT_TRUE(c2.handshake_ok) << describe(c2);
+}
+
 class TlsX509NoneTest : public TlsGvncTest {
  protected:
   // x509-none with required client certificates; console c1 for alice only.
