@@ -3,9 +3,14 @@
 // made by openssl; HTTP Basic against crypt(3) SHA-512 users files or a
 // client certificate from the configured CA). Errors are JSON with the
 // right status: 400 malformed, 401, 404, 405, 409, 413.
+#include <grp.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
 
 #include <regex>
+#include <set>
 
 #include "control_test.h"
 #include "raw_socket.h"
@@ -26,11 +31,19 @@ void expect_json_error(const HttpReply &r, int status) {
 class ControlApiTest : public ControlTest {};
 
 TEST_F(ControlApiTest, HealthOverTheUnixSocket) {
+  // group= gives the socket to a group (one this process is not in by default).
+  const group *gr = getgrnam("nogroup");
+  if (!gr) gr = getgrnam("daemon");
+  if (gr && gr->gr_gid != getegid()) daemon_.config().set("control", "group", gr->gr_name);
+  const gid_t want_gid = gr && gr->gr_gid != getegid() ? gr->gr_gid : getegid();
   ASSERT_NO_FATAL_FAILURE(start_daemon());
   struct stat st{};
   ASSERT_EQ(stat(socket_.c_str(), &st), 0) << socket_;
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
   EXPECT_EQ(st.st_mode & 0777, 0660u) << std::oct << (st.st_mode & 0777);
+  if (geteuid() == 0) {
+    EXPECT_EQ(st.st_gid, want_gid);
+  }
 
   HttpReply r = api("GET", "/v1/health");
   ASSERT_EQ(r.status, 200) << r.describe();
@@ -105,6 +118,28 @@ TEST_F(ControlApiTest, LinkEndpointMintsAHashedOneTimeToken) {
   expect_json_error(api("POST", "/v1/consoles/no-such-console/links", "{}"), 404);
   expect_json_error(api("POST", "/v1/consoles/bad%20name/links", "{}"), 400);
   EXPECT_EQ(Json::parse(read_file(state_dir_ + "/tokens.json")).size(), 2u);
+}
+
+// public-host= goes into the link as given (an IPv6 address in brackets);
+// without it, the machine's host name.
+TEST_F(ControlApiTest, LinkHostIsThePublicHost) {
+  daemon_.config().set("console:static1", "backend", "127.0.0.1:1");
+  daemon_.config().set("gateway", "public-host", "2001:db8::7");
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+  Link link = mint("static1");
+  ASSERT_EQ(link.status, 201) << link.body;
+  EXPECT_TRUE(link.url.starts_with("vncgate://[2001:db8::7]:" +
+                                   std::to_string(daemon_.gateway_port()) + "/console/static1?token="))
+      << link.url;
+
+  ASSERT_TRUE(daemon_.terminate(10s));
+  daemon_.config().remove("gateway", "public-host");
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+  link = mint("static1");
+  ASSERT_EQ(link.status, 201) << link.body;
+  EXPECT_TRUE(link.url.starts_with(std::string("vncgate://") + g_get_host_name() + ":" +
+                                   std::to_string(daemon_.gateway_port()) + "/"))
+      << link.url;
 }
 
 TEST_F(ControlApiTest, MalformedJsonIs400) {
@@ -306,6 +341,38 @@ TEST_F(ControlApiTest, ConsolesListAndRuntimeConsoles) {
   EXPECT_EQ(Json::parse(read_file(state_dir_ + "/consoles.json")).size(), 0u);
   EXPECT_EQ(connect_status("runtime1"), 404);
   EXPECT_EQ(fake_.mkvterm_calls(12), 0) << "adding an lpar console opened its vterm";
+}
+
+// SIGHUP keeps the consoles added at run time; a new [control] socket path
+// moves the API there (the old path goes away).
+TEST_F(ControlApiTest, ReloadKeepsRuntimeConsolesAndMovesTheSocket) {
+  daemon_.config().set("console:static1", "backend", "127.0.0.1:1");
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+  ASSERT_EQ(api("PUT", "/v1/consoles/rt1", R"({"lpar_id": 21})").status, 201);
+  Link before = mint("static1", "", 300);
+  ASSERT_EQ(before.status, 201) << before.body;
+
+  const std::string old_socket = socket_;
+  socket_ = dir_.file("control2.sock");
+  daemon_.config().set("control", "socket", socket_);
+  daemon_.config().set("console:static2", "backend", "127.0.0.1:2");
+  daemon_.write_config_text(daemon_.config().render());
+  ASSERT_TRUE(daemon_.send_signal(SIGHUP));
+  EXPECT_LOG(daemon_, "configuration reloaded", 5000ms);
+
+  HttpReply r = api("GET", "/v1/consoles");
+  ASSERT_EQ(r.status, 200) << "no API on the new socket after the reload: " << r.describe();
+  Json list = Json::parse(r.body);
+  std::set<std::string> names;
+  for (size_t i = 0; i < list.size(); ++i) names.insert(list.at(i).str("name").value_or(""));
+  EXPECT_EQ(names, (std::set<std::string>{"rt1", "static1", "static2"})) << r.body;
+  struct stat st{};
+  EXPECT_NE(stat(old_socket.c_str(), &st), 0) << "the old socket is still there";
+  // Tokens minted before the reload still work.
+  Link after = mint("static2", "", 300);
+  EXPECT_EQ(after.status, 201) << after.body;
+  EXPECT_EQ(Json::parse(read_file(state_dir_ + "/tokens.json")).size(), 2u);
+  EXPECT_EQ(connect_status("static1?token=" + before.token), 200);
 }
 
 // GET /v1/consoles follows an mkvterm console through opening, open (with
