@@ -173,7 +173,7 @@ void Session::on_raw_input(const uint8_t *data, size_t len) {
     send_raw(out);
     if (r == TlsServerSession::Handshake::Failed) {
       log_info("session " + std::to_string(id_) + ": TLS with " + client_addr_ + " failed: " + error);
-      close_after_flush("TLS handshake failed: " + error);
+      close_after_flush(error);  // already says "TLS handshake failed: ..."
       return;
     }
     if (r == TlsServerSession::Handshake::Done) on_tls_up();
@@ -226,7 +226,7 @@ void Session::on_tls_up() {
   on_authenticated();
 }
 
-bool Session::start_sasl(unsigned external_ssf, bool allow_plaintext) {
+bool Session::start_sasl(unsigned external_ssf, bool allow_plaintext, bool quiet) {
   SaslServerOptions opts;
   opts.realm = config_->realm;
   opts.local_address = local_ip_port_;
@@ -237,7 +237,8 @@ bool Session::start_sasl(unsigned external_ssf, bool allow_plaintext) {
   std::string error;
   sasl_ = SaslServerSession::create(opts, error);
   if (!sasl_) {
-    log_error("session " + std::to_string(id_) + ": cannot offer SASL: " + error);
+    log_record(quiet ? G_LOG_LEVEL_DEBUG : G_LOG_LEVEL_CRITICAL,
+               "session " + std::to_string(id_) + ": cannot offer SASL: " + error);
     return false;
   }
   return true;
@@ -362,7 +363,9 @@ bool Session::on_version() {
     }
   }
   offered_sasl_ = wrapped_ || config_->offer_plain_sasl || subtypes_.empty();
-  if (offered_sasl_ && !start_sasl(wrapped_ ? tls_->cipher_bits() : 0, wrapped_))
+  // Without a usable plain-TCP mechanism, VeNCrypt alone is offered: only
+  // worth an error when nothing at all is left.
+  if (offered_sasl_ && !start_sasl(wrapped_ ? tls_->cipher_bits() : 0, wrapped_, !subtypes_.empty()))
     offered_sasl_ = false;
   if (!offered_sasl_ && subtypes_.empty()) {
     Bytes refusal{0};

@@ -88,7 +88,7 @@ class Session {
   bool on_vencrypt_subtype();
   void on_raw_input(const uint8_t *data, size_t len);
   void on_tls_up();
-  bool start_sasl(unsigned external_ssf, bool allow_plaintext);
+  bool start_sasl(unsigned external_ssf, bool allow_plaintext, bool quiet = false);
   void send_raw(const Bytes &b);
   bool on_sasl_start();
   bool on_sasl_step();

@@ -161,6 +161,9 @@ TlsSession::Handshake TlsSession::handshake(const uint8_t *in, size_t len, Bytes
     if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) return Handshake::NeedMore;
     if (gnutls_error_is_fatal(rc)) {
       error = "TLS handshake failed: " + explain_failure(rc);
+      // Tell the peer why (e.g. "certificate required") instead of a bare close.
+      gnutls_alert_send_appropriate(session_, rc);
+      take_output(out);
       return Handshake::Failed;
     }
   }
