@@ -1,0 +1,48 @@
+// Why the viewer ends, and what that means for its exit code and the last
+// line on stderr. The launcher shows "the viewer's exit reason and last
+// error" from these, so every failure has one clear sentence.
+//   0  normal end (window closed, screenshot saved, another viewer raised)
+//   1  connection or authentication failure
+//   2  bad link or bad usage
+#pragma once
+
+#include <string>
+
+namespace vncgate::viewer {
+
+enum class Outcome {
+  Closed,             // the user closed the window
+  ScreenshotSaved,    // --screenshot done
+  RaisedOther,        // a viewer for this console was already running
+  Usage,              // bad options
+  BadLink,            // the link was refused by the parser
+  ConnectFailed,      // TCP connection (or its timeout) failed
+  GatewayRefused,     // CONNECT answered with a status other than 200
+  GatewayProtocol,    // the answer to CONNECT was not HTTP / too large / timed out
+  AuthFailed,         // the server refused the login
+  AuthCancelled,      // the user cancelled the login dialog
+  AuthUnsupported,    // no security type both sides accept
+  TlsFailed,          // TLS handshake or certificate check failed
+  Disconnected,       // the connection closed before or during the session
+  ScreenshotFailed,   // the framebuffer could not be saved
+  DisplayUnavailable, // no X/Wayland display to show a window on
+};
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+int exit_code_for(Outcome outcome);
+
+// The first sentence for the user (translated), e.g. AuthFailed ->
+// "Login failed: the user name or password was not accepted."
+std::string summary_for(Outcome outcome);
+
+// "vncgate-viewer: <summary>[ (<detail>)]", the line written to stderr.
+std::string stderr_line(Outcome outcome, const std::string &detail);
+
+// Sorts a gtk-vnc "vnc-error" message: TLS problems (handshake,
+// certificate) become TlsFailed, anything else Disconnected.
+Outcome classify_vnc_error(const std::string &message);
+
+}  // namespace vncgate::viewer
