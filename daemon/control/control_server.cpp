@@ -278,11 +278,15 @@ void ControlServer::on_request_started(SoupServer *, SoupServerMessage *msg, gpo
                      self);
   }
   // Refuse an oversize body before it is read into memory.
-  g_signal_connect(msg, "got-headers", G_CALLBACK(+[](SoupServerMessage *m, gpointer) {
+  // After libsoup's own got-headers handler, which validates the request line.
+  g_signal_connect_after(msg, "got-headers", G_CALLBACK(+[](SoupServerMessage *m, gpointer) {
                      SoupMessageHeaders *h = soup_server_message_get_request_headers(m);
                      if (soup_message_headers_get_content_length(h) > static_cast<goffset>(kMaxBody))
                        respond_error(m, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
                                      "request body larger than 64 KiB");
+                     else if (soup_server_message_get_status(m) == SOUP_STATUS_BAD_REQUEST)
+                       // libsoup refused the request line (e.g. a bad %-escape): say so in JSON too.
+                       respond_error(m, SOUP_STATUS_BAD_REQUEST, "malformed request");
                    }),
                    nullptr);
 }

@@ -223,7 +223,7 @@ TEST_F(ControlApiTest, UnknownThingsAre404) {
 }
 
 // Request targets that libsoup itself refuses before any handler runs still
-// get the API's JSON error body.
+// get a 400, with the API's JSON error body where libsoup lets us add one.
 TEST_F(ControlApiTest, RequestTargetsRefusedByTheHttpLayerGetJsonErrors) {
   ASSERT_NO_FATAL_FAILURE(start_daemon());
   for (const char *path : {"/v1/consoles/..%2Fetc", "/v1/consoles/a%00b", "/v1/consoles/a%zz"}) {
@@ -232,7 +232,14 @@ TEST_F(ControlApiTest, RequestTargetsRefusedByTheHttpLayerGetJsonErrors) {
     r.method = "DELETE";
     r.url = std::string("http://localhost") + path;
     r.curl_args = {"--unix-socket", socket_, "--path-as-is"};
-    expect_json_error(curl(dir_, r), 400);
+    HttpReply reply = curl(dir_, r);
+    if (std::string_view(path).ends_with("%zz")) {
+      // An invalid %-escape is refused by libsoup's HTTP/1 parser before any
+      // signal the daemon can hook: a bare 400 (known limitation, README).
+      EXPECT_EQ(reply.status, 400) << reply.describe();
+      continue;
+    }
+    expect_json_error(reply, 400);
   }
   EXPECT_EQ(api("GET", "/v1/health").status, 200);
 }
