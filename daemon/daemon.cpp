@@ -284,9 +284,11 @@ void Daemon::reload() {
 
 TokenCheck Daemon::use_token(const std::string &secret, const std::string &console,
                              TokenRecord &record) {
-  TokenCheck c = tokens_.use(secret, console, g_get_real_time() / 1000000, record);
-  if (c == TokenCheck::Ok) tokens_changed();
-  return c;
+  return tokens_.use(secret, console, g_get_real_time() / 1000000, record);
+}
+
+void Daemon::settle_token(const std::string &id, bool consumed) {
+  if (tokens_.settle(id, consumed)) tokens_changed();
 }
 
 void Daemon::tokens_changed() {

@@ -34,6 +34,7 @@ class Daemon : public SessionHost, public ControlHost {
   void session_ended(uint64_t id) override;
   TokenCheck use_token(const std::string &secret, const std::string &console,
                        TokenRecord &record) override;
+  void settle_token(const std::string &id, bool consumed) override;
 
   // ControlHost
   TokenStore &tokens() override { return tokens_; }

@@ -533,6 +533,10 @@ void Session::on_authenticated() {
               false, "not authorized");
     return;
   }
+  if (!token_id_.empty() && !token_settled_) {
+    token_settled_ = true;
+    host_.settle_token(token_id_, true);
+  }
   if (sasl_ && !sasl_->has_layer()) sasl_.reset();  // nothing left to do for it: free its memory
   state_ = State::WaitBackend;
   if (backend_addr_) {
@@ -700,6 +704,10 @@ void Session::end(const std::string &reason) {
   g_socket_close(g_socket_connection_get_socket(conn_), nullptr);
   if (backend_) g_socket_close(g_socket_connection_get_socket(backend_), nullptr);
   lease_.reset();
+  if (!token_id_.empty() && !token_settled_) {
+    token_settled_ = true;
+    host_.settle_token(token_id_, false);
+  }
   host_.session_ended(id_);
 }
 

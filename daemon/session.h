@@ -49,6 +49,8 @@ class SessionHost {
   // Checks (and, when one-time, consumes) a link token presented at CONNECT.
   virtual TokenCheck use_token(const std::string &secret, const std::string &console,
                                TokenRecord &record) = 0;
+  // The login with a reserved token ended: consumed on success, else freed.
+  virtual void settle_token(const std::string &id, bool consumed) = 0;
 };
 
 class Session {
@@ -142,6 +144,7 @@ class Session {
   std::string close_reason_;
   std::string user_, mechanism_;
   std::string token_id_, token_user_;
+  bool token_settled_ = false;
   int64_t started_wall_ = 0;
   unsigned ssf_ = 0;       // protection of the session: SASL layer or TLS cipher bits
   unsigned sasl_ssf_ = 0;  // what SASL itself negotiated (0 inside TLS)

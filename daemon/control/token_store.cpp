@@ -64,13 +64,22 @@ TokenCheck TokenStore::use(const std::string &secret, const std::string &console
     record = r;  // names the token in the log, also when refused
     if (r.revoked) return TokenCheck::Revoked;
     if (r.console != console) return TokenCheck::WrongConsole;
-    if (r.one_time && r.used) return TokenCheck::Used;
+    if (r.one_time && (r.used || r.in_use)) return TokenCheck::Used;
     if (!r.used && now >= r.expires_at) return TokenCheck::Expired;
-    r.used = true;
+    r.in_use = true;
     record = r;
     return TokenCheck::Ok;
   }
   return TokenCheck::Unknown;
+}
+
+bool TokenStore::settle(const std::string &id, bool consumed) {
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return false;
+  it->second.in_use = false;
+  if (!consumed || it->second.used) return false;
+  it->second.used = true;
+  return true;
 }
 
 bool TokenStore::revoke(const std::string &id) {

@@ -21,6 +21,7 @@ struct TokenRecord {
   bool one_time = true;
   bool used = false;
   bool revoked = false;
+  bool in_use = false;  // a login with it is under way (not persisted)
 };
 
 enum class TokenCheck { Ok, Unknown, Expired, Used, Revoked, WrongConsole };
@@ -35,10 +36,14 @@ class TokenStore {
   Minted mint(const std::string &console, const std::string &user, int64_t ttl, bool one_time,
               int64_t now);
 
-  // Checks a presented secret for `console`; a good one-time token is
-  // consumed. On Ok, `record` is the token's record.
+  // Checks a presented secret for `console` and reserves it for one login:
+  // settle() then consumes it (login succeeded) or frees it again (login
+  // failed), so a mistyped password does not burn a one-time link and two
+  // logins can never share it. `record` names the token, also on refusal.
   TokenCheck use(const std::string &secret, const std::string &console, int64_t now,
                  TokenRecord &record);
+  // Returns true when the persistent state changed.
+  bool settle(const std::string &id, bool consumed);
 
   // Marks revoked; false when unknown.
   bool revoke(const std::string &id);
