@@ -14,6 +14,13 @@ namespace {
 constexpr size_t kScratch = 128 * 1024;
 constexpr int kReadsPerWakeup = 4;  // fairness between sessions
 
+// A peer that closes while bytes are in flight resets the connection: that
+// is how sessions usually end, not an error worth alarming anyone.
+std::string closed_or_error(const char *side, int err) {
+  if (err == ECONNRESET || err == EPIPE) return std::string(side) + " closed (connection reset)";
+  return std::string(side) + " connection error: " + std::strerror(err);
+}
+
 uint8_t *scratch() {
   static thread_local std::unique_ptr<uint8_t[]> buf(new uint8_t[kScratch]);
   return buf.get();
@@ -87,7 +94,7 @@ bool Relay::read_from(Side &src, Side &dst) {
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
       if (errno == EINTR) continue;
-      end(std::string(src.name) + " connection error: " + std::strerror(errno));
+      end(closed_or_error(src.name, errno));
       return false;
     }
     if (!forward(src, dst, buf, static_cast<size_t>(n), false)) return false;
@@ -135,7 +142,7 @@ bool Relay::deliver(Side &dst, const uint8_t *data, size_t len) {
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-        end(std::string(dst.name) + " connection error: " + std::strerror(errno));
+        end(closed_or_error(dst.name, errno));
         return false;
       }
       data += n;
@@ -161,7 +168,7 @@ bool Relay::flush(Side &dst) {
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
-      end(std::string(dst.name) + " connection error: " + std::strerror(errno));
+      end(closed_or_error(dst.name, errno));
       return false;
     }
     dst.pending_off += static_cast<size_t>(n);
