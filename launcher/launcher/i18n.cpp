@@ -1,0 +1,19 @@
+#include "i18n.h"
+
+#include <QCoreApplication>
+#include <QLibraryInfo>
+#include <QLocale>
+#include <QTranslator>
+
+namespace vncgate::launcher {
+
+void init_i18n() {
+  ::bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+  ::bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+  auto *qt = new QTranslator(QCoreApplication::instance());  // owned by the application
+  if (qt->load(QLocale(), QStringLiteral("qtbase"), QStringLiteral("_"),
+               QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
+    QCoreApplication::installTranslator(qt);
+}
+
+}  // namespace vncgate::launcher

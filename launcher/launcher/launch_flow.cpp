@@ -1,0 +1,92 @@
+#include "launch_flow.h"
+
+#include <sys/wait.h>
+
+#include <algorithm>
+
+#include "i18n.h"
+#include "viewer_process.h"
+
+namespace vncgate::launcher {
+namespace {
+constexpr int kDefaultGraceMs = 5000;
+constexpr int kMaxGraceMs = 30000;
+constexpr int kRaiseTimeoutMs = 1000;
+}  // namespace
+
+int launch_grace_ms() {
+  bool ok = false;
+  int v = qEnvironmentVariableIntValue("VNCGATE_LAUNCH_GRACE_MS", &ok);
+  if (!ok) return kDefaultGraceMs;
+  return std::clamp(v, 0, kMaxGraceMs);
+}
+
+LaunchFlow::LaunchFlow(LinkRequest request, ViewerSettings settings, QObject *parent)
+    : QObject(parent), request_(std::move(request)), settings_(std::move(settings)) {
+  socket_timer_.setInterval(50);
+  connect(&socket_timer_, &QTimer::timeout, this, &LaunchFlow::check_socket);
+}
+
+LaunchFlow::~LaunchFlow() = default;
+
+void LaunchFlow::start() {
+  files_ = InstanceFiles::for_link(request_.link);
+  plan_ = plan_launch(request_, settings_);
+  const int grace = launch_grace_ms();
+  if (!files_.lock.isEmpty()) {
+    lock_ = std::make_unique<QLockFile>(files_.lock);
+    lock_->setStaleLockTime(0);  // stale = its owner is gone (pid check only)
+    // Another launcher is starting this console's viewer: wait for it.
+    if (!lock_->tryLock(grace + 2 * kRaiseTimeoutMs)) lock_.reset();
+  }
+  if (plan_.kind == ViewerKind::Vncgate &&
+      raise_existing_viewer(files_.socket, kRaiseTimeoutMs) == RaiseResult::Raised) {
+    finish(LaunchOutcome::State::Raised, plan_.note);
+    return;
+  }
+  if (plan_.program.isEmpty()) {
+    finish(LaunchOutcome::State::Failed,
+           plan_.kind == ViewerKind::RemoteViewer
+               ? _("remote-viewer is not installed.")
+               : _("vncgate-viewer is not installed (or VNCGATE_VIEWER names no program)."));
+    return;
+  }
+  stale_socket_ = socket_stamp(files_.socket);
+  process_ = new ViewerProcess(this);
+  QString error;
+  if (!process_->start(plan_.program, plan_.arguments, files_.log, &error)) {
+    finish(LaunchOutcome::State::Failed,
+           _("Could not start the viewer %1: %2").arg(plan_.program, error));
+    return;
+  }
+  connect(process_, &ViewerProcess::exited, this, [this](int status) {
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      finish(LaunchOutcome::State::Started, plan_.note);
+    else
+      finish(LaunchOutcome::State::Failed,
+             describe_viewer_exit(status, ViewerProcess::last_line(files_.log)));
+  });
+  connect(process_, &ViewerProcess::gracePassed, this,
+          [this] { finish(LaunchOutcome::State::Started, plan_.note); });
+  if (lock_) socket_timer_.start();
+  process_->watch(grace);
+}
+
+void LaunchFlow::check_socket() {
+  // The new viewer listens: later launchers can raise it, let them in.
+  const SocketStamp now = socket_stamp(files_.socket);
+  if (now.exists && now != stale_socket_) {
+    socket_timer_.stop();
+    lock_.reset();
+  }
+}
+
+void LaunchFlow::finish(LaunchOutcome::State state, const QString &message) {
+  if (done_) return;
+  done_ = true;
+  socket_timer_.stop();
+  lock_.reset();
+  Q_EMIT finished(LaunchOutcome{state, message});
+}
+
+}  // namespace vncgate::launcher

@@ -1,0 +1,71 @@
+// Opening one console, from a checked link to "a viewer shows it":
+//
+//   lock console ──► viewer socket answers? ── yes ──► send "raise" ──► Raised
+//                                 │ no
+//                                 ▼
+//                     spawn viewer (argv, own session)
+//                                 │
+//          ┌──────────────────────┼───────────────────────┐
+//    exits non-zero          exits 0                grace passes
+//    within the grace      (it handed over)     (viewer running)
+//          ▼                      ▼                       ▼
+//       Failed                 Started                 Started
+//
+// The per-console lock is released as soon as the new viewer's socket
+// appears, so a second click raises that viewer instead of starting another.
+// Default grace: 5 s (VNCGATE_LAUNCH_GRACE_MS overrides it, 0..30000).
+#pragma once
+
+#include <QLockFile>
+#include <QObject>
+#include <QString>
+#include <QTimer>
+#include <memory>
+
+#include "link_input.h"
+#include "viewer_instance_files.h"
+#include "viewer_plan.h"
+
+namespace vncgate::launcher {
+
+class ViewerProcess;
+
+struct LaunchOutcome {
+  enum class State { Raised, Started, Failed };
+  State state = State::Failed;
+  QString message;  // for the user; set for Failed, may carry a note otherwise
+};
+
+int launch_grace_ms();
+
+class LaunchFlow : public QObject {
+  Q_OBJECT
+
+ public:
+  LaunchFlow(LinkRequest request, ViewerSettings settings, QObject *parent = nullptr);
+  ~LaunchFlow() override;
+
+  // Runs the flow; finished() is emitted exactly once, possibly before
+  // start() returns.
+  void start();
+  const LinkRequest &request() const { return request_; }
+
+ Q_SIGNALS:
+  void finished(const vncgate::launcher::LaunchOutcome &outcome);
+
+ private:
+  void finish(LaunchOutcome::State state, const QString &message);
+  void check_socket();
+
+  LinkRequest request_;
+  ViewerSettings settings_;
+  InstanceFiles files_;
+  LaunchPlan plan_;
+  std::unique_ptr<QLockFile> lock_;
+  ViewerProcess *process_ = nullptr;  // child QObject
+  SocketStamp stale_socket_;  // the socket file before the viewer started
+  QTimer socket_timer_;
+  bool done_ = false;
+};
+
+}  // namespace vncgate::launcher

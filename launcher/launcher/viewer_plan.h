@@ -1,0 +1,48 @@
+// Which program shows a console, with which argument vector, and how to
+// explain its failure. Pure functions (plus the PATH lookup), no I/O.
+#pragma once
+
+#include <QSettings>
+#include <QString>
+#include <QStringList>
+
+#include "link_input.h"
+
+namespace vncgate::launcher {
+
+enum class ViewerKind { Vncgate, RemoteViewer };
+
+// The launcher's settings (QSettings "vncgate"/"vncgate-launcher",
+// ~/.config/vncgate/vncgate-launcher.conf):
+//   viewer/program   "vncgate-viewer" (default) or "remote-viewer"
+//   viewer/ca-file   CA bundle handed to vncgate-viewer as --ca=FILE
+struct ViewerSettings {
+  ViewerKind preferred = ViewerKind::Vncgate;
+  QString ca_file;
+
+  static ViewerSettings load(QSettings &settings);
+  void save(QSettings &settings) const;
+};
+
+struct LaunchPlan {
+  ViewerKind kind = ViewerKind::Vncgate;
+  QString program;    // absolute path; empty when not found
+  QStringList arguments;
+  QString note;       // e.g. why remote-viewer was not used for this link
+};
+
+// remote-viewer speaks plain VNC only: no CONNECT preamble, no token, no
+// vncgate TLS choice. Only links to a plain VNC target qualify.
+bool remote_viewer_allowed(const ConsoleLink &link);
+
+// VNCGATE_VIEWER (a program path, documented for tests and packagers) wins
+// for vncgate-viewer; else the copy next to this launcher, else PATH.
+QString find_viewer_program(ViewerKind kind);
+
+LaunchPlan plan_launch(const LinkRequest &request, const ViewerSettings &settings);
+
+// Exit codes of vncgate-viewer: 1 = could not connect or log in,
+// 2 = the link was refused. wait_status is as from waitpid().
+QString describe_viewer_exit(int wait_status, const QString &last_error_line);
+
+}  // namespace vncgate::launcher

@@ -1,0 +1,53 @@
+// Starting a viewer: an argument vector handed to posix_spawn (never a
+// shell), in its own session so it outlives the launcher, with stdin from
+// /dev/null and stdout/stderr into a per-console log file.
+//
+// Why not QProcess: the launcher must see a viewer that fails within the
+// first seconds (exit status and last stderr line: "exit status 1" alone
+// helps nobody) and then leave. QProcess::startDetached gives no exit
+// status, and a QProcess child is killed when the QProcess goes away; a
+// stderr pipe would break (SIGPIPE) once the launcher exits. A direct child
+// writing to a file has none of these problems.
+#pragma once
+
+#include <sys/types.h>
+
+#include <QObject>
+#include <QString>
+#include <QStringList>
+#include <QTimer>
+
+namespace vncgate::launcher {
+
+class ViewerProcess : public QObject {
+  Q_OBJECT
+
+ public:
+  explicit ViewerProcess(QObject *parent = nullptr);
+  ~ViewerProcess() override;
+
+  // Starts `program` (absolute path). log_path empty: output to /dev/null.
+  bool start(const QString &program, const QStringList &arguments, const QString &log_path,
+             QString *error);
+  pid_t pid() const { return pid_; }
+
+  // Polls the child until it exits (exited) or `grace_ms` pass (gracePassed);
+  // then stops watching: the viewer lives on by itself.
+  void watch(int grace_ms);
+
+  // Last non-empty line of the log (control characters removed, bounded).
+  static QString last_line(const QString &log_path);
+
+ Q_SIGNALS:
+  void exited(int wait_status);
+  void gracePassed();
+
+ private:
+  void poll();
+
+  pid_t pid_ = -1;
+  QTimer poll_timer_;
+  qint64 deadline_ms_ = 0;
+};
+
+}  // namespace vncgate::launcher
