@@ -103,7 +103,7 @@ ArgsResult parse_viewer_args(const std::vector<std::string> &args, GOptionGroup 
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
   };
   std::unique_ptr<GOptionContext, decltype(&g_option_context_free)> ctx(
-      g_option_context_new(_("[LINK] - show a console through a vncgate gateway")),
+      g_option_context_new(_("- show a console through a vncgate gateway")),
       g_option_context_free);
   g_option_context_set_summary(ctx.get(),
       _("LINK is a vncgate:// link, a vnc:// URI (RFC 7869) or a virt-viewer .vv file.\n"
@@ -111,7 +111,7 @@ ArgsResult parse_viewer_args(const std::vector<std::string> &args, GOptionGroup 
   g_option_context_set_description(ctx.get(),
       _("Environment (test and automation hook): VNCGATE_VIEWER_USERNAME and\n"
         "VNCGATE_VIEWER_PASSWORD_FILE (a file holding the password) answer the\n"
-        "login without a dialog."));
+        "login without a dialog.\n"));
   g_option_context_add_main_entries(ctx.get(), entries, GETTEXT_PACKAGE);
   g_option_context_set_translation_domain(ctx.get(), GETTEXT_PACKAGE);
   if (extra) g_option_context_add_group(ctx.get(), extra);

@@ -88,12 +88,12 @@ std::string describe_security(unsigned type, unsigned subtype, bool asked_passwo
     if (is_x509(subtype))
       transport = _("TLS with a verified certificate");
     else if (is_anon_tls(subtype))
-      transport = _("anonymous TLS (encrypted, server not verified)");
+      transport = _("anonymous TLS, encrypted but the server is not verified");
     sasl = subtype == kX509Sasl || subtype == kTlsSasl;
     if (subtype == kX509Vnc || subtype == kTlsVnc) login = _("VNC password");
     if (subtype == kX509None || subtype == kTlsNone) login = _("no login");
   } else if (type == kSasl) {
-    transport = _("SASL security layer (SSF of at least 56)");
+    transport = _("encrypted by the SASL security layer, SSF ≥ 56");
   } else if (type == kVnc) {
     transport = _("not encrypted");
     login = _("VNC password");
@@ -102,14 +102,15 @@ std::string describe_security(unsigned type, unsigned subtype, bool asked_passwo
     login = _("no login");
   }
   if (sasl)
-    login = asked_password ? _("SASL password login") : _("SASL login without password (Kerberos)");
+    login = asked_password ? _("password login") : _("login without password: Kerberos");
   std::string name = security_name(type);
   if (type == kVeNCrypt && subtype) name += " " + security_name(subtype);
   std::string out = name;
-  if (!transport.empty() || !login.empty()) out += ": ";
+  if (!transport.empty() || !login.empty()) out += " (";
   out += transport;
-  if (!transport.empty() && !login.empty()) out += ", ";
+  if (!transport.empty() && !login.empty()) out += "; ";
   out += login;
+  if (!transport.empty() || !login.empty()) out += ")";
   return out;
 }
 

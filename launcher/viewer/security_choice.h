@@ -49,7 +49,7 @@ unsigned choose_auth_type(const std::vector<unsigned> &offered, const SecurityPo
 unsigned choose_vencrypt_subtype(const std::vector<unsigned> &offered,
                                  const SecurityPolicy &policy);
 
-// e.g. "VeNCrypt X509SASL: TLS with a verified certificate, SASL login".
+// e.g. "VeNCrypt X509SASL (TLS with a verified certificate; password login)".
 // `subtype` is 0 when there was none; `asked_password` tells a password
 // login from one without (Kerberos single sign-on for SASL).
 std::string describe_security(unsigned type, unsigned subtype, bool asked_password);

@@ -50,13 +50,13 @@ TEST(SecurityChoice, PasswordInClearIsNeverChosen) {
 
 TEST(SecurityChoice, Descriptions) {
   EXPECT_EQ(describe_security(kSasl, 0, true),
-            "SASL: SASL security layer (SSF of at least 56), SASL password login");
+            "SASL (encrypted by the SASL security layer, SSF ≥ 56; password login)");
   EXPECT_EQ(describe_security(kVeNCrypt, kX509Sasl, false),
-            "VeNCrypt X509SASL: TLS with a verified certificate, SASL login without password "
-            "(Kerberos)");
+            "VeNCrypt X509SASL (TLS with a verified certificate; login without password: Kerberos)");
   EXPECT_EQ(describe_security(kVeNCrypt, kTlsNone, false),
-            "VeNCrypt TLSNone: anonymous TLS (encrypted, server not verified), no login");
-  EXPECT_EQ(describe_security(kNone, 0, false), "None: not encrypted, no login");
+            "VeNCrypt TLSNone (anonymous TLS, encrypted but the server is not verified; no login)");
+  EXPECT_EQ(describe_security(kNone, 0, false), "None (not encrypted; no login)");
+  EXPECT_EQ(describe_security(kVnc, 0, true), "VNC (not encrypted; VNC password)");
   EXPECT_EQ(security_name(99), "type 99");
 }
 

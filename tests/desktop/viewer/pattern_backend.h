@@ -1,0 +1,41 @@
+// A TigerVNC Xvnc backend whose screen shows a known, non-repeating-looking
+// picture (an irregular two-colour bitmap tiled over the root window by
+// xsetroot, and an invisible root cursor), so screenshots taken through
+// the viewer can be compared pixel for pixel with a direct capture.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "subprocess.h"
+
+namespace vncgate::desktop {
+
+class PatternBackend {
+ public:
+  PatternBackend() = default;
+  ~PatternBackend();
+  PatternBackend(const PatternBackend &) = delete;
+  PatternBackend &operator=(const PatternBackend &) = delete;
+
+  // Files go to `dir`. False with `error` when Xvnc or xsetroot failed.
+  bool start(const std::string &dir, int width, int height, std::string &error);
+  void stop();
+
+  uint16_t port() const { return port_; }
+  int width() const { return width_; }
+  int height() const { return height_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+  // gvnccapture straight from the backend (no gateway) into `png`.
+  bool capture_directly(const std::string &png, std::string &error) const;
+
+ private:
+  it::Subprocess process_;
+  uint16_t port_ = 0;
+  int display_ = -1;
+  int width_ = 0;
+  int height_ = 0;
+};
+
+}  // namespace vncgate::desktop

@@ -1,0 +1,262 @@
+// The real vncgate-viewer under Xvfb, through a real vncgated (DIGEST-MD5
+// from a private sasldb) to a real Xvnc backend:
+// - with the documented credential hook and --screenshot, the saved
+//   picture has the backend's size and the same pixels as a direct capture;
+// - the login dialog, driven with xdotool, logs in; the console's pixels
+//   are on the screen; a second viewer for the same console raises the
+//   first instead of opening another window; SIGTERM ends it cleanly;
+// - refusals (bad link, unknown console, console that cannot be opened,
+//   wrong password, a plain VNC server) exit with a clear sentence.
+// Screenshots for people: viewer-window.png, viewer-login-dialog.png in
+// this test's build directory.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <csignal>
+
+#include "gateway_test.h"
+#include "image_compare.h"
+#include "link/console_link.h"
+#include "link/viewer_instance.h"
+#include "pattern_backend.h"
+#include "viewer_process.h"
+#include "wait.h"
+#include "xvfb_display.h"
+
+namespace vncgate::desktop {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr int kWidth = 640;
+constexpr int kHeight = 480;
+// gvnccapture does not ask for the cursor pseudo-encoding, so Xvnc draws
+// the pointer (in the middle of the screen) into its picture; the viewer
+// shows the pointer locally instead. That corner of the screen is not compared.
+constexpr Rect kPointer{kWidth / 2 - 16, kHeight / 2 - 16, 32, 32};
+
+std::string artifact(const std::string &name) {
+  return std::string(VNCGATE_TEST_OUTPUT_DIR) + "/" + name;
+}
+
+class ViewerXvfbTest : public it::GatewayTest {
+ protected:
+  static void SetUpTestSuite() {
+    if (!xvfb_available()) return;
+    xvfb_ = new XvfbDisplay;
+    std::string error;
+    if (!xvfb_->start("/tmp/vncgate-viewer-xvfb.log", error)) {
+      delete xvfb_;
+      xvfb_ = nullptr;
+      xvfb_error_ = error;
+    }
+  }
+  static void TearDownTestSuite() {
+    delete xvfb_;
+    xvfb_ = nullptr;
+  }
+
+  void SetUp() override {
+    if (!xvfb_available()) GTEST_SKIP() << "Xvfb is not installed";
+    ASSERT_NE(xvfb_, nullptr) << xvfb_error_;
+    runtime_dir_ = dir_.subdir("run");
+    chmod(runtime_dir_.c_str(), 0700);
+  }
+
+  // Starts the pattern backend as [console:NAME] and the daemon.
+  void start_gateway_with_console(const std::string &name) {
+    std::string error;
+    ASSERT_TRUE(backend_.start(dir_.path(), kWidth, kHeight, error)) << error;
+    daemon_.config().set("console:" + name, "backend", backend_.address());
+    ASSERT_NO_FATAL_FAILURE(start_daemon());
+  }
+
+  std::string link_to(const std::string &console) const {
+    return "vncgate://localhost:" + std::to_string(daemon_.gateway_port()) + "/console/" + console;
+  }
+
+  std::map<std::string, std::string> env(bool with_credentials,
+                                         const std::string &password = it::kAlicePassword) const {
+    std::map<std::string, std::string> e = {{"DISPLAY", xvfb_->name()},
+                                            {"XDG_RUNTIME_DIR", runtime_dir_}};
+    if (with_credentials) {
+      e["VNCGATE_VIEWER_USERNAME"] = "alice";
+      e["VNCGATE_VIEWER_PASSWORD_FILE"] = dir_.write("password-" + password, password + "\n");
+    }
+    return e;
+  }
+
+  // Polls screen captures until the screen shows more than a bare
+  // background (a window was mapped and drawn).
+  bool wait_for_drawn_screen(const std::string &png) {
+    return it::wait_until(
+        [&] {
+          std::string error;
+          if (!xvfb_->capture(png, error)) return false;
+          auto img = load_png(png, error);
+          return img && distinct_colours(*img, 8) >= 4;
+        },
+        5000ms, 100ms);
+  }
+
+  static XvfbDisplay *xvfb_;
+  static std::string xvfb_error_;
+  PatternBackend backend_;
+  std::string runtime_dir_;
+};
+
+XvfbDisplay *ViewerXvfbTest::xvfb_ = nullptr;
+std::string ViewerXvfbTest::xvfb_error_;
+
+TEST_F(ViewerXvfbTest, ScreenshotThroughGatewayMatchesBackend) {
+  ASSERT_NO_FATAL_FAILURE(start_gateway_with_console("pattern"));
+  const std::string shot = dir_.file("viewer-shot.png");
+  auto r = run_viewer({"--screenshot", shot, link_to("pattern")}, env(true),
+                      dir_.file("viewer-shot.stderr"), 30s);
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_NE(r.stderr_text.find("security: SASL"), std::string::npos) << r.stderr_text;
+
+  std::string error;
+  auto viewer = load_png(shot, error);
+  ASSERT_TRUE(viewer) << error;
+  EXPECT_EQ(viewer->width, backend_.width());
+  EXPECT_EQ(viewer->height, backend_.height());
+
+  const std::string direct_png = dir_.file("direct.png");
+  ASSERT_TRUE(backend_.capture_directly(direct_png, error)) << error;
+  auto direct = load_png(direct_png, error);
+  ASSERT_TRUE(direct) << error;
+  EXPECT_GE(distinct_colours(*direct), 2) << "the backend shows no pattern";
+  EXPECT_EQ(count_differences(*viewer, *direct, kPointer), 0)
+      << describe_differences(*viewer, *direct, kPointer);
+
+  auto audit = daemon_.wait_for_audit(10s);
+  ASSERT_TRUE(audit);
+  EXPECT_EQ((*audit)["mechanism"], "DIGEST-MD5") << it::to_string(*audit);
+}
+
+TEST_F(ViewerXvfbTest, LoginDialogWindowAndOneViewerPerConsole) {
+  const std::string xdotool = it::find_program("xdotool");
+  if (xdotool.empty()) GTEST_SKIP() << "xdotool is not installed";
+  ASSERT_NO_FATAL_FAILURE(start_gateway_with_console("dialog"));
+  // Captured before the viewer connects: gvnccapture asks Xvnc for an
+  // exclusive session, which disconnects everyone else.
+  std::string error;
+  const std::string direct_png = dir_.file("direct.png");
+  ASSERT_TRUE(backend_.capture_directly(direct_png, error)) << error;
+  auto direct = load_png(direct_png, error);
+  ASSERT_TRUE(direct) << error;
+
+  const std::string link = link_to("dialog");
+  ViewerProcess viewer(dir_.file("viewer-dialog.stderr"), env(false));
+  ASSERT_TRUE(viewer.start({link}, error)) << error;
+  ASSERT_TRUE(viewer.wait_for_stderr("asking for credentials", 20s)) << viewer.stderr_text();
+
+  // The dialog, for people to look at.
+  const std::string dialog_png = artifact("viewer-login-dialog.png");
+  EXPECT_TRUE(wait_for_drawn_screen(dialog_png));
+
+  // Type the credentials into the dialog.
+  auto xdo = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), xdotool);
+    std::vector<std::string> argv = {"env", "DISPLAY=" + xvfb_->name()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return it::run_command(argv, "", 10s);
+  };
+  auto found = xdo({"search", "--sync", "--name", "Log in to the console"});
+  ASSERT_EQ(found.exit_code, 0) << found.output;
+  const std::string win = found.output.substr(0, found.output.find('\n'));
+  EXPECT_EQ(xdo({"windowfocus", "--sync", win}).exit_code, 0);
+  EXPECT_EQ(xdo({"type", "--delay", "5", "alice"}).exit_code, 0);
+  EXPECT_EQ(xdo({"key", "Tab"}).exit_code, 0);
+  EXPECT_EQ(xdo({"type", "--delay", "5", it::kAlicePassword}).exit_code, 0);
+  EXPECT_EQ(xdo({"key", "Return"}).exit_code, 0);
+  ASSERT_TRUE(viewer.wait_for_stderr("first full screen update received", 20s))
+      << viewer.stderr_text();
+
+  // The viewer's window shows the console's pixels.
+  const std::string window_png = artifact("viewer-window.png");
+  bool shown = it::wait_until(
+      [&] {
+        std::string e;
+        if (!xvfb_->capture(window_png, e)) return false;
+        auto screen = load_png(window_png, e);
+        return screen && find_subimage(*screen, *direct, kPointer).has_value();
+      },
+      5000ms, 200ms);
+  EXPECT_TRUE(shown) << "the console's pixels are not on the screen; see " << window_png;
+
+  // One viewer per console: a second one raises the first and exits 0.
+  auto second = run_viewer({link}, env(true), dir_.file("viewer-second.stderr"), 15s);
+  EXPECT_EQ(second.exit_code, 0) << second.stderr_text;
+  EXPECT_NE(second.stderr_text.find("already open"), std::string::npos) << second.stderr_text;
+  EXPECT_TRUE(viewer.wait_for_stderr("asked to raise the window", 5s)) << viewer.stderr_text();
+  EXPECT_TRUE(viewer.running());
+
+  // The per-console socket is where the launcher will look for it.
+  auto parsed = parse_console_link(link);
+  ASSERT_TRUE(parsed.link);
+  setenv("XDG_RUNTIME_DIR", runtime_dir_.c_str(), 1);
+  const std::string socket_path = viewer_socket_path(*parsed.link);
+  unsetenv("XDG_RUNTIME_DIR");
+  struct stat st;
+  EXPECT_EQ(stat(socket_path.c_str(), &st), 0) << socket_path;
+
+  // SIGTERM: a normal end, the socket removed.
+  ASSERT_TRUE(viewer.send_signal(SIGTERM));
+  EXPECT_EQ(viewer.wait_exit(10s), 0) << viewer.stderr_text();
+  EXPECT_NE(stat(socket_path.c_str(), &st), 0) << socket_path << " was left behind";
+}
+
+TEST_F(ViewerXvfbTest, BadLinksExitTwoWithAClearMessage) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  const Case cases[] = {
+      {{"vncgate://-evil/console/x"}, "The console link is not valid. (invalid host in link)"},
+      {{"vncgate://gw/console/../../etc"}, "The console link is not valid."},
+      {{"https://example.com/"}, "unsupported link type 'https'"},
+      {{"--host", "gw", "--console", "a;rm -rf"}, "invalid console name"},
+      {{}, "Invalid command line."},
+      {{"--bogus-option"}, "Invalid command line."},
+  };
+  int i = 0;
+  for (const auto &c : cases) {
+    auto r = run_viewer(c.args, env(false), dir_.file("bad-" + std::to_string(i++) + ".stderr"), 10s);
+    EXPECT_EQ(r.exit_code, 2) << r.stderr_text;
+    EXPECT_NE(r.stderr_text.find(c.says), std::string::npos) << r.stderr_text;
+  }
+}
+
+TEST_F(ViewerXvfbTest, RefusalsExitOneWithAClearMessage) {
+  ASSERT_NO_FATAL_FAILURE(start_gateway_with_console("good"));
+  fake_.set_mode(9, "fail");
+  add_lpar_console("broken", 9);
+  // The daemon reads its config at start: restart it with the lpar console.
+  ASSERT_EQ(daemon_.terminate(), std::optional<int>(0));
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+
+  struct Case {
+    std::string link;
+    std::string password;
+    std::string says;
+  };
+  const std::string plain_vnc = "vncgate://127.0.0.1:" + std::to_string(backend_.port()) + "/console/good";
+  const Case cases[] = {
+      {link_to("nosuch"), it::kAlicePassword, "This console link is not valid or has expired."},
+      {link_to("broken"), it::kAlicePassword, "The console could not be opened on the host."},
+      {link_to("good"), "wrong-password", "Login failed"},
+      {plain_vnc, it::kAlicePassword, "plain VNC server"},
+  };
+  int i = 0;
+  for (const auto &c : cases) {
+    auto r = run_viewer({"--non-interactive", c.link}, env(true, c.password),
+                        dir_.file("refused-" + std::to_string(i++) + ".stderr"), 30s);
+    EXPECT_EQ(r.exit_code, 1) << c.link << "\n" << r.stderr_text;
+    EXPECT_NE(r.stderr_text.find(c.says), std::string::npos) << c.link << "\n" << r.stderr_text;
+  }
+}
+
+}  // namespace
+}  // namespace vncgate::desktop
