@@ -6,6 +6,24 @@
 
 namespace vncgate::viewer {
 
+namespace {
+
+GtkDialog *g_running_dialog = nullptr;
+
+gint run_dialog(GtkWidget *dialog) {
+  GtkDialog *outer = g_running_dialog;
+  g_running_dialog = GTK_DIALOG(dialog);
+  const gint response = gtk_dialog_run(GTK_DIALOG(dialog));
+  g_running_dialog = outer;
+  return response;
+}
+
+}  // namespace
+
+void cancel_running_dialog() {
+  if (g_running_dialog) gtk_dialog_response(g_running_dialog, GTK_RESPONSE_CANCEL);
+}
+
 std::optional<Credentials> credentials_from_environment(std::string &error) {
   const char *user = g_getenv("VNCGATE_VIEWER_USERNAME");
   const char *file = g_getenv("VNCGATE_VIEWER_PASSWORD_FILE");
@@ -83,7 +101,7 @@ std::optional<Credentials> ask_credentials(GtkWindow *parent, const CredentialRe
   if (user && !request.username.empty() && pass) gtk_widget_grab_focus(pass);
 
   std::optional<Credentials> result;
-  if (gtk_dialog_run(GTK_DIALOG(dialog)) == GTK_RESPONSE_OK) {
+  if (run_dialog(dialog) == GTK_RESPONSE_OK) {
     Credentials c;
     if (user) c.username = gtk_entry_get_text(GTK_ENTRY(user));
     if (pass) c.password = gtk_entry_get_text(GTK_ENTRY(pass));
@@ -97,12 +115,13 @@ bool ask_retry(GtkWindow *parent, const std::string &message, const std::string 
                bool can_retry) {
   GtkWidget *dialog = gtk_message_dialog_new(parent, GTK_DIALOG_MODAL, GTK_MESSAGE_ERROR,
                                              GTK_BUTTONS_NONE, "%s", message.c_str());
+  gtk_window_set_title(GTK_WINDOW(dialog), _("Could not open the console"));
   if (!detail.empty())
     gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(dialog), "%s", detail.c_str());
   gtk_dialog_add_button(GTK_DIALOG(dialog), _("_Close"), GTK_RESPONSE_CLOSE);
   if (can_retry) gtk_dialog_add_button(GTK_DIALOG(dialog), _("_Try Again"), GTK_RESPONSE_OK);
   gtk_dialog_set_default_response(GTK_DIALOG(dialog), can_retry ? GTK_RESPONSE_OK : GTK_RESPONSE_CLOSE);
-  const bool retry = gtk_dialog_run(GTK_DIALOG(dialog)) == GTK_RESPONSE_OK;
+  const bool retry = run_dialog(dialog) == GTK_RESPONSE_OK;
   gtk_widget_destroy(dialog);
   return retry;
 }

@@ -38,4 +38,8 @@ std::optional<Credentials> ask_credentials(GtkWindow *parent, const CredentialRe
 bool ask_retry(GtkWindow *parent, const std::string &message, const std::string &detail,
                bool can_retry);
 
+// Answers the dialog now running (if any) with "Cancel"/"Close", so the
+// viewer can end while a dialog is open (SIGTERM).
+void cancel_running_dialog();
+
 }  // namespace vncgate::viewer

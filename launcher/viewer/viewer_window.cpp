@@ -181,6 +181,7 @@ void ViewerWindow::finish(Outcome o, const std::string &message, const std::stri
   outcome_ = o;
   message_ = message;
   detail_ = detail;
+  cancel_running_dialog();
   gtk_main_quit();
 }
 
@@ -199,7 +200,8 @@ void ViewerWindow::on_initialized() {
            "; security: " + security + ")");
   // Fit the window to the console (the default size is for the login).
   if (!fullscreen_) gtk_window_resize(GTK_WINDOW(window_), 1, 1);
-  if (options_.title.empty() && link_.title.empty() && !session_->desktop_name().empty())
+  if (options_.title.empty() && link_.title.empty() && link_.console.empty() &&
+      !session_->desktop_name().empty())
     gtk_window_set_title(GTK_WINDOW(window_), (session_->desktop_name() + " — vncgate").c_str());
 }
 

@@ -45,45 +45,35 @@ void PatternBackend::stop() {
   display_ = -1;
 }
 
-bool PatternBackend::start(const std::string &dir, int width, int height, std::string &error) {
-  width_ = width;
-  height_ = height;
-  std::mt19937 rng{std::random_device{}()};
-  std::uniform_int_distribution<int> displays(6000, 6999);
-  const std::string log = dir + "/pattern-xvnc.log";
-  for (int attempt = 0; attempt < 5 && display_ < 0; ++attempt) {
-    const int n = displays(rng);
-    if (exists("/tmp/.X11-unix/X" + std::to_string(n)) || exists("/tmp/.X" + std::to_string(n) + "-lock"))
-      continue;
-    port_ = it::free_loopback_port();
-    it::SpawnOptions o;
-    o.argv = {"Xvnc", ":" + std::to_string(n), "-geometry",
-              std::to_string(width) + "x" + std::to_string(height), "-depth", "24", "-localhost",
-              "-interface", "127.0.0.1", "-rfbport", std::to_string(port_), "-nolisten", "tcp",
-              "-SecurityTypes", "None", "-desktop", "vncgate-pattern"};
-    o.stdout_path = o.stderr_path = log;
-    if (!process_.start(o, error)) return false;
-    const std::string sock = "/tmp/.X11-unix/X" + std::to_string(n);
-    const bool up = it::wait_until(
-        [&] { return !process_.running() || (it::port_accepts(port_) && exists(sock)); },
-        it::milliseconds(5000));
-    if (up && process_.running()) {
-      display_ = n;
-    } else {
-      process_.kill_and_reap();
-      it::remove_x_display_files(n);
-    }
+bool PatternBackend::launch(int n, std::string &error) {
+  it::SpawnOptions o;
+  o.argv = {"Xvnc", ":" + std::to_string(n), "-geometry",
+            std::to_string(width_) + "x" + std::to_string(height_), "-depth", "24", "-localhost",
+            "-interface", "127.0.0.1", "-rfbport", std::to_string(port_), "-nolisten", "tcp",
+            "-SecurityTypes", "None", "-desktop", "vncgate-pattern"};
+  o.stdout_path = o.stderr_path = dir_ + "/pattern-xvnc.log";
+  if (!process_.start(o, error)) return false;
+  const std::string sock = "/tmp/.X11-unix/X" + std::to_string(n);
+  const bool up = it::wait_until(
+      [&] { return !process_.running() || (it::port_accepts(port_) && exists(sock)); },
+      it::milliseconds(5000));
+  if (up && process_.running()) {
+    display_ = n;
+    return true;
   }
-  if (display_ < 0) {
-    error = "Xvnc did not start (see " + log + ")";
-    return false;
-  }
+  process_.kill_and_reap();
+  it::remove_x_display_files(n);
+  error = "Xvnc did not start (see " + dir_ + "/pattern-xvnc.log)";
+  return false;
+}
+
+bool PatternBackend::paint(std::string &error) {
   const std::string xsetroot = it::find_program("xsetroot");
   if (xsetroot.empty()) {
     error = "xsetroot not found (package x11-xserver-utils)";
     return false;
   }
-  const std::string pattern = dir + "/pattern.xbm", blank = dir + "/blank.xbm";
+  const std::string pattern = dir_ + "/pattern.xbm", blank = dir_ + "/blank.xbm";
   it::write_file(pattern, xbm("p", 61, 53, false));
   it::write_file(blank, xbm("b", 16, 16, true));
   const std::string d = ":" + std::to_string(display_);
@@ -97,6 +87,34 @@ bool PatternBackend::start(const std::string &dir, int width, int height, std::s
     }
   }
   return true;
+}
+
+bool PatternBackend::start(const std::string &dir, int width, int height, std::string &error) {
+  dir_ = dir;
+  width_ = width;
+  height_ = height;
+  std::mt19937 rng{std::random_device{}()};
+  std::uniform_int_distribution<int> displays(6000, 6999);
+  for (int attempt = 0; attempt < 5 && display_ < 0; ++attempt) {
+    const int n = displays(rng);
+    if (exists("/tmp/.X11-unix/X" + std::to_string(n)) || exists("/tmp/.X" + std::to_string(n) + "-lock"))
+      continue;
+    port_ = it::free_loopback_port();
+    launch(n, error);
+  }
+  return display_ >= 0 && paint(error);
+}
+
+bool PatternBackend::restart(std::string &error) {
+  std::mt19937 rng{std::random_device{}()};
+  std::uniform_int_distribution<int> displays(6000, 6999);
+  for (int attempt = 0; attempt < 5 && display_ < 0; ++attempt) {
+    const int n = displays(rng);
+    if (exists("/tmp/.X11-unix/X" + std::to_string(n)) || exists("/tmp/.X" + std::to_string(n) + "-lock"))
+      continue;
+    launch(n, error);
+  }
+  return display_ >= 0 && paint(error);
 }
 
 bool PatternBackend::capture_directly(const std::string &png, std::string &error) const {

@@ -21,6 +21,8 @@ class PatternBackend {
   // Files go to `dir`. False with `error` when Xvnc or xsetroot failed.
   bool start(const std::string &dir, int width, int height, std::string &error);
   void stop();
+  // Starts again after stop(), on the same port (a console that comes back).
+  bool restart(std::string &error);
 
   uint16_t port() const { return port_; }
   int width() const { return width_; }
@@ -31,7 +33,11 @@ class PatternBackend {
   bool capture_directly(const std::string &png, std::string &error) const;
 
  private:
+  bool launch(int display, std::string &error);
+  bool paint(std::string &error);
+
   it::Subprocess process_;
+  std::string dir_;
   uint16_t port_ = 0;
   int display_ = -1;
   int width_ = 0;

@@ -11,6 +11,7 @@
 // this test's build directory.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <csignal>
 
@@ -45,7 +46,7 @@ class ViewerXvfbTest : public it::GatewayTest {
     if (!xvfb_available()) return;
     xvfb_ = new XvfbDisplay;
     std::string error;
-    if (!xvfb_->start("/tmp/vncgate-viewer-xvfb.log", error)) {
+    if (!xvfb_->start("/tmp/vncgate-viewer-xvfb-" + std::to_string(getpid()) + ".log", error)) {
       delete xvfb_;
       xvfb_ = nullptr;
       xvfb_error_ = error;
@@ -99,6 +100,24 @@ class ViewerXvfbTest : public it::GatewayTest {
         5000ms, 100ms);
   }
 
+  // xdotool on the Xvfb display.
+  it::CommandResult xdo(std::vector<std::string> args) const {
+    std::vector<std::string> argv = {"env", "DISPLAY=" + xvfb_->name(), it::find_program("xdotool")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return it::run_command(argv, "", 10s);
+  }
+  // Focuses the window titled `title` (waiting for it) and types keys.
+  void focus(const std::string &title) const {
+    auto found = xdo({"search", "--sync", "--name", title});
+    ASSERT_EQ(found.exit_code, 0) << title << ": " << found.output;
+    const std::string win = found.output.substr(0, found.output.find('\n'));
+    ASSERT_EQ(xdo({"windowfocus", "--sync", win}).exit_code, 0) << title;
+  }
+  void type(const std::string &text) const {
+    EXPECT_EQ(xdo({"type", "--delay", "5", text}).exit_code, 0);
+  }
+  void key(const std::string &keys) const { EXPECT_EQ(xdo({"key", keys}).exit_code, 0); }
+
   static XvfbDisplay *xvfb_;
   static std::string xvfb_error_;
   PatternBackend backend_;
@@ -136,8 +155,7 @@ TEST_F(ViewerXvfbTest, ScreenshotThroughGatewayMatchesBackend) {
 }
 
 TEST_F(ViewerXvfbTest, LoginDialogWindowAndOneViewerPerConsole) {
-  const std::string xdotool = it::find_program("xdotool");
-  if (xdotool.empty()) GTEST_SKIP() << "xdotool is not installed";
+  if (it::find_program("xdotool").empty()) GTEST_SKIP() << "xdotool is not installed";
   ASSERT_NO_FATAL_FAILURE(start_gateway_with_console("dialog"));
   // Captured before the viewer connects: gvnccapture asks Xvnc for an
   // exclusive session, which disconnects everyone else.
@@ -157,20 +175,11 @@ TEST_F(ViewerXvfbTest, LoginDialogWindowAndOneViewerPerConsole) {
   EXPECT_TRUE(wait_for_drawn_screen(dialog_png));
 
   // Type the credentials into the dialog.
-  auto xdo = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), xdotool);
-    std::vector<std::string> argv = {"env", "DISPLAY=" + xvfb_->name()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return it::run_command(argv, "", 10s);
-  };
-  auto found = xdo({"search", "--sync", "--name", "Log in to the console"});
-  ASSERT_EQ(found.exit_code, 0) << found.output;
-  const std::string win = found.output.substr(0, found.output.find('\n'));
-  EXPECT_EQ(xdo({"windowfocus", "--sync", win}).exit_code, 0);
-  EXPECT_EQ(xdo({"type", "--delay", "5", "alice"}).exit_code, 0);
-  EXPECT_EQ(xdo({"key", "Tab"}).exit_code, 0);
-  EXPECT_EQ(xdo({"type", "--delay", "5", it::kAlicePassword}).exit_code, 0);
-  EXPECT_EQ(xdo({"key", "Return"}).exit_code, 0);
+  ASSERT_NO_FATAL_FAILURE(focus("Log in to the console"));
+  type("alice");
+  key("Tab");
+  type(it::kAlicePassword);
+  key("Return");
   ASSERT_TRUE(viewer.wait_for_stderr("first full screen update received", 20s))
       << viewer.stderr_text();
 
@@ -206,6 +215,57 @@ TEST_F(ViewerXvfbTest, LoginDialogWindowAndOneViewerPerConsole) {
   ASSERT_TRUE(viewer.send_signal(SIGTERM));
   EXPECT_EQ(viewer.wait_exit(10s), 0) << viewer.stderr_text();
   EXPECT_NE(stat(socket_path.c_str(), &st), 0) << socket_path << " was left behind";
+}
+
+TEST_F(ViewerXvfbTest, FailedLoginOffersRetryAndDropOffersReconnect) {
+  if (it::find_program("xdotool").empty()) GTEST_SKIP() << "xdotool is not installed";
+  ASSERT_NO_FATAL_FAILURE(start_gateway_with_console("again"));
+  ViewerProcess viewer(dir_.file("viewer-again.stderr"), env(false));
+  std::string error;
+  ASSERT_TRUE(viewer.start({link_to("again")}, error)) << error;
+
+  // A wrong password: the viewer says so and offers to try again.
+  ASSERT_TRUE(viewer.wait_for_stderr("asking for credentials", 20s)) << viewer.stderr_text();
+  ASSERT_NO_FATAL_FAILURE(focus("Log in to the console"));
+  type("alice");
+  key("Tab");
+  type("not-the-password");
+  key("Return");
+  ASSERT_TRUE(viewer.wait_for_stderr("Login failed", 20s)) << viewer.stderr_text();
+  ASSERT_NO_FATAL_FAILURE(focus("Could not open the console"));
+  EXPECT_TRUE(wait_for_drawn_screen(artifact("viewer-login-failed.png")));
+  key("Return");  // "Try Again" is the default
+
+  // The dialog again, the user name kept: only the password is typed.
+  ASSERT_TRUE(viewer.wait_for_stderr("asking for credentials", 20s, 2)) << viewer.stderr_text();
+  ASSERT_NO_FATAL_FAILURE(focus("Log in to the console"));
+  type(it::kAlicePassword);
+  key("Return");
+  ASSERT_TRUE(viewer.wait_for_stderr("first full screen update received", 20s))
+      << viewer.stderr_text();
+
+  // The console goes away: the viewer stays, says so, and reconnects on request.
+  backend_.stop();
+  ASSERT_TRUE(viewer.wait_for_stderr("The connection to the console was closed", 20s))
+      << viewer.stderr_text();
+  EXPECT_TRUE(viewer.running());
+  ASSERT_TRUE(backend_.restart(error)) << error;
+  ASSERT_NO_FATAL_FAILURE(focus("^again "));
+  EXPECT_TRUE(wait_for_drawn_screen(artifact("viewer-connection-lost.png")));
+  key("alt+r");  // the info bar's "Reconnect" button
+  ASSERT_TRUE(viewer.wait_for_stderr("asking for credentials", 20s, 3)) << viewer.stderr_text();
+  ASSERT_NO_FATAL_FAILURE(focus("Log in to the console"));
+  type(it::kAlicePassword);
+  key("Return");
+  EXPECT_TRUE(viewer.wait_for_stderr("first full screen update received", 20s, 2))
+      << viewer.stderr_text();
+
+  ASSERT_TRUE(viewer.send_signal(SIGTERM));
+  EXPECT_EQ(viewer.wait_exit(10s), 0) << viewer.stderr_text();
+  // Failed login, dropped session, reconnected session.
+  auto last = daemon_.wait_for_audit(10s, 3);
+  ASSERT_TRUE(last);
+  EXPECT_EQ((*last)["end"], "client closed") << it::to_string(*last);
 }
 
 TEST_F(ViewerXvfbTest, BadLinksExitTwoWithAClearMessage) {

@@ -28,8 +28,16 @@ bool ViewerProcess::start(const std::vector<std::string> &args, std::string &err
   return process_.start(o, error);
 }
 
-bool ViewerProcess::wait_for_stderr(const std::string &text, std::chrono::milliseconds timeout) {
-  return it::wait_until([&] { return stderr_text().find(text) != std::string::npos; }, timeout);
+bool ViewerProcess::wait_for_stderr(const std::string &text, std::chrono::milliseconds timeout,
+                                    int count) {
+  return it::wait_until(
+      [&] {
+        const std::string all = stderr_text();
+        int n = 0;
+        for (size_t at = all.find(text); at != std::string::npos; at = all.find(text, at + 1)) ++n;
+        return n >= count;
+      },
+      timeout);
 }
 
 int ViewerProcess::wait_exit(std::chrono::milliseconds timeout) {

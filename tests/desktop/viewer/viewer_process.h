@@ -21,8 +21,8 @@ class ViewerProcess {
       : stderr_path_(std::move(stderr_path)), env_(std::move(env)) {}
 
   bool start(const std::vector<std::string> &args, std::string &error);
-  // Waits until stderr contains `text`.
-  bool wait_for_stderr(const std::string &text, std::chrono::milliseconds timeout);
+  // Waits until stderr contains `text` (at least `count` times).
+  bool wait_for_stderr(const std::string &text, std::chrono::milliseconds timeout, int count = 1);
   // Exit code, or -1 when it did not exit in time (then it is killed).
   int wait_exit(std::chrono::milliseconds timeout);
   bool running() { return process_.running(); }
