@@ -12,6 +12,7 @@ namespace {
 constexpr int kDefaultGraceMs = 5000;
 constexpr int kMaxGraceMs = 30000;
 constexpr int kRaiseTimeoutMs = 1000;
+constexpr int kMaxSocketWaitMs = 5000;
 }  // namespace
 
 int launch_grace_ms() {
@@ -37,7 +38,8 @@ void LaunchFlow::start() {
     lock_ = std::make_unique<QLockFile>(files_.lock);
     lock_->setStaleLockTime(0);  // stale = its owner is gone (pid check only)
     // Another launcher is starting this console's viewer: wait for it.
-    if (!lock_->tryLock(grace + 2 * kRaiseTimeoutMs)) lock_.reset();
+    // (As long as that one may hold the lock: grace plus the socket wait.)
+    if (!lock_->tryLock(grace + kMaxSocketWaitMs + kRaiseTimeoutMs)) lock_.reset();
   }
   if (plan_.kind == ViewerKind::Vncgate &&
       raise_existing_viewer(files_.socket, kRaiseTimeoutMs) == RaiseResult::Raised) {
@@ -66,8 +68,17 @@ void LaunchFlow::start() {
       finish(LaunchOutcome::State::Failed,
              describe_viewer_exit(status, ViewerProcess::last_line(files_.log)));
   });
-  connect(process_, &ViewerProcess::gracePassed, this,
-          [this] { finish(LaunchOutcome::State::Started, plan_.note); });
+  connect(process_, &ViewerProcess::gracePassed, this, [this] {
+    grace_passed_ = true;
+    if (!lock_) {
+      finish(LaunchOutcome::State::Started, plan_.note);
+      return;
+    }
+    // Running, but not listening yet: hold the lock a little longer so a
+    // second click raises this viewer instead of starting another one.
+    QTimer::singleShot(kMaxSocketWaitMs, this,
+                       [this] { finish(LaunchOutcome::State::Started, plan_.note); });
+  });
   if (lock_) socket_timer_.start();
   process_->watch(grace);
 }
@@ -78,6 +89,7 @@ void LaunchFlow::check_socket() {
   if (now.exists && now != stale_socket_) {
     socket_timer_.stop();
     lock_.reset();
+    if (grace_passed_) finish(LaunchOutcome::State::Started, plan_.note);
   }
 }
 

@@ -12,7 +12,8 @@
 //       Failed                 Started                 Started
 //
 // The per-console lock is released as soon as the new viewer's socket
-// appears, so a second click raises that viewer instead of starting another.
+// appears, so a second click raises that viewer instead of starting another;
+// a viewer still not listening when the grace passes gets up to 5 s more.
 // Default grace: 5 s (VNCGATE_LAUNCH_GRACE_MS overrides it, 0..30000).
 #pragma once
 
@@ -63,8 +64,9 @@ class LaunchFlow : public QObject {
   LaunchPlan plan_;
   std::unique_ptr<QLockFile> lock_;
   ViewerProcess *process_ = nullptr;  // child QObject
-  SocketStamp stale_socket_;  // the socket file before the viewer started
+  SocketStamp stale_socket_;          // the socket file before the viewer started
   QTimer socket_timer_;
+  bool grace_passed_ = false;
   bool done_ = false;
 };
 

@@ -10,9 +10,13 @@
 namespace vncgate::launcher {
 namespace {
 
-QString qs(const std::string &s) { return QString::fromStdString(s); }
+QString qs(const std::string &s) {
+  return QString::fromStdString(s);
+}
 
-LinkInput refused(const QString &why) { return LinkInput{std::nullopt, why}; }
+LinkInput refused(const QString &why) {
+  return LinkInput{std::nullopt, why};
+}
 
 QString pct(const std::string &s) {
   return QString::fromLatin1(QUrl::toPercentEncoding(QString::fromStdString(s)));
@@ -125,7 +129,8 @@ LinkInput resolve_link_argument(const QString &arg, QIODevice &stdin_device) {
   }
   // Links, and anything option-like (the parser refuses it with its reason).
   if (has_scheme || arg.startsWith(QLatin1Char('-'))) return resolve_link_text(arg);
-  if (arg.contains(QLatin1Char('/')) || arg.endsWith(QLatin1String(".vv")) || QFileInfo::exists(arg))
+  if (arg.contains(QLatin1Char('/')) || arg.endsWith(QLatin1String(".vv")) ||
+      QFileInfo::exists(arg))
     return from_vv_path(arg);
   return resolve_link_text(arg);
 }

@@ -16,7 +16,7 @@ namespace vncgate::launcher {
 
 struct LinkRequest {
   ConsoleLink link;
-  QString viewer_url;  // the single argument the viewer gets
+  QString viewer_url;             // the single argument the viewer gets
   bool password_in_link = false;  // the link carried a password: warn; it is dropped
 };
 

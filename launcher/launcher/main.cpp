@@ -41,15 +41,16 @@ bool wants_no_gui(int argc, char **argv) {
   for (int i = 1; i < argc; ++i) {
     const QByteArray a(argv[i]);
     if (a == "--") break;
-    if (a == "--no-gui" || a == "--register" || a == "--unregister" || a == "-h" ||
-        a == "--help" || a == "--help-all" || a == "-v" || a == "--version")
+    if (a == "--no-gui" || a == "--register" || a == "--unregister" || a == "-h" || a == "--help" ||
+        a == "--help-all" || a == "-v" || a == "--version")
       return true;
   }
   return false;
 }
 
 bool display_available() {
-  return !qEnvironmentVariableIsEmpty("DISPLAY") || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY") ||
+  return !qEnvironmentVariableIsEmpty("DISPLAY") ||
+         !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY") ||
          !qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM");
 }
 
@@ -96,8 +97,9 @@ class Launcher {
   // A password in a link is never used (RFC 7869 forbids it; it sat in a
   // browser's history): tell the user, and go on without it.
   bool accept_password_warning() {
-    const QString text = _("This link contains a password. vncgate never uses a password from "
-                           "a link; the viewer will ask for it when it is needed.");
+    const QString text =
+        _("This link contains a password. vncgate never uses a password from "
+          "a link; the viewer will ask for it when it is needed.");
     print_err(text);
     if (!dialogs_) return true;
     QMessageBox box(QMessageBox::Warning, _("vncgate"), text);
@@ -170,7 +172,8 @@ int main(int argc, char **argv) {
   }
   const QString platform = headless ? QString() : QGuiApplication::platformName();
   const bool dialogs = !headless && !parser.isSet(no_gui) &&
-                       platform != QLatin1String("offscreen") && platform != QLatin1String("minimal");
+                       platform != QLatin1String("offscreen") &&
+                       platform != QLatin1String("minimal");
   if (links.size() == 1) return Launcher(dialogs).open(links.first());
 
   if (headless) {

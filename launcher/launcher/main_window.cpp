@@ -72,7 +72,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   auto *handler_layout = new QVBoxLayout(handler_box);
   handler_state_ = new QLabel(handler_box);
   handler_state_->setWordWrap(true);
-  auto *make_handler = new QPushButton(_("Make vncgate the &handler for console links"), handler_box);
+  auto *make_handler =
+      new QPushButton(_("Make vncgate the &handler for console links"), handler_box);
   make_handler->setObjectName(QStringLiteral("makeHandler"));
   handler_layout->addWidget(handler_state_);
   handler_layout->addWidget(make_handler, 0, Qt::AlignLeft);
@@ -96,7 +97,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   });
   connect(open_recent_, &QPushButton::clicked, this, &MainWindow::open_selected);
   connect(remove_recent_, &QPushButton::clicked, this, &MainWindow::remove_selected);
-  connect(open_link_, &QPushButton::clicked, this, [this] { open_text(link_edit_->text().trimmed()); });
+  connect(open_link_, &QPushButton::clicked, this,
+          [this] { open_text(link_edit_->text().trimmed()); });
   connect(link_edit_, &QLineEdit::returnPressed, open_link_, &QPushButton::click);
   connect(viewer_, &QComboBox::currentIndexChanged, this, &MainWindow::save_settings);
   connect(ca_file_, &QLineEdit::editingFinished, this, &MainWindow::save_settings);
@@ -108,7 +110,9 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent) {
   resize(520, 480);
 }
 
-QString MainWindow::status_text() const { return status_->text(); }
+QString MainWindow::status_text() const {
+  return status_->text();
+}
 
 void MainWindow::reload_recent() {
   recent_->clear();
@@ -144,7 +148,8 @@ void MainWindow::open_text(const QString &text) {
   const QString warning =
       in.request->password_in_link
           ? _("This link contains a password. vncgate does not use passwords from links; "
-              "the viewer will ask for it.") + QLatin1Char(' ')
+              "the viewer will ask for it.") +
+                QLatin1Char(' ')
           : QString();
   set_status(warning + _("Opening %1…").arg(console_label(in.request->link)), false);
   flow_ = new LaunchFlow(*in.request, ViewerSettings::load(settings_), this);

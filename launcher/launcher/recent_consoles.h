@@ -14,8 +14,8 @@
 namespace vncgate::launcher {
 
 struct RecentConsole {
-  QString url;    // reusable_url(): no token, no password
-  QString label;  // title or display name
+  QString url;       // reusable_url(): no token, no password
+  QString label;     // title or display name
   QString identity;  // ConsoleLink::identity(): one entry per console
 };
 

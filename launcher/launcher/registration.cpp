@@ -13,7 +13,9 @@
 
 #include "i18n.h"
 
-static void init_launcher_resources() { Q_INIT_RESOURCE(launcher); }
+static void init_launcher_resources() {
+  Q_INIT_RESOURCE(launcher);
+}
 
 namespace vncgate::launcher {
 namespace {
@@ -21,13 +23,17 @@ namespace {
 constexpr int kToolTimeoutMs = 10000;
 const char *const kGeneratedKey = "X-Vncgate-Generated";
 
-QString desktop_id() { return QString::fromLatin1(kDesktopId); }
+QString desktop_id() {
+  return QString::fromLatin1(kDesktopId);
+}
 
 QString user_applications_dir() {
   return QStandardPaths::writableLocation(QStandardPaths::ApplicationsLocation);
 }
 
-QString user_desktop_file() { return user_applications_dir() + QLatin1Char('/') + desktop_id(); }
+QString user_desktop_file() {
+  return user_applications_dir() + QLatin1Char('/') + desktop_id();
+}
 
 QString config_mimeapps() {
   return QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation) +
@@ -164,8 +170,7 @@ QString desktop_file_for(const QString &program) {
 RegistrationResult register_handler() {
   // The installed desktop file, if any, is the one to use; our own copy
   // (from an earlier run, maybe of a launcher that moved) is rewritten.
-  const QString found =
-      QStandardPaths::locate(QStandardPaths::ApplicationsLocation, desktop_id());
+  const QString found = QStandardPaths::locate(QStandardPaths::ApplicationsLocation, desktop_id());
   const QString user_file = user_desktop_file();
   if (found.isEmpty() || (found == user_file && generated_by_us(user_file))) {
     const QString contents = desktop_file_for(QCoreApplication::applicationFilePath());
@@ -180,10 +185,9 @@ RegistrationResult register_handler() {
   if (xdg_mime.isEmpty()) {
     if (!write_defaults(true)) return {false, _("Could not write %1").arg(config_mimeapps())};
   } else {
-    ToolRun r = run_tool(xdg_mime, QStringList{QStringLiteral("default"), desktop_id()} +
-                                       handled_types());
-    if (!r.ok)
-      return {false, _("xdg-mime could not make vncgate the handler: %1").arg(r.err)};
+    ToolRun r =
+        run_tool(xdg_mime, QStringList{QStringLiteral("default"), desktop_id()} + handled_types());
+    if (!r.ok) return {false, _("xdg-mime could not make vncgate the handler: %1").arg(r.err)};
   }
   return {true, _("vncgate now opens vncgate://, vnc:// links and .vv files.")};
 }
@@ -201,8 +205,8 @@ RegistrationResult unregister_handler() {
 QString current_handler() {
   const QString xdg_mime = QStandardPaths::findExecutable(QStringLiteral("xdg-mime"));
   if (xdg_mime.isEmpty()) return {};
-  ToolRun r = run_tool(xdg_mime, {QStringLiteral("query"), QStringLiteral("default"),
-                                  handled_types().first()});
+  ToolRun r = run_tool(
+      xdg_mime, {QStringLiteral("query"), QStringLiteral("default"), handled_types().first()});
   return r.ok ? r.out : QString();
 }
 

@@ -64,8 +64,9 @@ LaunchPlan plan_launch(const LinkRequest &request, const ViewerSettings &setting
   plan.kind = settings.preferred;
   if (plan.kind == ViewerKind::RemoteViewer && !remote_viewer_allowed(request.link)) {
     plan.kind = ViewerKind::Vncgate;
-    plan.note = _("remote-viewer cannot open consoles behind a vncgate gateway; "
-                  "using vncgate-viewer for this link");
+    plan.note =
+        _("remote-viewer cannot open consoles behind a vncgate gateway; "
+          "using vncgate-viewer for this link");
   }
   plan.program = find_viewer_program(plan.kind);
   if (plan.kind == ViewerKind::RemoteViewer) {

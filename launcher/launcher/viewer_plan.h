@@ -26,9 +26,9 @@ struct ViewerSettings {
 
 struct LaunchPlan {
   ViewerKind kind = ViewerKind::Vncgate;
-  QString program;    // absolute path; empty when not found
+  QString program;  // absolute path; empty when not found
   QStringList arguments;
-  QString note;       // e.g. why remote-viewer was not used for this link
+  QString note;  // e.g. why remote-viewer was not used for this link
 };
 
 // remote-viewer speaks plain VNC only: no CONNECT preamble, no token, no

@@ -36,7 +36,9 @@ struct SpawnAttr {
 };
 struct Fd {
   int fd = -1;
-  ~Fd() { if (fd >= 0) ::close(fd); }
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
 };
 
 constexpr int kPollMs = 50;
@@ -81,8 +83,8 @@ bool ViewerProcess::start(const QString &program, const QStringList &arguments,
   sigfillset(&all);
   posix_spawnattr_setsigmask(&attr.attr, &none);
   posix_spawnattr_setsigdefault(&attr.attr, &all);
-  posix_spawnattr_setflags(&attr.attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
-                                           POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(&attr.attr,
+                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = -1;
   int rc = posix_spawn(&pid, prog.constData(), &actions.fa, &attr.attr, argv.data(), environ);
   if (rc != 0) {
