@@ -6,7 +6,8 @@
 //   raise <pid>                      (a "raise" line arrived on the socket)
 // $FAKE_VIEWER_MODE:
 //   listen       (default) listen on viewer_socket_path(link of the last argument)
-//   listen-late  the same, 400 ms later (a slow viewer: double-click test)
+//   listen-late  the same, $FAKE_VIEWER_LISTEN_DELAY_MS (default 400) later:
+//                a slow viewer for the double-click test
 //   fail         print a viewer-style error line on stderr, exit 1
 //   crash        print a line, then die of SIGABRT
 // A listening fake ends by itself after 30 s (or when the test kills it).
@@ -30,7 +31,9 @@ void record(const QByteArray &line) {
   if (f.open(QIODevice::Append)) f.write(line + '\n');
 }
 
-QByteArray pid() { return QByteArray::number(qint64(::getpid())); }
+QByteArray pid() {
+  return QByteArray::number(qint64(::getpid()));
+}
 
 }  // namespace
 
@@ -43,8 +46,9 @@ int main(int argc, char **argv) {
   const QByteArray mode = qgetenv("FAKE_VIEWER_MODE");
   if (mode == "fail") {
     std::fprintf(stderr, "vncgate-viewer: connecting to gw.example\n");
-    std::fprintf(stderr, "vncgate-viewer: Login failed: the user name or password was not "
-                         "accepted. (SASL authentication failure)\n");
+    std::fprintf(stderr,
+                 "vncgate-viewer: Login failed: the user name or password was not "
+                 "accepted. (SASL authentication failure)\n");
     return 1;
   }
   if (mode == "crash") {
@@ -69,7 +73,10 @@ int main(int argc, char **argv) {
       QObject::connect(s, &QLocalSocket::disconnected, s, &QObject::deleteLater);
     }
   });
-  QTimer::singleShot(mode == "listen-late" ? 400 : 0, [&] {
+  bool ok = false;
+  int delay = qEnvironmentVariableIntValue("FAKE_VIEWER_LISTEN_DELAY_MS", &ok);
+  if (!ok) delay = 400;
+  QTimer::singleShot(mode == "listen-late" ? delay : 0, [&] {
     QLocalServer::removeServer(path);
     if (!server.listen(path)) {
       std::fprintf(stderr, "fake viewer: cannot listen on %s\n", path.toLocal8Bit().constData());

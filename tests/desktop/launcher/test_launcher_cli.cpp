@@ -8,6 +8,7 @@
 #include <QDir>
 #include <QFile>
 #include <QProcess>
+#include <QScopeGuard>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -53,6 +54,7 @@ class LauncherCliTest : public QObject {
   void viewerCrashIsReported();
   void missingViewerIsReported();
   void registerMakesLauncherTheHandler();
+  void dialogsUnderXvfb();
 
  private:
   Run launch(const QStringList &args, const QByteArray &input = {},
@@ -93,7 +95,9 @@ void LauncherCliTest::initTestCase() {
   qputenv("XDG_RUNTIME_DIR", rt.toLocal8Bit());
 }
 
-void LauncherCliTest::init() { QFile::remove(record_); }
+void LauncherCliTest::init() {
+  QFile::remove(record_);
+}
 
 void LauncherCliTest::cleanup() {
   for (const Event &e : events(QStringLiteral("start"))) ::kill(pid_t(e.pid), SIGTERM);
@@ -145,13 +149,13 @@ QList<Event> LauncherCliTest::events(const QString &what) const {
 void LauncherCliTest::hostileLinksAreRefused_data() {
   QTest::addColumn<QString>("link");
   QTest::addColumn<QString>("reason");
-  QTest::newRow("option-like host") << QStringLiteral("vncgate://-oProxyCommand=x/console/a")
-                                    << QStringLiteral("invalid host");
+  QTest::newRow("option-like host")
+      << QStringLiteral("vncgate://-oProxyCommand=x/console/a") << QStringLiteral("invalid host");
   QTest::newRow("option") << QStringLiteral("--help") << QStringLiteral("command-line option");
   QTest::newRow("other scheme") << QStringLiteral("http://evil.example/console/a")
                                 << QStringLiteral("unsupported link type 'http'");
-  QTest::newRow("file scheme elsewhere") << QStringLiteral("file://evil.example/x.vv")
-                                         << QStringLiteral("Only local .vv files");
+  QTest::newRow("file scheme elsewhere")
+      << QStringLiteral("file://evil.example/x.vv") << QStringLiteral("Only local .vv files");
   QTest::newRow("port") << QStringLiteral("vncgate://gw.example:99999/console/a")
                         << QStringLiteral("out of range");
   QTest::newRow("console path") << QStringLiteral("vncgate://gw.example/console/a/../../b")
@@ -173,11 +177,11 @@ void LauncherCliTest::hostileLinksAreRefused_data() {
                              << QStringLiteral("appears twice");
   QTest::newRow("fragment") << QStringLiteral("vncgate://gw.example/console/a#x")
                             << QStringLiteral("fragment");
-  QTest::newRow("too long")
-      << QStringLiteral("vncgate://gw.example/console/") + QString(3000, QLatin1Char('a'))
-      << QStringLiteral("longer than 2048");
-  QTest::newRow("user in vncgate link") << QStringLiteral("vncgate://root@gw.example/console/a")
-                                        << QStringLiteral("no user name");
+  QTest::newRow("too long") << QStringLiteral("vncgate://gw.example/console/") +
+                                   QString(3000, QLatin1Char('a'))
+                            << QStringLiteral("longer than 2048");
+  QTest::newRow("user in vncgate link")
+      << QStringLiteral("vncgate://root@gw.example/console/a") << QStringLiteral("no user name");
   QTest::newRow("missing file") << dir_.filePath(QStringLiteral("nothing.vv"))
                                 << QStringLiteral("There is no file");
 }
@@ -267,10 +271,12 @@ void LauncherCliTest::sameConsoleRaisesOtherConsoleStarts() {
 }
 
 void LauncherCliTest::doubleClickStartsOneViewer() {
-  // Two launches at once for a slow viewer: the per-console lock makes the
-  // second wait for the first viewer's socket and raise it.
+  // Two launches at once for a slow viewer (listening only after the
+  // launcher's 1 s grace): the per-console lock makes the second wait for
+  // the first viewer's socket and raise it.
   QProcessEnvironment env = env_;
   env.insert(QStringLiteral("FAKE_VIEWER_MODE"), QStringLiteral("listen-late"));
+  env.insert(QStringLiteral("FAKE_VIEWER_LISTEN_DELAY_MS"), QStringLiteral("2500"));
   const QStringList args{QStringLiteral("vncgate://gw.example/console/dbl")};
   QProcess first, second;
   for (QProcess *p : {&first, &second}) {
@@ -308,8 +314,9 @@ void LauncherCliTest::vvFileIsDeletedWhenItAsks() {
   const QString path = dir_.filePath(QStringLiteral("console.vv"));
   QFile f(path);
   QVERIFY(f.open(QIODevice::WriteOnly));
-  f.write("[virt-viewer]\ntype=vnc\nhost=gw.example\nport=5901\nvncgate-console=del\n"
-          "delete-this-file=1\n");
+  f.write(
+      "[virt-viewer]\ntype=vnc\nhost=gw.example\nport=5901\nvncgate-console=del\n"
+      "delete-this-file=1\n");
   f.close();
   const Run r = launch({QUrl::fromLocalFile(path).toString()});
   QVERIFY2(r.code == 0, qPrintable(r.err));
@@ -345,8 +352,9 @@ void LauncherCliTest::viewerFailureShowsReasonAndLastLine() {
   QCOMPARE(r.code, 1);
   QVERIFY2(r.err.contains(QStringLiteral("could not connect to the console or log in")),
            qPrintable(r.err));
-  QVERIFY2(r.err.contains(QStringLiteral("Login failed: the user name or password was not accepted")),
-           qPrintable(r.err));
+  QVERIFY2(
+      r.err.contains(QStringLiteral("Login failed: the user name or password was not accepted")),
+      qPrintable(r.err));
   QVERIFY2(!r.err.contains(QStringLiteral("connecting to gw.example")), qPrintable(r.err));
   QVERIFY(t.elapsed() < 1000 + 3000);  // no need to wait for the whole grace period
 }
@@ -380,16 +388,18 @@ void LauncherCliTest::registerMakesLauncherTheHandler() {
   };
   const Run r = launch({QStringLiteral("--register")});
   QVERIFY2(r.code == 0, qPrintable(r.err));
-  for (const char *type : {"x-scheme-handler/vncgate", "x-scheme-handler/vnc",
-                           "application/x-virt-viewer"})
+  for (const char *type :
+       {"x-scheme-handler/vncgate", "x-scheme-handler/vnc", "application/x-virt-viewer"})
     QCOMPARE(query(QString::fromLatin1(type)), QStringLiteral("vncgate-launcher.desktop"));
 
   // The per-user desktop file runs this launcher by absolute path and is valid.
-  const QString desktop = dir_.filePath(QStringLiteral("data/applications/vncgate-launcher.desktop"));
+  const QString desktop =
+      dir_.filePath(QStringLiteral("data/applications/vncgate-launcher.desktop"));
   QFile f(desktop);
   QVERIFY(f.open(QIODevice::ReadOnly));
   const QString contents = QString::fromUtf8(f.readAll());
-  QVERIFY2(contents.contains(QStringLiteral("Exec=") + QFileInfo(launcher_).canonicalFilePath() + QStringLiteral(" -- %u")),
+  QVERIFY2(contents.contains(QStringLiteral("Exec=") + QFileInfo(launcher_).canonicalFilePath() +
+                             QStringLiteral(" -- %u")),
            qPrintable(contents));
   QVERIFY(contents.contains(QStringLiteral("MimeType=x-scheme-handler/vncgate;")));
   const QString validate = QStandardPaths::findExecutable(QStringLiteral("desktop-file-validate"));
@@ -402,9 +412,76 @@ void LauncherCliTest::registerMakesLauncherTheHandler() {
 
   const Run u = launch({QStringLiteral("--unregister")});
   QVERIFY2(u.code == 0, qPrintable(u.err));
-  QVERIFY(query(QStringLiteral("x-scheme-handler/vncgate")) != QStringLiteral("vncgate-launcher.desktop"));
+  QVERIFY(query(QStringLiteral("x-scheme-handler/vncgate")) !=
+          QStringLiteral("vncgate-launcher.desktop"));
   QVERIFY(!QFile::exists(desktop));
   QCOMPARE(launch({QStringLiteral("--register"), QStringLiteral("--unregister")}).code, 2);
+}
+
+// With a real X display (Xvfb, no window manager) a refused link and a
+// password in a link are dialogs; the launcher waits for them. xdotool
+// finds the dialog by its title and answers it from the keyboard.
+void LauncherCliTest::dialogsUnderXvfb() {
+  const QString xvfb = QStandardPaths::findExecutable(QStringLiteral("Xvfb"));
+  const QString xdotool = QStandardPaths::findExecutable(QStringLiteral("xdotool"));
+  if (xvfb.isEmpty() || xdotool.isEmpty()) QSKIP("Xvfb or xdotool is not installed");
+  QProcess server;
+  // -displayfd: Xvfb picks a free display and prints its number when ready.
+  server.start(xvfb, {QStringLiteral("-displayfd"), QStringLiteral("1"), QStringLiteral("-screen"),
+                      QStringLiteral("0"), QStringLiteral("800x600x24"),
+                      QStringLiteral("-nolisten"), QStringLiteral("tcp")});
+  QVERIFY(server.waitForStarted(5000));
+  QTRY_VERIFY_WITH_TIMEOUT(server.canReadLine() || server.state() != QProcess::Running, 10000);
+  const QString display = QStringLiteral(":") + QString::fromLatin1(server.readLine().trimmed());
+  QVERIFY2(display.size() > 1, "Xvfb did not start");
+  auto stop_server = qScopeGuard([&] {
+    server.terminate();
+    server.waitForFinished(5000);
+  });
+  QProcessEnvironment env = env_;
+  env.remove(QStringLiteral("QT_QPA_PLATFORM"));
+  env.remove(QStringLiteral("WAYLAND_DISPLAY"));
+  env.insert(QStringLiteral("DISPLAY"), display);
+  auto xdo = [&](const QStringList &args) {
+    QProcess p;
+    p.setProcessEnvironment(env);
+    p.start(xdotool, args);
+    if (!p.waitForFinished(10000)) p.kill();
+    p.waitForFinished();
+    return QString::fromUtf8(p.readAllStandardOutput()).trimmed();
+  };
+  auto answer_dialog = [&](QProcess &launcher, const char *key) {
+    // The dialog is up and the launcher waits for it.
+    const QString id =
+        xdo({QStringLiteral("search"), QStringLiteral("--sync"), QStringLiteral("--onlyvisible"),
+             QStringLiteral("--name"), QStringLiteral("^vncgate$")})
+            .split(QLatin1Char('\n'))
+            .value(0);
+    QVERIFY2(!id.isEmpty(), "no dialog titled vncgate");
+    QCOMPARE(launcher.state(), QProcess::Running);
+    xdo({QStringLiteral("windowfocus"), QStringLiteral("--sync"), id});
+    xdo({QStringLiteral("key"), QStringLiteral("--clearmodifiers"), QString::fromLatin1(key)});
+  };
+
+  QProcess bad;
+  bad.setProcessEnvironment(env);
+  bad.start(launcher_, {QStringLiteral("vncgate://-x/console/a")});
+  QVERIFY(bad.waitForStarted(5000));
+  answer_dialog(bad, "Return");
+  if (QTest::currentTestFailed()) return;
+  QVERIFY(bad.waitForFinished(10000));
+  QCOMPARE(bad.exitCode(), 2);
+  QVERIFY(bad.readAllStandardError().contains("invalid host"));
+
+  QProcess password;
+  password.setProcessEnvironment(env);
+  password.start(launcher_, {QStringLiteral("vnc://bob:pw@gw.example")});
+  QVERIFY(password.waitForStarted(5000));
+  answer_dialog(password, "Escape");  // Cancel: nothing is opened
+  if (QTest::currentTestFailed()) return;
+  QVERIFY(password.waitForFinished(10000));
+  QCOMPARE(password.exitCode(), 1);
+  QVERIFY(events().isEmpty());
 }
 
 QTEST_GUILESS_MAIN(LauncherCliTest)

@@ -50,15 +50,17 @@ void LauncherLogicTest::canonicalUrlOfGatewayLinkIsToUrl() {
       request("VNCGATE://gw.example/console/lpar-1?title=Caf%C3%A9%20%26%20co&tls=anon");
   QCOMPARE(r.viewer_url, QString::fromStdString(r.link.to_url()));
   QCOMPARE(r.viewer_url,
-           QStringLiteral("vncgate://gw.example:5901/console/lpar-1?tls=anon&title=Caf%C3%A9%20%26%20co"));
+           QStringLiteral(
+               "vncgate://gw.example:5901/console/lpar-1?tls=anon&title=Caf%C3%A9%20%26%20co"));
   QCOMPARE(console_label(r.link), QStringLiteral("Café & co"));
 }
 
 void LauncherLogicTest::canonicalUrlOfPlainVncKeepsWhatTheViewerNeeds() {
   const LinkRequest r = request(
       "vnc://b%C3%B6b@[fe80::1]:5905?ConnectionName=Lab%20box%3F&SecurityType=2&ViewOnly=yes&X=1");
-  QCOMPARE(r.viewer_url, QStringLiteral("vnc://b%C3%B6b@[fe80::1]:5905"
-                                        "?ConnectionName=Lab%20box%3F&SecurityType=2&ViewOnly=true"));
+  QCOMPARE(r.viewer_url,
+           QStringLiteral("vnc://b%C3%B6b@[fe80::1]:5905"
+                          "?ConnectionName=Lab%20box%3F&SecurityType=2&ViewOnly=true"));
   const LinkRequest again = request(qPrintable(r.viewer_url));
   QCOMPARE(again.link.username, std::string("böb"));
   QCOMPARE(again.link.title, std::string("Lab box?"));
@@ -159,10 +161,12 @@ void LauncherLogicTest::lastLineOfLog() {
 void LauncherLogicTest::recentListKeepsNoToken() {
   QSettings settings(dir_.filePath(QStringLiteral("recent.conf")), QSettings::IniFormat);
   for (int i = 0; i < 12; ++i)
-    remember_recent(settings, request(qPrintable(QStringLiteral(
-                                  "vncgate://gw.example/console/c%1?token=abcdefghijklmnop1234")
-                                                     .arg(i)))
-                                  .link);
+    remember_recent(
+        settings,
+        request(
+            qPrintable(QStringLiteral("vncgate://gw.example/console/c%1?token=abcdefghijklmnop1234")
+                           .arg(i)))
+            .link);
   remember_recent(settings, request("vncgate://gw.example:5901/console/c5?title=Five").link);
   QList<RecentConsole> list = load_recent(settings);
   QCOMPARE(list.size(), kMaxRecent);

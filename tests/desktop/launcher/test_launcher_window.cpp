@@ -47,12 +47,16 @@ void LauncherWindowTest::initTestCase() {
   QCOMPARE(QGuiApplication::platformName(), QStringLiteral("offscreen"));
   QVERIFY(QFileInfo(qEnvironmentVariable("VNCGATE_VIEWER")).isExecutable());
   QSettings settings;
-  remember_recent(settings,
-                  resolve_link_text(QStringLiteral("vncgate://gw.example/console/db-2?title=Database%202"))
-                      .request->link);
-  remember_recent(settings, resolve_link_text(QStringLiteral(
-                                "vncgate://gw.example/console/web-1?token=abcdefghijklmnop1234&title=Web%20server"))
-                                .request->link);
+  remember_recent(
+      settings,
+      resolve_link_text(QStringLiteral("vncgate://gw.example/console/db-2?title=Database%202"))
+          .request->link);
+  remember_recent(
+      settings,
+      resolve_link_text(
+          QStringLiteral(
+              "vncgate://gw.example/console/web-1?token=abcdefghijklmnop1234&title=Web%20server"))
+          .request->link);
   remember_recent(settings,
                   resolve_link_text(QStringLiteral("vnc://lab.example:5905")).request->link);
 }
@@ -102,7 +106,8 @@ void LauncherWindowTest::settingsArePersisted() {
     viewer->setCurrentIndex(1);
   }
   QSettings settings;
-  QCOMPARE(settings.value(QStringLiteral("viewer/program")).toString(), QStringLiteral("remote-viewer"));
+  QCOMPARE(settings.value(QStringLiteral("viewer/program")).toString(),
+           QStringLiteral("remote-viewer"));
   settings.setValue(QStringLiteral("viewer/program"), QStringLiteral("vncgate-viewer"));
   settings.sync();
 }
@@ -120,7 +125,8 @@ void LauncherWindowTest::openingFromTheListStartsTheViewer() {
   QTest::mouseClick(open, Qt::LeftButton);
   QVERIFY(w.launching());
   QVERIFY(done.wait(10000));
-  QVERIFY2(w.status_text().contains(QStringLiteral("Opened Web server")), qPrintable(w.status_text()));
+  QVERIFY2(w.status_text().contains(QStringLiteral("Opened Web server")),
+           qPrintable(w.status_text()));
   QCOMPARE(started_pids().size(), 1);
   QCOMPARE(list->item(0)->text(), QStringLiteral("Web server"));  // moved to the top
   save_screenshot(w, "launcher-window.png");
