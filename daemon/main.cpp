@@ -94,6 +94,10 @@ int main(int argc, char **argv) {
   vncgate::KerberosSettings krb{config.keytab, config.replay_cache};
   vncgate::kerberos_apply(krb);
   if (std::string w = vncgate::kerberos_check_keytab(krb); !w.empty()) vncgate::log_warning(w);
+  if (!config.keytab.empty()) {
+    if (std::string w = vncgate::kerberos_check_realm(config.realm); !w.empty())
+      vncgate::log_warning(w);
+  }
   vncgate::sasl_server_set_keytab(config.keytab);
   if (!vncgate::sasl_server_global_init(config.sasl_app_name, error)) {
     vncgate::log_error(error);

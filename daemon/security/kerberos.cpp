@@ -55,4 +55,28 @@ std::string kerberos_check_keytab(const KerberosSettings &s) {
 #endif
 }
 
+std::string kerberos_check_realm(const std::string &sasl_realm) {
+#ifdef HAVE_KRB5
+  if (sasl_realm.empty()) return {};
+  krb5_context ctx = nullptr;
+  if (krb5_init_context(&ctx) != 0) return {};
+  char *def = nullptr;
+  std::string warning;
+  if (krb5_get_default_realm(ctx, &def) == 0 && def) {
+    if (sasl_realm != def) {
+      warning = std::string("[sasl] realm=") + sasl_realm + " differs from the Kerberos default realm " +
+                def + ": GSSAPI users of " + def + " will appear as user@" + sasl_realm +
+                ", the same names as password users of that realm; set realm=" + def +
+                " or keep the two user sets apart";
+    }
+    krb5_free_default_realm(ctx, def);
+  }
+  krb5_free_context(ctx);
+  return warning;
+#else
+  (void)sasl_realm;
+  return {};
+#endif
+}
+
 }  // namespace vncgate

@@ -22,4 +22,10 @@ void kerberos_apply(const KerberosSettings &s);
 // warning for the operator.
 std::string kerberos_check_keytab(const KerberosSettings &s);
 
+// Empty, or a warning when [sasl] realm differs from the Kerberos default
+// realm: Cyrus strips the default realm from principals and then appends
+// the SASL realm, so alice@KRB.REALM would log in as alice@<sasl realm>,
+// the same name as a password user of that realm.
+std::string kerberos_check_realm(const std::string &sasl_realm);
+
 }  // namespace vncgate

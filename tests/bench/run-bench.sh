@@ -312,6 +312,8 @@ check "idle session memory, SASL layer" "$(field "$S_LAYER" kib_per_session)" "<
 check "idle session memory, no layer" "$(field "$S_PLAIN" kib_per_session)" "<=" 32 "KiB"
 echo "  (for reference: SASL layer / socat throughput $(ratio "$(field "$R_LAYER" up_MBps)" "$(field "$R_SOCAT" up_MBps)")x up, $(ratio "$(field "$R_LAYER" down_MBps)" "$(field "$R_SOCAT" down_MBps)")x down)"
 
+"$(dirname "$0")/security/run-security-bench.sh" "$BUILD" || MISSED=1
+
 if ((MISSED)) && [[ ${BENCH_STRICT:-} == 1 ]]; then
   exit 1
 fi
