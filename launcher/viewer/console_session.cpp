@@ -235,7 +235,10 @@ void ConsoleSession::on_disconnected(GtkWidget *, gpointer self) {
   } else if (s->auth_cancelled_) {
     e.outcome = Outcome::AuthCancelled;
   } else if (s->auth_failed_) {
-    e.outcome = Outcome::AuthFailed;
+    // No password was asked in a SASL login: the mechanism was GSSAPI.
+    const bool sasl = s->type_ == rfb_security::kSasl || s->subtype_ == rfb_security::kX509Sasl ||
+                      s->subtype_ == rfb_security::kTlsSasl;
+    e.outcome = sasl && !s->asked_password_ ? Outcome::SingleSignOnFailed : Outcome::AuthFailed;
     e.detail = s->auth_failure_;
   } else if (!s->unsupported_.empty()) {
     e.outcome = Outcome::AuthUnsupported;

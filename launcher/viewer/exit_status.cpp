@@ -27,6 +27,7 @@ std::string summary_for(Outcome outcome) {
     case Outcome::GatewayRefused: return _("The gateway refused to open the console.");
     case Outcome::GatewayProtocol: return _("The gateway did not answer as expected.");
     case Outcome::AuthFailed: return _("Login failed: the user name or password was not accepted.");
+    case Outcome::SingleSignOnFailed: return _("Single sign-on failed: the Kerberos login was not accepted. Check your ticket (klist) or get one (kinit).");
     case Outcome::AuthCancelled: return _("Login was cancelled.");
     case Outcome::AuthUnsupported: return _("The server offers no security type this viewer accepts.");
     case Outcome::TlsFailed: return _("The secure (TLS) connection failed; the server's certificate may not be trusted.");

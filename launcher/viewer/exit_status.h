@@ -20,6 +20,7 @@ enum class Outcome {
   GatewayRefused,     // CONNECT answered with a status other than 200
   GatewayProtocol,    // the answer to CONNECT was not HTTP / too large / timed out
   AuthFailed,         // the server refused the login
+  SingleSignOnFailed, // a SASL login without password (Kerberos) failed
   AuthCancelled,      // the user cancelled the login dialog
   AuthUnsupported,    // no security type both sides accept
   TlsFailed,          // TLS handshake or certificate check failed

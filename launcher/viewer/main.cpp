@@ -123,12 +123,18 @@ int main(int argc, char **argv) {
   window->start();
   gtk_main();
   const Outcome outcome = window->outcome();
+  const std::string message = window->message();
   const std::string detail = window->detail();
   g_source_remove(term_id);
   g_source_remove(int_id);
   delete window;
   window = nullptr;
-  if (exit_code_for(outcome) != kExitOk) return fail(outcome, detail);
+  if (exit_code_for(outcome) != kExitOk) {
+    // The most specific sentence known, e.g. the gateway's refusal.
+    std::cerr << "vncgate-viewer: " << (message.empty() ? summary_for(outcome) : message)
+              << (detail.empty() ? "" : " (" + detail + ")") << std::endl;
+    return exit_code_for(outcome);
+  }
   if (!detail.empty()) std::cerr << "vncgate-viewer: " << _("last error:") << " " << detail << std::endl;
   return kExitOk;
 }

@@ -6,6 +6,8 @@
 
 #include <cstdio>
 
+#include "cert_probe.h"
+
 namespace vncgate::viewer {
 
 namespace {
@@ -223,12 +225,31 @@ void ViewerWindow::on_ended(const SessionEnd &e) {
     finish(Outcome::Closed, e.message, {});
     return;
   }
-  last_auth_failed_ = e.outcome == Outcome::AuthFailed;
-  log_line(e.message + (e.detail.empty() ? "" : " (" + e.detail + ")"));
-  if (options_.non_interactive || e.outcome == Outcome::AuthCancelled) {
-    finish(e.outcome, e.message, e.detail);
+  if (e.outcome == Outcome::TlsFailed) {
+    // Show which certificate was refused (gtk-vnc does not say).
+    set_status(_("Reading the server's certificate…"));
+    probe_server_certificate(link_, [this, e](PeerCertificate cert) {
+      SessionEnd with_cert = e;
+      with_cert.detail += (e.detail.empty() ? "" : "\n") + describe_certificate(cert);
+      if (!cert.fingerprint.empty())
+        with_cert.detail += "\n" + std::string(_("The certificate was refused. If your administrator "
+                                                  "confirms this fingerprint, install the CA that issued "
+                                                  "it with: vncgate-viewer --install-ca FILE"));
+      handle_end(with_cert);
+    });
     return;
   }
+  handle_end(e);
+}
+
+void ViewerWindow::handle_end(const SessionEnd &e) {
+  if (quitting_) return;
+  last_auth_failed_ = e.outcome == Outcome::AuthFailed;
+  if (options_.non_interactive || e.outcome == Outcome::AuthCancelled) {
+    finish(e.outcome, e.message, e.detail);  // main() writes the reason to stderr
+    return;
+  }
+  log_line(e.message + (e.detail.empty() ? "" : " (" + e.detail + ")"));
   if (e.was_initialized && e.outcome == Outcome::Disconnected) {
     // Keep the last picture and offer to reconnect.
     set_status(_("Disconnected."));

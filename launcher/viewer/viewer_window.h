@@ -44,6 +44,7 @@ class ViewerWindow {
   void on_initialized();
   void on_full_update();
   void on_ended(const SessionEnd &e);
+  void handle_end(const SessionEnd &e);
   std::optional<Credentials> on_credentials(const CredentialRequest &req);
   void show_lost_bar(const std::string &text);
   void save_screenshot_dialog();

@@ -13,7 +13,7 @@ TEST(ExitStatus, CodesFollowTheContract) {
   EXPECT_EQ(exit_code_for(Outcome::Usage), 2);
   EXPECT_EQ(exit_code_for(Outcome::BadLink), 2);
   for (Outcome o : {Outcome::ConnectFailed, Outcome::GatewayRefused, Outcome::GatewayProtocol,
-                    Outcome::AuthFailed, Outcome::AuthCancelled, Outcome::AuthUnsupported,
+                    Outcome::AuthFailed, Outcome::SingleSignOnFailed, Outcome::AuthCancelled, Outcome::AuthUnsupported,
                     Outcome::TlsFailed, Outcome::Disconnected, Outcome::ScreenshotFailed,
                     Outcome::DisplayUnavailable})
     EXPECT_EQ(exit_code_for(o), 1) << static_cast<int>(o);
