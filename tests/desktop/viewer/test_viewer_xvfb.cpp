@@ -11,7 +11,6 @@
 // this test's build directory.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <csignal>
 
@@ -42,24 +41,11 @@ std::string artifact(const std::string &name) {
 
 class ViewerXvfbTest : public it::GatewayTest {
  protected:
-  static void SetUpTestSuite() {
-    if (!xvfb_available()) return;
-    xvfb_ = new XvfbDisplay;
-    std::string error;
-    if (!xvfb_->start("/tmp/vncgate-viewer-xvfb-" + std::to_string(getpid()) + ".log", error)) {
-      delete xvfb_;
-      xvfb_ = nullptr;
-      xvfb_error_ = error;
-    }
-  }
-  static void TearDownTestSuite() {
-    delete xvfb_;
-    xvfb_ = nullptr;
-  }
-
   void SetUp() override {
     if (!xvfb_available()) GTEST_SKIP() << "Xvfb is not installed";
-    ASSERT_NE(xvfb_, nullptr) << xvfb_error_;
+    std::string error;
+    xvfb_ = shared_xvfb(error);
+    ASSERT_NE(xvfb_, nullptr) << error;
     runtime_dir_ = dir_.subdir("run");
     chmod(runtime_dir_.c_str(), 0700);
   }
@@ -118,14 +104,10 @@ class ViewerXvfbTest : public it::GatewayTest {
   }
   void key(const std::string &keys) const { EXPECT_EQ(xdo({"key", keys}).exit_code, 0); }
 
-  static XvfbDisplay *xvfb_;
-  static std::string xvfb_error_;
+  XvfbDisplay *xvfb_ = nullptr;
   PatternBackend backend_;
   std::string runtime_dir_;
 };
-
-XvfbDisplay *ViewerXvfbTest::xvfb_ = nullptr;
-std::string ViewerXvfbTest::xvfb_error_;
 
 TEST_F(ViewerXvfbTest, ScreenshotThroughGatewayMatchesBackend) {
   ASSERT_NO_FATAL_FAILURE(start_gateway_with_console("pattern"));

@@ -3,6 +3,9 @@
 #include <gtk/gtk.h>
 #include <sys/stat.h>
 
+#include <unistd.h>
+
+#include <memory>
 #include <random>
 
 #include "wait.h"
@@ -22,6 +25,20 @@ bool exists(const std::string &path) {
 bool xvfb_available() { return !it::find_program("Xvfb").empty(); }
 
 XvfbDisplay::~XvfbDisplay() { stop(); }
+
+XvfbDisplay *shared_xvfb(std::string &error) {
+  static std::unique_ptr<XvfbDisplay> display;
+  static std::string start_error;
+  static bool tried = false;
+  if (!tried) {
+    tried = true;
+    auto d = std::make_unique<XvfbDisplay>();
+    if (d->start("/tmp/vncgate-viewer-xvfb-" + std::to_string(getpid()) + ".log", start_error))
+      display = std::move(d);
+  }
+  error = start_error;
+  return display.get();
+}
 
 bool XvfbDisplay::start(const std::string &log_path, std::string &error) {
   std::mt19937 rng{std::random_device{}()};

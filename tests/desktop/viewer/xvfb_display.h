@@ -32,4 +32,8 @@ class XvfbDisplay {
 // Xvfb is installed (package xvfb).
 bool xvfb_available();
 
+// One Xvfb for the whole test process, started on first use and stopped
+// at exit; nullptr with `error` when it cannot start.
+XvfbDisplay *shared_xvfb(std::string &error);
+
 }  // namespace vncgate::desktop
