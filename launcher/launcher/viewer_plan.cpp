@@ -91,7 +91,7 @@ QString describe_viewer_exit(int wait_status, const QString &last_error_line) {
   if (WIFEXITED(wait_status)) {
     switch (WEXITSTATUS(wait_status)) {
       case 1:
-        why = _("The viewer could not connect to the console or log in.");
+        why = _("The viewer could not open the console.");
         break;
       case 2:
         why = _("The viewer refused the link.");

@@ -41,8 +41,9 @@ QString find_viewer_program(ViewerKind kind);
 
 LaunchPlan plan_launch(const LinkRequest &request, const ViewerSettings &settings);
 
-// Exit codes of vncgate-viewer: 1 = could not connect or log in,
-// 2 = the link was refused. wait_status is as from waitpid().
+// Exit codes of vncgate-viewer: 1 = could not open the console (connect,
+// log in, or show a window: its last stderr line says which), 2 = the link
+// was refused. wait_status is as from waitpid().
 QString describe_viewer_exit(int wait_status, const QString &last_error_line);
 
 }  // namespace vncgate::launcher

@@ -55,6 +55,7 @@ class LauncherCliTest : public QObject {
   void missingViewerIsReported();
   void registerMakesLauncherTheHandler();
   void dialogsUnderXvfb();
+  void realViewerAcceptsTheLink();
 
  private:
   Run launch(const QStringList &args, const QByteArray &input = {},
@@ -350,8 +351,7 @@ void LauncherCliTest::viewerFailureShowsReasonAndLastLine() {
   t.start();
   const Run r = launch({QStringLiteral("vncgate://gw.example/console/f")}, {}, env);
   QCOMPARE(r.code, 1);
-  QVERIFY2(r.err.contains(QStringLiteral("could not connect to the console or log in")),
-           qPrintable(r.err));
+  QVERIFY2(r.err.contains(QStringLiteral("could not open the console")), qPrintable(r.err));
   QVERIFY2(
       r.err.contains(QStringLiteral("Login failed: the user name or password was not accepted")),
       qPrintable(r.err));
@@ -482,6 +482,30 @@ void LauncherCliTest::dialogsUnderXvfb() {
   QVERIFY(password.waitForFinished(10000));
   QCOMPARE(password.exitCode(), 1);
   QVERIFY(events().isEmpty());
+}
+
+// The real vncgate-viewer without a display: it accepts the link the
+// launcher hands it (exit 1 "cannot open", not 2 "bad link"), and the
+// launcher passes its reason on.
+void LauncherCliTest::realViewerAcceptsTheLink() {
+  const QString viewer = qEnvironmentVariable("VNCGATE_TEST_REAL_VIEWER");
+  if (viewer.isEmpty()) QSKIP("vncgate-viewer is not built (gtk-vnc missing)");
+  QProcessEnvironment env = env_;
+  for (const char *v : {"QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"})
+    env.remove(QString::fromLatin1(v));
+  env.insert(QStringLiteral("VNCGATE_VIEWER"), viewer);
+  const QStringList links{
+      QStringLiteral("vncgate://127.0.0.1:1/console/lpar-7?token=abcdefghijklmnop1234&tls=x509"
+                     "&title=Web%20server"),
+      QStringLiteral("vnc://bob@127.0.0.1:1?ConnectionName=Lab%20box&SecurityType=2&ViewOnly=true"),
+  };
+  for (const QString &link : links) {
+    const Run r = launch({QStringLiteral("--no-gui"), link}, {}, env);
+    QVERIFY2(r.code == 1, qPrintable(r.err));
+    QVERIFY2(r.err.contains(QStringLiteral("Its last message: vncgate-viewer:")),
+             qPrintable(r.err));
+    QVERIFY2(!r.err.contains(QStringLiteral("refused the link")), qPrintable(r.err));
+  }
 }
 
 QTEST_GUILESS_MAIN(LauncherCliTest)

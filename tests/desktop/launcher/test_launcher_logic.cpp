@@ -139,7 +139,7 @@ void LauncherLogicTest::exitReasons() {
   auto exited = [](int code) { return code << 8; };  // as waitpid() reports exit(code)
   QVERIFY(WIFEXITED(exited(1)) && WEXITSTATUS(exited(1)) == 1);
   QString s = describe_viewer_exit(exited(1), QStringLiteral("vncgate-viewer: Login failed"));
-  QVERIFY(s.contains(QStringLiteral("could not connect to the console or log in")));
+  QVERIFY(s.contains(QStringLiteral("could not open the console")));
   QVERIFY(s.contains(QStringLiteral("Its last message: vncgate-viewer: Login failed")));
   QVERIFY(describe_viewer_exit(exited(2), {}).contains(QStringLiteral("refused the link")));
   s = describe_viewer_exit(exited(7), {});
