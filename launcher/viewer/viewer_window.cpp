@@ -56,6 +56,8 @@ ViewerWindow::ViewerWindow(const ViewerOptions &options)
   gtk_container_add(GTK_CONTAINER(window_), box);
   g_signal_connect(window_, "delete-event", G_CALLBACK(on_delete), this);
   g_signal_connect(window_, "window-state-event", G_CALLBACK(on_window_state), this);
+  g_signal_connect(window_, "key-press-event", G_CALLBACK(on_key), this);
+  g_signal_connect(window_, "key-release-event", G_CALLBACK(on_key), this);
   gtk_widget_show_all(window_);
   gtk_widget_hide(bar_);
   if (link_.has_password)
@@ -109,9 +111,7 @@ GtkWidget *ViewerWindow::build_menu() {
                             GdkModifierType(0));
   GClosure *toggle = g_cclosure_new(G_CALLBACK(+[](GtkAccelGroup *, GObject *, guint,
                                                    GdkModifierType, gpointer self) -> gboolean {
-                                      auto *w = static_cast<ViewerWindow *>(self);
-                                      if (w->fullscreen_) gtk_window_unfullscreen(GTK_WINDOW(w->window_));
-                                      else gtk_window_fullscreen(GTK_WINDOW(w->window_));
+                                      static_cast<ViewerWindow *>(self)->toggle_fullscreen();
                                       return TRUE;
                                     }),
                                     this, nullptr);
@@ -185,6 +185,13 @@ void ViewerWindow::finish(Outcome o, const std::string &message, const std::stri
   detail_ = detail;
   cancel_running_dialog();
   gtk_main_quit();
+}
+
+void ViewerWindow::toggle_fullscreen() {
+  // The window manager confirms through window-state-event.
+  log_line(fullscreen_ ? "leaving full screen" : "entering full screen");
+  if (fullscreen_) gtk_window_unfullscreen(GTK_WINDOW(window_));
+  else gtk_window_fullscreen(GTK_WINDOW(window_));
 }
 
 void ViewerWindow::close() { finish(Outcome::Closed, summary_for(Outcome::Closed), detail_); }
@@ -344,10 +351,7 @@ void ViewerWindow::on_action(GtkMenuItem *item, gpointer self) {
     case kReconnect: w->connect_session(!w->token_consumed_); break;
     case kScreenshot: w->save_screenshot_dialog(); break;
     case kClose: w->close(); break;
-    case kFullscreen:
-      if (w->fullscreen_) gtk_window_unfullscreen(GTK_WINDOW(w->window_));
-      else gtk_window_fullscreen(GTK_WINDOW(w->window_));
-      break;
+    case kFullscreen: w->toggle_fullscreen(); break;
     case kScaling:
       if (w->session_)
         vnc_display_set_scaling(VNC_DISPLAY(w->session_->display()),
@@ -366,6 +370,17 @@ void ViewerWindow::on_action(GtkMenuItem *item, gpointer self) {
 gboolean ViewerWindow::on_delete(GtkWidget *, GdkEvent *, gpointer self) {
   static_cast<ViewerWindow *>(self)->close();
   return TRUE;
+}
+
+// While the console has the keyboard, keys go to it first: menu mnemonics
+// (Alt+C, Alt+V, Alt+K) and other shortcuts would otherwise take keys the
+// console needs. F11 (full screen) stays with the viewer.
+gboolean ViewerWindow::on_key(GtkWidget *window, GdkEventKey *event, gpointer self) {
+  auto *w = static_cast<ViewerWindow *>(self);
+  if (!w->session_ || event->keyval == GDK_KEY_F11) return FALSE;
+  GtkWidget *display = w->session_->display();
+  if (!gtk_widget_has_focus(display) || !vnc_display_is_open(VNC_DISPLAY(display))) return FALSE;
+  return gtk_window_propagate_key_event(GTK_WINDOW(window), event);
 }
 
 gboolean ViewerWindow::on_window_state(GtkWidget *, GdkEventWindowState *e, gpointer self) {

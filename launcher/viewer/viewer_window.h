@@ -40,6 +40,7 @@ class ViewerWindow {
   void connect_session(bool with_token);
   void drop_session();
   void set_status(const std::string &text);
+  void toggle_fullscreen();
   void finish(Outcome o, const std::string &message, const std::string &detail);
   void on_initialized();
   void on_full_update();
@@ -54,6 +55,7 @@ class ViewerWindow {
 
   static void on_action(GtkMenuItem *item, gpointer self);
   static gboolean on_delete(GtkWidget *, GdkEvent *, gpointer self);
+  static gboolean on_key(GtkWidget *window, GdkEventKey *event, gpointer self);
   static gboolean on_window_state(GtkWidget *, GdkEventWindowState *e, gpointer self);
   static void on_bar_response(GtkInfoBar *, gint response, gpointer self);
 
