@@ -74,14 +74,19 @@ class ViewerXvfbTest : public it::GatewayTest {
   }
 
   // Polls screen captures until the screen shows more than a bare
-  // background (a window was mapped and drawn).
+  // background (a window was mapped and drawn) and stays the same from one
+  // capture to the next (drawing has finished).
   bool wait_for_drawn_screen(const std::string &png) {
+    std::optional<Image> previous;
     return it::wait_until(
         [&] {
           std::string error;
           if (!xvfb_->capture(png, error)) return false;
           auto img = load_png(png, error);
-          return img && distinct_colours(*img, 8) >= 4;
+          if (!img || distinct_colours(*img, 8) < 4) return false;
+          const bool stable = previous && count_differences(*previous, *img) == 0;
+          previous = std::move(img);
+          return stable;
         },
         5000ms, 100ms);
   }
@@ -94,7 +99,7 @@ class ViewerXvfbTest : public it::GatewayTest {
   }
   // Focuses the window titled `title` (waiting for it) and types keys.
   void focus(const std::string &title) const {
-    auto found = xdo({"search", "--sync", "--name", title});
+    auto found = xdo({"search", "--sync", "--onlyvisible", "--name", title});
     ASSERT_EQ(found.exit_code, 0) << title << ": " << found.output;
     const std::string win = found.output.substr(0, found.output.find('\n'));
     ASSERT_EQ(xdo({"windowfocus", "--sync", win}).exit_code, 0) << title;
@@ -136,6 +141,35 @@ TEST_F(ViewerXvfbTest, ScreenshotThroughGatewayMatchesBackend) {
   EXPECT_EQ((*audit)["mechanism"], "DIGEST-MD5") << it::to_string(*audit);
 }
 
+TEST_F(ViewerXvfbTest, VvFileAndPlainVncLink) {
+  ASSERT_NO_FATAL_FAILURE(start_gateway_with_console("vv"));
+  // A virt-viewer file naming the console; it asks to be deleted once read.
+  const std::string vv = dir_.write(
+      "console.vv", "[virt-viewer]\ntype=vnc\nhost=localhost\nport=" +
+                        std::to_string(daemon_.gateway_port()) +
+                        "\ntitle=From a vv file\nvncgate-console=vv\ndelete-this-file=1\n");
+  const std::string shot = dir_.file("vv.png");
+  auto r = run_viewer({"--screenshot", shot, vv}, env(true), dir_.file("vv.stderr"), 30s);
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+  struct stat st;
+  EXPECT_NE(stat(vv.c_str(), &st), 0) << "delete-this-file=1 was not honoured";
+  std::string error;
+  auto image = load_png(shot, error);
+  ASSERT_TRUE(image) << error;
+  EXPECT_EQ(image->width, kWidth);
+
+  // RFC 7869 vnc:// straight to a VNC server: no CONNECT, no login.
+  const std::string plain = dir_.file("plain.png");
+  auto p = run_viewer({"--screenshot", plain, "vnc://127.0.0.1:" + std::to_string(backend_.port())},
+                      env(false), dir_.file("plain.stderr"), 30s);
+  ASSERT_EQ(p.exit_code, 0) << p.stderr_text;
+  EXPECT_NE(p.stderr_text.find("security: None (not encrypted; no login)"), std::string::npos)
+      << p.stderr_text;
+  auto a = load_png(shot, error), b = load_png(plain, error);
+  ASSERT_TRUE(a && b) << error;
+  EXPECT_EQ(count_differences(*a, *b), 0) << describe_differences(*a, *b);
+}
+
 TEST_F(ViewerXvfbTest, LoginDialogWindowAndOneViewerPerConsole) {
   if (it::find_program("xdotool").empty()) GTEST_SKIP() << "xdotool is not installed";
   ASSERT_NO_FATAL_FAILURE(start_gateway_with_console("dialog"));
@@ -152,12 +186,9 @@ TEST_F(ViewerXvfbTest, LoginDialogWindowAndOneViewerPerConsole) {
   ASSERT_TRUE(viewer.start({link}, error)) << error;
   ASSERT_TRUE(viewer.wait_for_stderr("asking for credentials", 20s)) << viewer.stderr_text();
 
-  // The dialog, for people to look at.
-  const std::string dialog_png = artifact("viewer-login-dialog.png");
-  EXPECT_TRUE(wait_for_drawn_screen(dialog_png));
-
-  // Type the credentials into the dialog.
+  // The dialog, for people to look at; then type the credentials into it.
   ASSERT_NO_FATAL_FAILURE(focus("Log in to the console"));
+  EXPECT_TRUE(wait_for_drawn_screen(artifact("viewer-login-dialog.png")));
   type("alice");
   key("Tab");
   type(it::kAlicePassword);
@@ -176,6 +207,12 @@ TEST_F(ViewerXvfbTest, LoginDialogWindowAndOneViewerPerConsole) {
       },
       5000ms, 200ms);
   EXPECT_TRUE(shown) << "the console's pixels are not on the screen; see " << window_png;
+
+  // F11 reaches the viewer while the console has the keyboard (Xvfb has no
+  // window manager to carry out full screen, so only the request is seen).
+  ASSERT_NO_FATAL_FAILURE(focus("^dialog "));
+  key("F11");
+  EXPECT_TRUE(viewer.wait_for_stderr("entering full screen", 5s)) << viewer.stderr_text();
 
   // One viewer per console: a second one raises the first and exits 0.
   auto second = run_viewer({link}, env(true), dir_.file("viewer-second.stderr"), 15s);
