@@ -279,7 +279,14 @@ std::string ConsoleLink::display_name() const {
   return console.empty() ? base : base + "/console/" + console;
 }
 
-std::string ConsoleLink::identity() const { return display_name(); }
+std::string ConsoleLink::identity() const {
+  // Host names are case-insensitive: GW.example and gw.example are one console.
+  ConsoleLink lower = *this;
+  gchar *h = g_ascii_strdown(host.c_str(), -1);
+  lower.host = h;
+  g_free(h);
+  return lower.display_name();
+}
 
 std::string ConsoleLink::to_url() const {
   std::string u = display_name();

@@ -36,6 +36,14 @@ TEST(ConsoleLink, SchemeIsCaseInsensitive) {
   EXPECT_TRUE(parse_console_link("VNCGATE://host/console/a").link);
 }
 
+TEST(ConsoleLink, IdentityIgnoresHostCase) {
+  auto a = parse_console_link("vncgate://GW.Example/console/a");
+  auto b = parse_console_link("vncgate://gw.example/console/a");
+  ASSERT_TRUE(a.link && b.link);
+  EXPECT_EQ(a.link->identity(), b.link->identity());
+  EXPECT_NE(a.link->identity(), parse_console_link("vncgate://gw.example/console/A").link->identity());
+}
+
 TEST(ConsoleLink, RoundTripsThroughToUrl) {
   auto r = parse_console_link("vncgate://h:7/console/c?token=abcdefghijklmnop&tls=anon&title=a%20b");
   ASSERT_TRUE(r.link);
