@@ -91,7 +91,8 @@ std::string describe_security(unsigned type, unsigned subtype, bool asked_passwo
       transport = _("anonymous TLS, encrypted but the server is not verified");
     sasl = subtype == kX509Sasl || subtype == kTlsSasl;
     if (subtype == kX509Vnc || subtype == kTlsVnc) login = _("VNC password");
-    if (subtype == kX509None || subtype == kTlsNone) login = _("no login");
+    if (subtype == kX509None) login = _("client certificate or no login");
+    if (subtype == kTlsNone) login = _("no login");
   } else if (type == kSasl) {
     transport = _("encrypted by the SASL security layer, SSF ≥ 56");
   } else if (type == kVnc) {

@@ -55,6 +55,8 @@ TEST(SecurityChoice, Descriptions) {
             "VeNCrypt X509SASL (TLS with a verified certificate; login without password: Kerberos)");
   EXPECT_EQ(describe_security(kVeNCrypt, kTlsNone, false),
             "VeNCrypt TLSNone (anonymous TLS, encrypted but the server is not verified; no login)");
+  EXPECT_EQ(describe_security(kVeNCrypt, kX509None, false),
+            "VeNCrypt X509None (TLS with a verified certificate; client certificate or no login)");
   EXPECT_EQ(describe_security(kNone, 0, false), "None (not encrypted; no login)");
   EXPECT_EQ(describe_security(kVnc, 0, true), "VNC (not encrypted; VNC password)");
   EXPECT_EQ(security_name(99), "type 99");

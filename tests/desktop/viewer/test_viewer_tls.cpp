@@ -4,7 +4,8 @@
 // where gtk-vnc reads it, --ca refuses a CA that is not installed, a
 // session with a trusted certificate reports TLS in its status, a server
 // certificate from an unknown CA is refused with its fingerprint shown,
-// and a link asking for TLS refuses a gateway without it.
+// a client certificate logs in without a dialog (X509None), and a link
+// asking for TLS refuses a gateway without it.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -111,6 +112,35 @@ TEST_F(ViewerTlsTest, UntrustedCertificateIsRefusedWithItsFingerprint) {
       << r.stderr_text;
   EXPECT_EQ(r.stderr_text.find("Logging in"), std::string::npos);
   EXPECT_EQ(daemon_.count_log(std::regex("authenticated as")), 0) << "logged in over an untrusted TLS";
+}
+
+TEST_F(ViewerTlsTest, ClientCertificateLogsInWithoutADialog) {
+  REQUIRE_PRIVATE_HOME();
+  XvncBackend &backend = add_static_console("t4", 640, 480);
+  console_key("t4", "allowed-users", "alice");
+  configure_tls(pki().server, "x509-none");
+  daemon_.config().set("tls", "verify-client", "require");
+  daemon_.config().set("tls", "offer-plain-sasl", "false");
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+  install_gvnc_ca(pki().ca);
+  // Where gtk-vnc looks for the viewer's client certificate (README).
+  install_gvnc_client_cert("vncgate-viewer", pki().alice.cert, pki().alice.key);
+
+  const std::string shot = dir_.file("x509none.png");
+  auto r = run_viewer({"--screenshot", shot, link_to("t4")},
+                      {{"DISPLAY", xvfb_->name()}, {"XDG_RUNTIME_DIR", runtime_dir_}},
+                      dir_.file("x509none.out"), std::chrono::seconds(30));
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_NE(r.stderr_text.find("VeNCrypt X509None (TLS with a verified certificate"), std::string::npos)
+      << r.stderr_text;
+  std::string error;
+  auto image = load_png(shot, error);
+  ASSERT_TRUE(image) << error;
+  EXPECT_EQ(image->width, backend.width());
+  auto audit = daemon_.wait_for_audit(10s);
+  ASSERT_TRUE(audit);
+  EXPECT_EQ(audit_field(*audit, "cert"), "CN=alice") << to_string(*audit);
+  EXPECT_EQ(audit_field(*audit, "user"), "alice") << to_string(*audit);
 }
 
 TEST_F(ViewerTlsTest, LinkAskingForTlsRefusesAGatewayWithout) {
