@@ -86,7 +86,9 @@ cat <<INFO
     remote-viewer vnc://127.0.0.1:$CON
   or save a screenshot from a terminal:
     gvnccapture 127.0.0.1:$((CON - 5900)) console.png
-  Console link (for vncgate-viewer): vncgate://127.0.0.1:$GW/console/demo
+  Or open the console link with the project's viewer (through the gateway port):
+    $BUILD/launcher/viewer/vncgate-viewer vncgate://127.0.0.1:$GW/console/demo
+    $BUILD/launcher/launcher/vncgate-launcher vncgate://127.0.0.1:$GW/console/lpar7
 
   Press Ctrl+C to stop.
 INFO
