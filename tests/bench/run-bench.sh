@@ -20,25 +20,19 @@
 set -euo pipefail
 
 BUILD=$(cd "${1:?usage: run-bench.sh BUILD_DIR}" && pwd)
-BYTES=${BENCH_BYTES:-$((256 << 20))}
-PINGS=${BENCH_PINGS:-10000}
-PING_SIZE=${BENCH_PING_SIZE:-64}
 SESSIONS=${BENCH_SESSIONS:-1000}
-ROUNDS=${BENCH_ROUNDS:-3}
 
 VNCGATED=$BUILD/daemon/vncgated
 BENCH=$BUILD/tests/bench/vncgate-bench
 BACKEND=$BUILD/tests/bench/vncgate-bench-backend
 
-die() { printf 'run-bench: %s\n' "$*" >&2; exit 1; }
-note() { printf '\033[1m--> %s\033[0m\n' "$*" >&2; }
+BENCH_PROG=run-bench
+BENCH_LOGS='*.log'
+# shellcheck source=tests/bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
-for exe in "$VNCGATED" "$BENCH" "$BACKEND"; do
-  [[ -x $exe ]] || die "$exe is missing: run ./run build (with -Dtests=true) first"
-done
-for tool in socat saslpasswd2; do
-  command -v "$tool" >/dev/null || die "$tool is not installed (./run deps installs it)"
-done
+require_exe "$VNCGATED" "$BENCH" "$BACKEND"
+require_tool socat saslpasswd2
 
 # Each idle session holds a client socket here, two sockets in vncgated and
 # one in the backend: make sure the descriptor limit allows it.
@@ -51,59 +45,8 @@ if (($(ulimit -n) < need_fds)); then
   ulimit -n "$need_fds"
 fi
 
-read -r LOAD_START _ </proc/loadavg
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/vncgate-bench.XXXXXX")
-PIDS=()
-WAITER=
-
-stop_pid() {  # TERM, then KILL after a bounded wait
-  local pid=$1 i
-  kill "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-  local status=$? pid log
-  [[ -n $WAITER ]] && kill "$WAITER" 2>/dev/null
-  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
-  if ((status != 0)); then
-    for log in "$TMP"/*.log; do
-      [[ -s $log ]] || continue
-      printf '\n--- %s (last lines) ---\n' "${log##*/}" >&2
-      tail -n 15 "$log" >&2
-    done
-  fi
-  if [[ ${BENCH_KEEP:-} == 1 ]]; then
-    note "kept $TMP"
-  else
-    rm -rf "$TMP"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Waits (bounded) until FILE is non-empty while PID lives.
-wait_file() {
-  local file=$1 pid=$2 what=$3 i
-  for ((i = 0; i < 200; i++)); do
-    [[ -s $file ]] && return 0
-    kill -0 "$pid" 2>/dev/null || die "$what exited during startup"
-    sleep 0.05
-  done
-  die "$what did not start within 10 s"
-}
-
 # ---- bench backend and socat ------------------------------------------------
-note "starting the bench backend"
-"$BACKEND" --port-file "$TMP/backend.port" >/dev/null 2>"$TMP/backend.log" &
-PIDS+=($!)
-wait_file "$TMP/backend.port" "$!" "the bench backend"
-BACKEND_PORT=$(<"$TMP/backend.port")
+start_backend "$BACKEND"
 
 note "starting socat"
 SOCAT_PORT=$("$BENCH" free-port)
@@ -207,24 +150,6 @@ RTT=$("$BENCH" rtt --user bench --password "$PASSWORD" --pings "$PINGS" --ping-s
 stop_gateway "$LAYER_PID"
 stop_gateway "$PLAIN_PID"
 
-# median_of LINES: one key=value line with the median of every numeric field.
-median_of() {
-  awk '
-    { for (i = 1; i <= NF; i++) { split($i, kv, "="); k = kv[1]; v = kv[2]
-        if (!(k in seen)) { seen[k] = 1; order[++nk] = k }
-        vals[k, ++cnt[k]] = v } }
-    END {
-      for (j = 1; j <= nk; j++) {
-        k = order[j]; n = cnt[k]
-        if (vals[k, 1] !~ /^[0-9.]+$/) { out = out k "=" vals[k, 1] " "; continue }
-        for (a = 1; a <= n; a++) x[a] = vals[k, a] + 0
-        for (a = 2; a <= n; a++) { t = x[a]; for (b = a - 1; b >= 1 && x[b] > t; b--) x[b + 1] = x[b]; x[b + 1] = t }
-        m = n % 2 ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2
-        out = out k "=" m " "
-      }
-      print out
-    }' <<<"$1"
-}
 # Each path's line: its round-trip figures first (field() takes the first
 # match), then the throughput medians.
 rtt_of() { grep "^label=$1 " <<<"$RTT"; }
@@ -246,11 +171,6 @@ S_PLAIN=$("$BENCH" sessions --pid "$GW_PID" --port "$GW_PORT" --count "$SESSIONS
 stop_gateway "$GW_PID"
 
 # ---- report ---------------------------------------------------------------------------
-field() {  # field "k=v k=v" KEY
-  local kv
-  for kv in $1; do [[ ${kv%%=*} == "$2" ]] && { printf '%s' "${kv#*=}"; return; }; done
-  printf 'NA'
-}
 
 echo
 echo "vncgate benchmark — $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs"
@@ -282,20 +202,6 @@ done
 
 echo
 echo "ratios and targets"
-MISSED=0
-check() {  # check LABEL VALUE OP TARGET UNIT
-  local verdict
-  if awk -v v="$2" -v t="$4" -v op="$3" \
-      'BEGIN { exit !((op == ">=" && v + 0 >= t + 0) || (op == "<=" && v + 0 <= t + 0)) }'; then
-    verdict=ok
-  else
-    verdict=MISSED
-    MISSED=1
-  fi
-  printf '  %-52s %9s %s   (target %s %s%s)  %s\n' "$1" "$2" "$5" "$3" "$4" "$5" "$verdict"
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-delta() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a - b }'; }
 
 check "throughput no layer / socat, client→backend" \
   "$(ratio "$(field "$R_PLAIN" up_MBps)" "$(field "$R_SOCAT" up_MBps)")" ">=" 1.5 "x"
