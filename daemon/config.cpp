@@ -1,8 +1,10 @@
 #include "config.h"
 
 #include <glib.h>
+#include <glib/gi18n-lib.h>
 
 #include <algorithm>
+#include <cstdarg>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -19,6 +21,20 @@ struct KeyFileUnref {
   void operator()(GKeyFile *k) const { g_key_file_unref(k); }
 };
 using KeyFilePtr = std::unique_ptr<GKeyFile, KeyFileUnref>;
+
+// The reasons are translated (an operator reads them from --check-config or
+// the start-up error); what names the place ("file: [section] key") and the
+// fixed log prefixes around them stay as written.
+std::string format(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+std::string format(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  gchar *s = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+  std::string out = s;
+  g_free(s);
+  return out;
+}
 
 // Reads one key with a typed parser; every message names file, section, key.
 class SectionReader {
@@ -58,8 +74,8 @@ class SectionReader {
     errno = 0;
     unsigned long long n = v.empty() || v[0] == '-' ? 0 : std::strtoull(v.c_str(), &end, 10);
     if (v.empty() || v[0] == '-' || errno || !end || *end || n < lo || n > hi) {
-      error = where(key) + ": expected a whole number from " + std::to_string(lo) + " to " +
-              std::to_string(hi) + ", got '" + v + "'";
+      error = where(key) + ": " +
+              format(_("expected a whole number from %u to %u, got '%s'"), lo, hi, v.c_str());
       return false;
     }
     out = static_cast<unsigned>(n);
@@ -72,8 +88,8 @@ class SectionReader {
     char *end = nullptr;
     double d = g_ascii_strtod(v.c_str(), &end);
     if (v.empty() || !end || *end || !(d >= lo && d <= hi)) {
-      error = where(key) + ": expected seconds from " + std::to_string(lo) + " to " +
-              std::to_string(hi) + ", got '" + v + "'";
+      error = where(key) + ": " +
+              format(_("expected seconds from %g to %g, got '%s'"), lo, hi, v.c_str());
       return false;
     }
     out = d;
@@ -88,7 +104,7 @@ class SectionReader {
     } else if (v == "false" || v == "no" || v == "0") {
       out = false;
     } else {
-      error = where(key) + ": expected true or false, got '" + v + "'";
+      error = where(key) + ": " + format(_("expected true or false, got '%s'"), v.c_str());
       return false;
     }
     return true;
@@ -98,7 +114,7 @@ class SectionReader {
     if (!has(key)) return true;
     std::string v = raw(key);
     if (v.empty() || v[0] != '/') {
-      error = where(key) + ": expected an absolute path, got '" + v + "'";
+      error = where(key) + ": " + format(_("expected an absolute path, got '%s'"), v.c_str());
       return false;
     }
     out = v;
@@ -113,7 +129,7 @@ class SectionReader {
       bool found = std::any_of(known.begin(), known.end(),
                                [&](const char *k) { return g_strcmp0(k, keys[i]) == 0; });
       if (!found) {
-        error = where(keys[i]) + ": unknown key";
+        error = where(keys[i]) + ": " + _("unknown key");
         ok = false;
       }
     }
@@ -166,7 +182,8 @@ bool parse_gateway(const SectionReader &r, Config &c, std::string &error) {
     std::string why;
     if (!parse_host_port(c.public_host + ":1", true, why) &&
         !parse_host_port("[" + c.public_host + "]:1", true, why)) {
-      error = r.where("public-host") + ": '" + c.public_host + "' is not a host name or address";
+      error = r.where("public-host") + ": " +
+              format(_("'%s' is not a host name or address"), c.public_host.c_str());
       return false;
     }
   }
@@ -187,20 +204,21 @@ bool parse_sasl(const SectionReader &r, Config &c, std::string &error) {
                 return g_ascii_isalnum(ch) || ch == '-' || ch == '_' || ch == '.';
               }) && c.sasl_app_name[0] != '.';
     if (!ok) {
-      error = r.where("app-name") + ": expected a name of letters, digits, '-', '_' or '.'";
+      error = r.where("app-name") + ": " + _("expected a name of letters, digits, '-', '_' or '.'");
       return false;
     }
   }
   c.realm = r.raw("realm");
   if (c.realm.find_first_of(" \t@/") != std::string::npos) {
-    error = r.where("realm") + ": a realm has no blanks, '@' or '/'";
+    error = r.where("realm") + ": " + _("a realm has no blanks, '@' or '/'");
     return false;
   }
   if (!r.path("keytab", c.keytab, error) || !r.boolean("strip-realm", c.strip_realm, error))
     return false;
   if (c.strip_realm && c.realm.empty()) {
-    error = r.where("strip-realm") + ": needs realm= (only that realm is stripped, so a user "
-            "of another realm can never pass for a local one)";
+    error = r.where("strip-realm") + ": " +
+            _("needs realm= (only that realm is stripped, so a user of another realm can never "
+              "pass for a local one)");
     return false;
   }
   c.replay_cache = r.raw("replay-cache");
@@ -213,8 +231,9 @@ bool parse_subtypes(const SectionReader &r, std::vector<uint32_t> &out, std::str
   for (const auto &name : r.list("subtypes")) {
     auto st = vencrypt_subtype_from_name(name);
     if (!st) {
-      error = r.where("subtypes") + ": unknown subtype '" + name +
-              "' (known: x509-sasl, tls-sasl, x509-none)";
+      error = r.where("subtypes") + ": " +
+              format(_("unknown subtype '%s' (known: x509-sasl, tls-sasl, x509-none)"),
+                     name.c_str());
       return false;
     }
     if (std::find(out.begin(), out.end(), *st) == out.end()) out.push_back(*st);
@@ -229,7 +248,7 @@ bool parse_control(const SectionReader &r, Config &c, std::string &error) {
   if (r.has("socket")) {
     c.control_socket = r.raw("socket");
     if (!c.control_socket.empty() && c.control_socket[0] != '/') {
-      error = r.where("socket") + ": expected an absolute path (or empty for none)";
+      error = r.where("socket") + ": " + _("expected an absolute path (or empty for none)");
       return false;
     }
   }
@@ -246,11 +265,11 @@ bool parse_control(const SectionReader &r, Config &c, std::string &error) {
       !r.path("ca", c.control_ca, error) || !r.path("users-file", c.control_users_file, error))
     return false;
   if (c.control_listen && (c.control_cert.empty() || c.control_key.empty())) {
-    error = r.where("listen") + ": the TCP control API needs cert= and key= (TLS only)";
+    error = r.where("listen") + ": " + _("the TCP control API needs cert= and key= (TLS only)");
     return false;
   }
   if (c.control_listen && c.control_users_file.empty() && c.control_ca.empty()) {
-    error = r.where("listen") + ": set users-file= or ca= so callers can authenticate";
+    error = r.where("listen") + ": " + _("set users-file= or ca= so callers can authenticate");
     return false;
   }
   return true;
@@ -270,14 +289,15 @@ bool parse_tls(const SectionReader &r, Config &c, std::string &error) {
     else if (v == "optional") c.tls.verify_client = VerifyClient::Optional;
     else if (v == "require") c.tls.verify_client = VerifyClient::Require;
     else {
-      error = r.where("verify-client") + ": expected none, optional or require, got '" + v + "'";
+      error = r.where("verify-client") + ": " +
+              format(_("expected none, optional or require, got '%s'"), v.c_str());
       return false;
     }
   }
   if (r.has("priority")) {
     c.tls.priority = r.raw("priority");
     if (c.tls.priority.empty()) {
-      error = r.where("priority") + ": empty GnuTLS priority string";
+      error = r.where("priority") + ": " + _("empty GnuTLS priority string");
       return false;
     }
   }
@@ -295,19 +315,20 @@ bool check_tls(const Config &c, const std::string &origin, std::string &error) {
   auto check = [&](const std::vector<uint32_t> &subs, const std::string &where) {
     for (uint32_t st : subs) {
       if (!vencrypt_subtype_is_anonymous(st) && c.tls.cert.empty()) {
-        error = origin + ": " + where + " subtypes: " + vencrypt_subtype_name(st) +
-                " needs [tls] cert and key";
+        error = origin + ": " + where + " subtypes: " +
+                format(_("%s needs [tls] cert and key"), vencrypt_subtype_name(st).c_str());
         return false;
       }
       if (st == kVeNCryptX509None && c.tls.verify_client != VerifyClient::Require) {
-        error = origin + ": " + where + " subtypes: x509-none is only allowed with "
-                "[tls] verify-client=require (the client certificate is the only credential)";
+        error = origin + ": " + where + " subtypes: " +
+                _("x509-none is only allowed with [tls] verify-client=require (the client "
+                  "certificate is the only credential)");
         return false;
       }
     }
     if (subs.empty() && !c.offer_plain_sasl) {
-      error = origin + ": " + where + ": offer-plain-sasl=false and no VeNCrypt subtypes: "
-              "clients would have no way in";
+      error = origin + ": " + where + ": " +
+              _("offer-plain-sasl=false and no VeNCrypt subtypes: clients would have no way in");
       return false;
     }
     return true;
@@ -317,7 +338,7 @@ bool check_tls(const Config &c, const std::string &origin, std::string &error) {
     if (con.subtypes && !check(*con.subtypes, "[console:" + name + "]")) return false;
   }
   if (c.tls_wrap && c.tls.cert.empty()) {
-    error = origin + ": [tls] wrap=true needs cert and key";
+    error = origin + ": [tls] " + _("wrap=true needs cert and key");
     return false;
   }
   return true;
@@ -333,7 +354,7 @@ bool parse_console(const SectionReader &r, const std::string &name, Config &c,
   ConsoleConfig con;
   con.name = name;
   if (!is_valid_console_name(name)) {
-    error = r.where("") + ": console name must be 1-64 letters, digits, '.', '_' or '-'";
+    error = r.where("") + ": " + _("console name must be 1-64 letters, digits, '.', '_' or '-'");
     return false;
   }
   if (r.has("lpar-id")) {
@@ -350,7 +371,7 @@ bool parse_console(const SectionReader &r, const std::string &name, Config &c,
     }
   }
   if (con.lpar_id.has_value() == con.backend.has_value()) {
-    error = r.where("") + ": set exactly one of lpar-id and backend";
+    error = r.where("") + ": " + _("set exactly one of lpar-id and backend");
     return false;
   }
   if (!r.path("backend-password-file", con.backend_password_file, error)) return false;
@@ -368,18 +389,19 @@ bool parse_console(const SectionReader &r, const std::string &name, Config &c,
         !r.path("backend-key", t.key, error))
       return false;
     if (t.ca.empty()) {
-      error = r.where("backend-ca") + ": backend-tls=x509 needs the CA that signed the backend's certificate";
+      error = r.where("backend-ca") + ": " +
+              _("backend-tls=x509 needs the CA that signed the backend's certificate");
       return false;
     }
     if (t.cert.empty() != t.key.empty()) {
-      error = r.where("backend-cert") + ": backend-cert and backend-key must be set together";
+      error = r.where("backend-cert") + ": " + _("backend-cert and backend-key must be set together");
       return false;
     }
     t.verify_name = r.has("backend-tls-name") ? r.raw("backend-tls-name")
                                               : (con.backend ? con.backend->host : "127.0.0.1");
     con.backend_tls = std::move(t);
   } else if (btls != "none") {
-    error = r.where("backend-tls") + ": expected none or x509, got '" + btls + "'";
+    error = r.where("backend-tls") + ": " + format(_("expected none or x509, got '%s'"), btls.c_str());
     return false;
   }
   if (r.has("subtypes")) {
@@ -418,26 +440,26 @@ std::optional<HostPort> parse_host_port(const std::string &text, bool allow_name
   if (!text.empty() && text[0] == '[') {
     size_t close = text.find(']');
     if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      error = "'" + text + "' is not [IPv6]:PORT";
+      error = format(_("'%s' is not [IPv6]:PORT"), text.c_str());
       return std::nullopt;
     }
     hp.host = text.substr(1, close - 1);
     port = text.substr(close + 2);
     if (!g_hostname_is_ip_address(hp.host.c_str()) || hp.host.find(':') == std::string::npos) {
-      error = "'" + hp.host + "' is not an IPv6 address";
+      error = format(_("'%s' is not an IPv6 address"), hp.host.c_str());
       return std::nullopt;
     }
   } else {
     size_t colon = text.rfind(':');
     if (colon == std::string::npos || text.find(':') != colon) {
-      error = "'" + text + "' is not HOST:PORT (write IPv6 addresses as [ADDR]:PORT)";
+      error = format(_("'%s' is not HOST:PORT (write IPv6 addresses as [ADDR]:PORT)"), text.c_str());
       return std::nullopt;
     }
     hp.host = text.substr(0, colon);
     port = text.substr(colon + 1);
     if (hp.host == "*") {
       if (allow_names) {
-        error = "'*' is not a backend host";
+        error = _("'*' is not a backend host");
         return std::nullopt;
       }
       hp.host.clear();
@@ -447,8 +469,8 @@ std::optional<HostPort> parse_host_port(const std::string &text, bool allow_name
                        return g_ascii_isalnum(ch) || ch == '-' || ch == '.';
                      });
       if (!name_ok) {
-        error = "'" + hp.host + (allow_names ? "' is not a host name or IP address"
-                                             : "' is not an IP address or '*'");
+        error = allow_names ? format(_("'%s' is not a host name or IP address"), hp.host.c_str())
+                            : format(_("'%s' is not an IP address or '*'"), hp.host.c_str());
         return std::nullopt;
       }
     }
@@ -456,7 +478,7 @@ std::optional<HostPort> parse_host_port(const std::string &text, bool allow_name
   char *end = nullptr;
   unsigned long n = port.empty() || !g_ascii_isdigit(port[0]) ? 0 : std::strtoul(port.c_str(), &end, 10);
   if (port.empty() || !end || *end || n < 1 || n > 65535) {
-    error = "'" + port + "' is not a port number (1-65535)";
+    error = format(_("'%s' is not a port number (1-65535)"), port.c_str());
     return std::nullopt;
   }
   hp.port = static_cast<uint16_t>(n);
@@ -470,7 +492,7 @@ bool parse_config(const std::string &text, const std::string &origin, Config &ou
   const char *bad = nullptr;
   if (!g_utf8_validate(text.data(), static_cast<gssize>(text.size()), &bad)) {
     size_t line = 1 + static_cast<size_t>(std::count(text.data(), bad, '\n'));
-    error = origin + ": line " + std::to_string(line) + ": not valid UTF-8 (or a NUL byte)";
+    error = origin + ": " + format(_("line %zu: not valid UTF-8 (or a NUL byte)"), line);
     return false;
   }
   KeyFilePtr kf(g_key_file_new());
@@ -503,14 +525,14 @@ bool parse_config(const std::string &text, const std::string &origin, Config &ou
     } else if (g.starts_with("console:")) {
       ok = parse_console(r, g.substr(8), c, error);
     } else {
-      error = origin + ": [" + g + "]: unknown section";
+      error = origin + ": [" + g + "]: " + _("unknown section");
       ok = false;
     }
     if (!ok) return false;
   }
   if (c.listen.empty() && std::none_of(c.consoles.begin(), c.consoles.end(),
                                        [](const auto &kv) { return kv.second.port.has_value(); })) {
-    error = origin + ": nothing to listen on: set [gateway] listen or a console port";
+    error = origin + ": " + _("nothing to listen on: set [gateway] listen or a console port");
     return false;
   }
   if (!check_tls(c, origin, error)) return false;
@@ -518,8 +540,8 @@ bool parse_config(const std::string &text, const std::string &origin, Config &ou
   for (const auto &l : c.listen) ports.insert(l.port);
   for (const auto &[name, con] : c.consoles) {
     if (con.port && !ports.insert(*con.port).second) {
-      error = origin + ": [console:" + name + "] port: " + std::to_string(*con.port) +
-              " is already used by another listener";
+      error = origin + ": [console:" + name + "] port: " +
+              format(_("%u is already used by another listener"), unsigned(*con.port));
       return false;
     }
   }
@@ -539,7 +561,7 @@ bool load_config(const std::string &path, Config &out, std::string &error) {
   std::string text(contents, len);
   g_free(contents);
   if (len > 1024 * 1024) {
-    error = path + ": larger than 1 MiB";
+    error = path + ": " + _("larger than 1 MiB");
     return false;
   }
   return parse_config(text, path, out, error);
@@ -559,7 +581,7 @@ bool read_password_file(const std::string &path, std::string &out, std::string &
   s = s.substr(0, s.find('\n'));
   if (!s.empty() && s.back() == '\r') s.pop_back();
   if (s.empty()) {
-    error = path + ": empty password file";
+    error = path + ": " + _("empty password file");
     return false;
   }
   out = std::move(s);

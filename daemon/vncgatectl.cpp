@@ -201,7 +201,10 @@ int finish(const Options &o, const Reply &r, const std::vector<std::pair<const c
 
 int main(int argc, char **argv) {
   std::setlocale(LC_ALL, "");
-  bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+  // VNCGATE_LOCALEDIR: other catalogs than the installed ones (the build
+  // tree's, for the i18n tests).
+  const char *localedir = g_getenv("VNCGATE_LOCALEDIR");
+  bindtextdomain(GETTEXT_PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);
   textdomain(GETTEXT_PACKAGE);
   Options o;
   std::vector<std::string> args;

@@ -8,7 +8,10 @@
 namespace vncgate::launcher {
 
 void init_i18n() {
-  ::bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+  // VNCGATE_LOCALEDIR: other catalogs than the installed ones (the build
+  // tree's, for the i18n tests).
+  const QByteArray localedir = qgetenv("VNCGATE_LOCALEDIR");
+  ::bindtextdomain(GETTEXT_PACKAGE, localedir.isEmpty() ? LOCALEDIR : localedir.constData());
   ::bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
   auto *qt = new QTranslator(QCoreApplication::instance());  // owned by the application
   if (qt->load(QLocale(), QStringLiteral("qtbase"), QStringLiteral("_"),

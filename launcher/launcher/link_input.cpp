@@ -5,6 +5,7 @@
 #include <QRegularExpression>
 #include <QUrl>
 
+#include "../link_message.h"
 #include "i18n.h"
 
 namespace vncgate::launcher {
@@ -26,7 +27,11 @@ QString pct(const std::string &s) {
 // rebuilt link must parse again to the same console (a last guard against a
 // canonical form the viewer would read differently).
 LinkInput finish(const LinkParse &parsed, const QString &what) {
-  if (!parsed.link) return refused(what.arg(qs(parsed.error)));
+  // The link parser's messages are N_()-marked English: translated here.
+  if (!parsed.link) {
+    auto tr = [](const char *m) { return std::string(::dgettext(GETTEXT_PACKAGE, m)); };
+    return refused(what.arg(QString::fromStdString(translate_link_message(parsed.error, tr))));
+  }
   LinkRequest req;
   req.link = *parsed.link;
   req.password_in_link = req.link.has_password;

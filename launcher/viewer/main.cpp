@@ -58,7 +58,10 @@ int install_ca(const ViewerOptions &o) {
 
 int main(int argc, char **argv) {
   std::setlocale(LC_ALL, "");
-  bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+  // VNCGATE_LOCALEDIR: other catalogs than the installed ones (the build
+  // tree's, for the i18n tests).
+  const char *localedir = g_getenv("VNCGATE_LOCALEDIR");
+  bindtextdomain(GETTEXT_PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);
   bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
   textdomain(GETTEXT_PACKAGE);
 

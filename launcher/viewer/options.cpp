@@ -5,6 +5,7 @@
 #include <fstream>
 #include <memory>
 
+#include "../link_message.h"
 #include "rfb/http_connect.h"
 
 namespace vncgate::viewer {
@@ -171,7 +172,11 @@ ArgsResult parse_viewer_args(const std::vector<std::string> &args, GOptionGroup 
     if (!read_vv(o.vv_path, contents, error)) return fail(o.vv_path + ": " + error, true);
     parsed = parse_vv_file(contents);
   }
-  if (!parsed.link) return fail(parsed.error, true);
+  if (!parsed.link) {
+    // The link parser's messages are N_()-marked English: translated here.
+    auto tr = [](const char *m) { return std::string(g_dgettext(GETTEXT_PACKAGE, m)); };
+    return fail(translate_link_message(parsed.error, tr), true);
+  }
   o.link = parsed.link;
   return ArgsResult{o, {}, false};
 }
