@@ -1,10 +1,12 @@
 #include "security/tls_server.h"
 
 #include <cerrno>
+#include <cstdarg>
 #include <cstring>
 #include <ctime>
 
 #include <glib.h>
+#include <glib/gi18n-lib.h>
 
 namespace vncgate {
 namespace {
@@ -13,12 +15,25 @@ std::string gnutls_error(const std::string &what, int rc) {
   return what + ": " + gnutls_strerror(rc);
 }
 
+// Credential errors are translated: an operator reads them at start-up and
+// from --check-config (handshake errors below are log lines and stay English).
+std::string format(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+std::string format(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  gchar *text = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+  std::string out = text;
+  g_free(text);
+  return out;
+}
+
 // Refuses a certificate that is expired or not yet valid, with its file name.
 bool check_validity(const std::string &path, std::string &error) {
   gnutls_datum_t data = {nullptr, 0};
   int rc = gnutls_load_file(path.c_str(), &data);
   if (rc < 0) {
-    error = gnutls_error("cannot read certificate " + path, rc);
+    error = gnutls_error(format(_("cannot read certificate %s"), path.c_str()), rc);
     return false;
   }
   gnutls_x509_crt_t crt;
@@ -27,7 +42,7 @@ bool check_validity(const std::string &path, std::string &error) {
   gnutls_free(data.data);
   if (rc < 0) {
     gnutls_x509_crt_deinit(crt);
-    error = gnutls_error("certificate " + path + " is not a PEM X.509 certificate", rc);
+    error = gnutls_error(format(_("certificate %s is not a PEM X.509 certificate"), path.c_str()), rc);
     return false;
   }
   time_t now = std::time(nullptr);
@@ -35,11 +50,11 @@ bool check_validity(const std::string &path, std::string &error) {
   time_t not_before = gnutls_x509_crt_get_activation_time(crt);
   gnutls_x509_crt_deinit(crt);
   if (not_after != static_cast<time_t>(-1) && not_after < now) {
-    error = "certificate " + path + " has expired";
+    error = format(_("certificate %s has expired"), path.c_str());
     return false;
   }
   if (not_before != static_cast<time_t>(-1) && not_before > now) {
-    error = "certificate " + path + " is not valid yet";
+    error = format(_("certificate %s is not valid yet"), path.c_str());
     return false;
   }
   return true;
@@ -55,7 +70,7 @@ std::shared_ptr<TlsCredentials> TlsCredentials::load(const TlsSettings &s, std::
   int rc;
   if (!s.cert.empty() || !s.key.empty()) {
     if (s.cert.empty() || s.key.empty()) {
-      error = "[tls] cert and key must be set together";
+      error = std::string("[tls] ") + _("cert and key must be set together");
       return nullptr;
     }
     if (!check_validity(s.cert, error)) return nullptr;
@@ -63,24 +78,25 @@ std::shared_ptr<TlsCredentials> TlsCredentials::load(const TlsSettings &s, std::
     rc = gnutls_certificate_set_x509_key_file2(c->x509_, s.cert.c_str(), s.key.c_str(),
                                               GNUTLS_X509_FMT_PEM, nullptr, 0);
     if (rc < 0) {
-      error = gnutls_error("cannot use certificate " + s.cert + " with key " + s.key, rc);
+      error = gnutls_error(
+          format(_("cannot use certificate %s with key %s"), s.cert.c_str(), s.key.c_str()), rc);
       return nullptr;
     }
     if (!s.ca.empty()) {
       rc = gnutls_certificate_set_x509_trust_file(c->x509_, s.ca.c_str(), GNUTLS_X509_FMT_PEM);
       if (rc <= 0) {
-        error = rc == 0 ? "CA file " + s.ca + " holds no certificate"
-                        : gnutls_error("cannot read CA file " + s.ca, rc);
+        error = rc == 0 ? format(_("CA file %s holds no certificate"), s.ca.c_str())
+                        : gnutls_error(format(_("cannot read CA file %s"), s.ca.c_str()), rc);
         return nullptr;
       }
     } else if (s.verify_client != VerifyClient::None) {
-      error = "[tls] verify-client needs ca=";
+      error = std::string("[tls] ") + _("verify-client needs ca=");
       return nullptr;
     }
     if (!s.crl.empty()) {
       rc = gnutls_certificate_set_x509_crl_file(c->x509_, s.crl.c_str(), GNUTLS_X509_FMT_PEM);
       if (rc < 0) {
-        error = gnutls_error("cannot read CRL " + s.crl, rc);
+        error = gnutls_error(format(_("cannot read CRL %s"), s.crl.c_str()), rc);
         return nullptr;
       }
     }
@@ -88,8 +104,9 @@ std::shared_ptr<TlsCredentials> TlsCredentials::load(const TlsSettings &s, std::
     const char *err_pos = nullptr;
     rc = gnutls_priority_init(&c->prio_x509_, s.priority.c_str(), &err_pos);
     if (rc < 0) {
-      error = "[tls] priority is not a valid GnuTLS priority string near '" +
-              std::string(err_pos ? err_pos : "") + "'";
+      error = std::string("[tls] ") +
+              format(_("priority is not a valid GnuTLS priority string near '%s'"),
+                     err_pos ? err_pos : "");
       return nullptr;
     }
     c->summary_ = "certificate " + s.cert;
@@ -101,8 +118,9 @@ std::shared_ptr<TlsCredentials> TlsCredentials::load(const TlsSettings &s, std::
   const char *err_pos = nullptr;
   rc = gnutls_priority_init(&c->prio_anon_, anon_prio.c_str(), &err_pos);
   if (rc < 0) {
-    error = "[tls] priority is not a valid GnuTLS priority string near '" +
-            std::string(err_pos ? err_pos : "") + "'";
+    error = std::string("[tls] ") +
+            format(_("priority is not a valid GnuTLS priority string near '%s'"),
+                   err_pos ? err_pos : "");
     return nullptr;
   }
   return c;
