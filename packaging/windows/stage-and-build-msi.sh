@@ -27,7 +27,8 @@ set -euo pipefail
 die() { echo "stage-and-build-msi: $*" >&2; exit 1; }
 log() { echo "stage-and-build-msi: $*" >&2; }
 
-wxs= destdir= build_dir= output= stage= version= prefix_root=${MINGW_PREFIX:-}
+wxs='' destdir='' build_dir='' output='' stage='' version=''
+prefix_root=${MINGW_PREFIX:-}
 dll_paths=()
 while (($#)); do
   case $1 in

@@ -36,6 +36,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT  # so that a timeout still runs cleanup
 
 failures=0
 pass() { echo "ok   $*"; }
