@@ -7,14 +7,27 @@
 # Windows starts them (wine's `start` is ShellExecuteEx), upgraded to a
 # newer MSI, refused a downgrade, and removed without a trace.
 #
-#   test-msi.sh VNCGATE_WXS STAGE_SCRIPT STANDIN_C [LINUX_LAUNCHER]
+#   test-msi.sh VNCGATE_WXS STAGE_SCRIPT STANDIN_C [--launcher PATH]
+#               [--registration-check PATH]
 #
-# LINUX_LAUNCHER: the vncgate-launcher built here; a hostile link's argv
-# as Windows split it is handed to it to check that it refuses the link.
+# --launcher: the vncgate-launcher built here; a hostile link's argv as
+#   Windows split it is handed to it to see it refused.
+# --registration-check: registration_check (registration_check.cpp): the
+#   launcher's own Windows registration plan, which the MSI's keys must
+#   equal, and its argument check, which must refuse every split link.
 # Exit 77 (skip) without wixl, wine or mingw-w64.
 set -euo pipefail
 
-wxs=$1 stage_script=$2 standin_c=$3 linux_launcher=${4:-}
+wxs=$1 stage_script=$2 standin_c=$3
+shift 3
+linux_launcher='' regcheck=''
+while (($#)); do
+  case $1 in
+    --launcher) linux_launcher=$2; shift 2 ;;
+    --registration-check) regcheck=$2; shift 2 ;;
+    *) echo "test-msi.sh: unknown argument $1" >&2; exit 1 ;;
+  esac
+done
 for tool in wixl wixl-heat wine wineserver x86_64-w64-mingw32-gcc x86_64-w64-mingw32-objdump; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool not installed"; exit 77; }
 done
@@ -92,9 +105,9 @@ msiexec() { wine msiexec "$@" </dev/null >"$tmp/msiexec.log" 2>&1; }
 reg_value() {
   local key=$1 name=$2 out
   if [[ -z $name ]]; then
-    out=$(wine reg query "$key" /ve /reg:64 2>/dev/null) || return 1
+    out=$(wine reg query "$key" /ve /reg:64 </dev/null 2>/dev/null) || return 1
   else
-    out=$(wine reg query "$key" /v "$name" /reg:64 2>/dev/null) || return 1
+    out=$(wine reg query "$key" /v "$name" /reg:64 </dev/null 2>/dev/null) || return 1
   fi
   # "    <name>    REG_SZ    <value>"; the name may hold spaces.
   printf '%s\n' "$out" | tr -d '\r' | sed -n 's/^    .*    REG_[A-Z_]*    \{0,1\}//p' | head -n1
@@ -132,12 +145,12 @@ lnk=$(start_menu_link)
 check "Start menu shortcut vncgate\\vncgate.lnk" test -n "$lnk"
 echo "     (at ${lnk#"$drive_c/"})"
 
-command="\"$launcher_win\" -- \"%1\""
+command="\"$launcher_win\" \"%1\""
 icon="\"$launcher_win\",0"
 for scheme in vncgate vnc; do
   k="HKLM\\Software\\Classes\\$scheme"
   desc='URL:vncgate console link'
-  [[ $scheme == vnc ]] && desc='URL:VNC'
+  [[ $scheme == vnc ]] && desc='URL:VNC console link'
   check "$k default = $desc" reg_is "$k" "" "$desc"
   check "$k URL Protocol = ''" reg_is "$k" "URL Protocol" ""
   check "$k\\DefaultIcon" reg_is "$k\\DefaultIcon" "" "$icon"
@@ -150,6 +163,26 @@ check "vncgate.vv default" reg_is 'HKLM\Software\Classes\vncgate.vv' "" "virt-vi
 check "vncgate.vv\\DefaultIcon" reg_is 'HKLM\Software\Classes\vncgate.vv\DefaultIcon' "" "$icon"
 check "vncgate.vv\\shell\\open\\command" reg_is 'HKLM\Software\Classes\vncgate.vv\shell\open\command' "" "$command"
 check "one ARP entry, version 0.1.0" test "$(arp_entries)" = 0.1.0
+
+# The launcher's per-user registration (HKCU) and the MSI (HKLM) must write
+# the same values: compare with the launcher's own plan, both ways.
+if [[ -n $regcheck ]]; then
+  plan_values=0
+  while IFS= read -r line; do  # key TAB name TAB data; name may be empty
+    key=${line%%$'\t'*} rest=${line#*$'\t'}
+    name=${rest%%$'\t'*} data=${rest#*$'\t'}
+    plan_values=$((plan_values + 1))
+    check "launcher plan: $key [${name:-(default)}] in HKLM" \
+      reg_is "HKLM\\Software\\Classes\\$key" "$name" "$data"
+  done < <("$regcheck" plan "$launcher_win")
+  msi_values=0
+  for k in vncgate vnc .vv vncgate.vv; do
+    n=$(wine reg query "HKLM\\Software\\Classes\\$k" /s /reg:64 2>/dev/null | tr -d '\r' | grep -c '    REG_' || true)
+    msi_values=$((msi_values + n))
+  done
+  check "the MSI writes no value the plan lacks ($msi_values = $plan_values)" \
+    test "$msi_values" = "$plan_values" -a "$plan_values" -gt 0
+fi
 
 # --- links through the registry ---------------------------------------------
 # `start` hands the link to ShellExecuteEx, which looks the scheme up in
@@ -168,38 +201,57 @@ argv_is() {  # expected arguments after argv[0]
   want=$(printf '%s\n' vncgate-standin "$launcher_win" "$@")
   [[ $got == "$want" ]] || { echo "     argv:"; printf '       %s\n' "$got"; return 1; }
 }
+# What the launcher's Windows argument check makes of the argv received.
+handler_says() {  # expected first field (link/refused), [expected link]
+  [[ -n $regcheck ]] || return 0
+  local out
+  mapfile -t args < <(tr -d '\r' <"$argv_log" | tail -n +3)
+  out=$("$regcheck" args "${args[@]}") || true
+  [[ ${out%%$'\t'*} == "$1" && (-z ${2:-} || ${out#*$'\t'} == "$2") ]] ||
+    { echo "     check_handler_arguments: $out"; return 1; }
+}
 step "opening links through the registered protocols"
 link='vncgate://gw.example.test:8443/console/lpar-7?token=Ab0_-x&tls=x509&title=DB%20one'
 open_via_shell "$link" || true
-check "vncgate:// link reaches the launcher as one argument after --" argv_is -- "$link"
+check "vncgate:// link reaches the launcher as one argument" argv_is "$link"
+check "  and the launcher takes it" handler_says link "$link"
 link='vnc://gw.example.test:5901'
 open_via_shell "$link" || true
-check "vnc:// link reaches the launcher" argv_is -- "$link"
+check "vnc:// link reaches the launcher" argv_is "$link"
 link='vncgate://gw/console/a%22%20--register%20%22b'
 open_via_shell "$link" || true
-check "percent-encoded quotes stay inside the one argument" argv_is -- "$link"
+check "percent-encoded quotes stay inside the one argument" argv_is "$link"
 echo "[virt-viewer]" >"$drive_c/console.vv"
 open_via_shell 'C:\console.vv' || true
-check ".vv file reaches the launcher as its path" argv_is -- 'C:\console.vv'
+check ".vv file reaches the launcher as its path" argv_is 'C:\console.vv'
+check "  and the launcher takes it" handler_says link 'C:\console.vv'
 
-# A raw quote in a link splits it (ShellExecute substitutes %1 verbatim);
-# everything it adds lands after "--", so no option can be injected.
+# A raw quote in a link splits it: ShellExecute substitutes %1 verbatim.
+# Whatever the split adds follows the link, and the launcher refuses a link
+# followed by anything.
 hostile='vncgate://gw/console/x" --register "y'
 open_via_shell "$hostile" || true
-check "a raw quote splits the link only after --" \
-  argv_is -- 'vncgate://gw/console/x' --register 'y'
+check "a raw quote splits the link" argv_is 'vncgate://gw/console/x' --register 'y'
+check "  and the launcher refuses the split link" handler_says refused
 if [[ -n $linux_launcher && -x $linux_launcher && -f $argv_log ]]; then
   mapfile -t split < <(tr -d '\r' <"$argv_log" | tail -n +3)
   rc=0
   QT_QPA_PLATFORM=offscreen "$linux_launcher" --no-gui "${split[@]}" \
     >"$tmp/launcher.log" 2>&1 || rc=$?
-  check "the launcher refuses that argv (exit 2: one link at a time)" test "$rc" = 2
+  check "  (the Linux launcher's option parser refuses it too: exit 2)" test "$rc" = 2
   sed 's/^/     /' "$tmp/launcher.log"
 fi
+# One known option after the link and nothing else: an option parser alone
+# would accept this argv; the handler check must not.
+hostile='vncgate://gw/console/x" --no-gui'
+open_via_shell "$hostile" || true
+check "a link can append an option" argv_is 'vncgate://gw/console/x' --no-gui
+check "  and the launcher refuses it" handler_says refused
 hostile='vnc://gw" & calc.exe & "'
 open_via_shell "$hostile" || true
 check "shell metacharacters stay arguments (no cmd.exe in the command)" \
-  argv_is -- 'vnc://gw' '&' calc.exe '&' ''
+  argv_is 'vnc://gw' '&' calc.exe '&' ''
+check "  and the launcher refuses them" handler_says refused
 
 # --- upgrade, downgrade, uninstall ------------------------------------------
 step "upgrading to v2"
