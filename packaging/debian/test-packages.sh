@@ -52,6 +52,13 @@ for p in "${pkgs[@]}"; do
   fi
 done
 
+# Files the package makes, or the test makes in its name: they must not be
+# here yet, or the purge check could not tell who left them.
+owned_paths=(/etc/vncgate /etc/sasl2/vncgate.conf /var/lib/vncgate)
+for path in "${owned_paths[@]}"; do
+  [[ ! -e $path ]] || fail "$path exists before the packages are installed"
+done
+
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vncgate-debtest.XXXXXX")
 export TMPDIR=$tmp  # lintian and dpkg-buildpackage leave temporary files
 known_packages >"$tmp/packages.before"
@@ -81,6 +88,8 @@ cleanup() {
     log "cleanup: removing group $g"
     groupdel "$g" || rc=1
   done
+  # What the test wrote as the operator, if a failed purge left it.
+  rm -rf "${owned_paths[@]}"
   rm -rf "$tmp"
   exit "$rc"
 }
@@ -159,12 +168,14 @@ fi
 
 sysusers=$(grep -E '^/usr/lib/sysusers\.d/.+\.conf$' "$tmp/files" || true)
 for f in $sysusers; do
-  while read -r type name _; do
+  while read -r type name third _; do
     case $type in
       u) getent passwd "$name" >/dev/null || fail "$f: user $name was not created"
          echo "sysusers: user $name exists" ;;
       g) getent group "$name" >/dev/null || fail "$f: group $name was not created"
          echo "sysusers: group $name exists" ;;
+      m) id -nG "$name" | tr ' ' '\n' | grep -qx "$third" || fail "$f: $name is not in group $third"
+         echo "sysusers: $name is in group $third" ;;
     esac
   done <"$f"
 done
@@ -226,7 +237,7 @@ while IFS= read -r path; do
   echo "left: $path"
   left=1
 done <"$tmp/files"
-for path in /etc/vncgate /etc/sasl2/vncgate.conf /var/lib/vncgate; do
+for path in "${owned_paths[@]}"; do
   if [[ -e $path ]]; then echo "left: $path"; left=1; fi
 done
 ((left == 0)) || fail "purge left files or package records behind"
