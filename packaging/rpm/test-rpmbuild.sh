@@ -205,9 +205,12 @@ else
   echo "not root: rpm -i/-e in a scratch root not run"
 fi
 
-# --- rpmlint, where there is one (not on Debian) ------------------------------
+# --- rpmlint, where there is one (Debian's rpmlint package) -----------------
+# vncgate.rpmlintrc filters the findings that come from Debian's rpmlint
+# rules and rpm, with the reasons.
 if command -v rpmlint >/dev/null; then
-  rpmlint "${rpmfile[@]}" || bad "rpmlint reports errors"
+  rpmlint -r "$(dirname "$0")/vncgate.rpmlintrc" "${rpmfile[@]}" "$top/SPECS/vncgate.spec" ||
+    bad "rpmlint reports errors"
 else
   echo "rpmlint not found: not run"
 fi
