@@ -67,7 +67,8 @@ if ! rpmbuild -bb --nodeps \
   echo "FAIL: rpmbuild -bb (log above)" >&2
   exit 1
 fi
-echo "rpmbuild -bb took $((SECONDS - start)) s"
+echo "rpmbuild -bb took $((SECONDS - start)) s; its %check ran the project's tests:"
+grep -E '^(Ok|Fail|Skipped|Timeout): ' "$work/rpmbuild.log" | sed 's/^/    /' || true
 
 arch=$(rpm --eval '%{_arch}')
 # awk reads to the end: an early exit would kill rpm with SIGPIPE.
