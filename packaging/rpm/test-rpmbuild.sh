@@ -20,7 +20,7 @@ if (($# != 3)); then
   echo "usage: $0 SRCDIR SPEC VERSION" >&2
   exit 2
 fi
-src=$1 spec=$2 version=$3
+src=$(realpath "$1") spec=$(realpath "$2") version=$3
 
 for tool in rpmbuild rpm rpm2archive git; do
   if ! command -v "$tool" >/dev/null; then
@@ -28,10 +28,12 @@ for tool in rpmbuild rpm rpm2archive git; do
     exit 77
   fi
 done
-if ! git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+if [[ ! -e $src/.git ]]; then
   echo "SKIP: $src is not a git checkout (no file list for the tarball)"
   exit 77
 fi
+# A checkout owned by another user (a CI container) is still ours to read.
+git=(git -c safe.directory="$src" -C "$src")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vncgate-rpmbuild.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -46,15 +48,12 @@ bad() {
 
 # --- the source tarball, as Source0 names it --------------------------------
 name=vncgate-$version
-(
-  cd "$src"
-  git ls-files -z --cached --others --exclude-standard |
-    while IFS= read -r -d '' f; do
-      # A tracked file deleted in the working tree is not part of it.
-      if [[ -e $f || -L $f ]]; then printf '%s\0' "$f"; fi
-    done |
-    tar --null -T - --transform "s,^,$name/," -cJf "$top/SOURCES/$name.tar.xz"
-)
+"${git[@]}" ls-files -z --cached --others --exclude-standard |
+  while IFS= read -r -d '' f; do
+    # A tracked file deleted in the working tree is not part of it.
+    if [[ -e $src/$f || -L $src/$f ]]; then printf '%s\0' "$f"; fi
+  done |
+  tar -C "$src" --null -T - --transform "s,^,$name/," -cJf "$top/SOURCES/$name.tar.xz"
 cp "$spec" "$top/SPECS/vncgate.spec"
 
 # --- rpmbuild ---------------------------------------------------------------
