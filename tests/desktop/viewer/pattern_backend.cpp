@@ -78,7 +78,7 @@ bool PatternBackend::paint(std::string &error) {
   it::write_file(blank, xbm("b", 16, 16, true));
   const std::string d = ":" + std::to_string(display_);
   for (const auto &argv : std::vector<std::vector<std::string>>{
-           {xsetroot, "-display", d, "-bitmap", pattern, "-fg", "#1f6fb2", "-bg", "#f2c14e"},
+           {xsetroot, "-display", d, "-bitmap", pattern, "-fg", fg_, "-bg", bg_},
            {xsetroot, "-display", d, "-cursor", blank, blank}}) {
     auto r = it::run_command(argv, "", std::chrono::seconds(10));
     if (r.exit_code != 0) {

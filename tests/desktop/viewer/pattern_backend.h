@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "subprocess.h"
 
@@ -17,6 +18,14 @@ class PatternBackend {
   ~PatternBackend();
   PatternBackend(const PatternBackend &) = delete;
   PatternBackend &operator=(const PatternBackend &) = delete;
+
+  // The pattern's two colours ("#rrggbb"); call before start(). Two
+  // backends with different colours show consoles that cannot be mistaken
+  // for each other.
+  void set_colours(std::string foreground, std::string background) {
+    fg_ = std::move(foreground);
+    bg_ = std::move(background);
+  }
 
   // Files go to `dir`. False with `error` when Xvnc or xsetroot failed.
   bool start(const std::string &dir, int width, int height, std::string &error);
@@ -42,6 +51,8 @@ class PatternBackend {
   int display_ = -1;
   int width_ = 0;
   int height_ = 0;
+  std::string fg_ = "#1f6fb2";
+  std::string bg_ = "#f2c14e";
 };
 
 }  // namespace vncgate::desktop

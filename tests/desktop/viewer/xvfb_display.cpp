@@ -74,6 +74,12 @@ void XvfbDisplay::stop() {
 }
 
 bool XvfbDisplay::capture(const std::string &png_path, std::string &error) const {
+  return capture_area(png_path, 0, 0, -1, -1, error);
+}
+
+// w or h < 0: the whole screen.
+bool XvfbDisplay::capture_area(const std::string &png_path, int x, int y, int w, int h,
+                               std::string &error) const {
   gdk_set_allowed_backends("x11");
   GdkDisplay *d = gdk_display_open(name().c_str());
   if (!d) {
@@ -81,8 +87,11 @@ bool XvfbDisplay::capture(const std::string &png_path, std::string &error) const
     return false;
   }
   GdkWindow *root = gdk_screen_get_root_window(gdk_display_get_default_screen(d));
-  GdkPixbuf *pixbuf = gdk_pixbuf_get_from_window(root, 0, 0, gdk_window_get_width(root),
-                                                 gdk_window_get_height(root));
+  if (w < 0 || h < 0) {
+    w = gdk_window_get_width(root);
+    h = gdk_window_get_height(root);
+  }
+  GdkPixbuf *pixbuf = gdk_pixbuf_get_from_window(root, x, y, w, h);
   bool ok = pixbuf != nullptr;
   if (!ok) error = "cannot read the root window";
   GError *err = nullptr;

@@ -23,6 +23,9 @@ class XvfbDisplay {
 
   // Saves the whole screen as PNG.
   bool capture(const std::string &png_path, std::string &error) const;
+  // Saves the w x h rectangle at (x, y) of the screen (e.g. one window).
+  bool capture_area(const std::string &png_path, int x, int y, int w, int h,
+                    std::string &error) const;
 
  private:
   it::Subprocess process_;
