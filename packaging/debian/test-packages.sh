@@ -38,10 +38,6 @@ known() {
   s=$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null) || return 1
   [[ -n $s && $s != not-installed ]]
 }
-known_packages() {
-  dpkg-query -W -f='${db:Status-Status} ${binary:Package}\n' 2>/dev/null \
-    | awk '$1 != "not-installed" { print $2 }' | sort
-}
 apt() {
   DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=300 "$@"
 }
@@ -61,30 +57,33 @@ done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vncgate-debtest.XXXXXX")
 export TMPDIR=$tmp  # lintian and dpkg-buildpackage leave temporary files
-known_packages >"$tmp/packages.before"
-getent passwd | cut -d: -f1 | sort >"$tmp/users.before"
-getent group | cut -d: -f1 | sort >"$tmp/groups.before"
+# What this run installs or creates, filled in as it goes: the cleanup
+# touches nothing else (other work on this machine may install packages or
+# add users meanwhile).
+printf '%s\n' "${pkgs[@]}" >"$tmp/added-packages"
+: >"$tmp/added-users"
+: >"$tmp/added-groups"
 
 cleanup() {
   local rc=$?
   trap - EXIT
   set +e
-  # Purge what this run added: our packages and any dependency apt pulled in.
-  local added
-  added=$(known_packages | comm -13 "$tmp/packages.before" -)
-  if [[ -n $added ]]; then
-    log "cleanup: purging $(echo $added)"
-    # shellcheck disable=SC2086 # one word per package
-    apt purge $added >"$tmp/cleanup.log" 2>&1 || { cat "$tmp/cleanup.log"; rc=1; }
+  local p purge=()
+  for p in $(cat "$tmp/added-packages"); do known "$p" && purge+=("$p"); done
+  if ((${#purge[@]})); then
+    log "cleanup: purging ${purge[*]}"
+    apt purge "${purge[@]}" >"$tmp/cleanup.log" 2>&1 || { cat "$tmp/cleanup.log"; rc=1; }
   fi
   # systemd-sysusers made the package's users; Debian keeps system users on
   # purge, the test removes the ones it caused.
   local u g
-  for u in $(getent passwd | cut -d: -f1 | sort | comm -13 "$tmp/users.before" -); do
+  for u in $(cat "$tmp/added-users"); do
+    getent passwd "$u" >/dev/null || continue
     log "cleanup: removing user $u"
     userdel "$u" || rc=1
   done
-  for g in $(getent group | cut -d: -f1 | sort | comm -13 "$tmp/groups.before" -); do
+  for g in $(cat "$tmp/added-groups"); do
+    getent group "$g" >/dev/null || continue
     log "cleanup: removing group $g"
     groupdel "$g" || rc=1
   done
@@ -142,6 +141,25 @@ fi
 
 # --- install ------------------------------------------------------------
 log "apt-get install ${debs[*]##*/}"
+# The packages apt is about to add (ours and missing dependencies; "Inst"
+# also lists upgrades, which are not ours to purge), and the users and
+# groups the package's sysusers.d will add.
+apt install -s "${debs[@]}" >"$tmp/simulate.log" 2>&1 || { cat "$tmp/simulate.log"; fail "apt-get install -s"; }
+for p in $(awk '$1 == "Inst" { print $2 }' "$tmp/simulate.log"); do
+  known "$p" || grep -qx "$p" "$tmp/added-packages" || echo "$p" >>"$tmp/added-packages"
+done
+mkdir "$tmp/root"
+dpkg-deb -x "${debs[0]}" "$tmp/root"
+for f in "$tmp"/root/usr/lib/sysusers.d/*.conf; do
+  [[ -f $f ]] || continue
+  while read -r type name _; do
+    case $type in
+      u) getent passwd "$name" >/dev/null || echo "$name" >>"$tmp/added-users"
+         getent group "$name" >/dev/null || echo "$name" >>"$tmp/added-groups" ;;
+      g) getent group "$name" >/dev/null || echo "$name" >>"$tmp/added-groups" ;;
+    esac
+  done <"$f"
+done
 apt install "${debs[@]}" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; fail "apt-get install"; }
 for p in "${pkgs[@]}"; do
   [[ $(dpkg-query -W -f='${db:Status-Status}' "$p") == installed ]] || fail "$p is not installed"
