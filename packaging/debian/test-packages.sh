@@ -172,6 +172,16 @@ echo "$version"
 deb_version=$(dpkg-query -W -f='${Version}' vncgate-daemon)
 [[ $version == *" ${deb_version%-*}"* ]] || fail "vncgated says '$version', the package is $deb_version"
 
+log "translations"
+# vncgate-common's catalogs reach the installed programs (LOCALEDIR is
+# /usr/share/locale). gettext ignores LANGUAGE in the C locale: C.UTF-8.
+for lang in de fr; do
+  english=$(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 /usr/sbin/vncgated --help 2>&1 || true)
+  translated=$(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 LANGUAGE=$lang /usr/sbin/vncgated --help 2>&1 || true)
+  [[ -n $english && $translated != "$english" ]] || fail "vncgated --help with LANGUAGE=$lang is not translated"
+  echo "vncgated --help speaks $lang"
+done
+
 log "systemd unit"
 unit=$(grep -E '^(/usr)?/lib/systemd/system/vncgated\.service$' "$tmp/files" | head -n1) \
   || fail "vncgate-daemon ships no vncgated.service"
