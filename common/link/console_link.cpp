@@ -1,38 +1,35 @@
+// The console link parser, pure standard C++ (it also builds for Windows,
+// where there is no GLib). URI and key-file syntax are in link_uri and
+// link_key_file; this file holds what vncgate accepts in them.
+//
+// Error texts are N_()-marked: the launcher and viewer translate them where
+// they show them. A text with a "%s" is filled in here, so only its fixed
+// part can be translated there.
 #include "link/console_link.h"
 
-#include <glib.h>
-
 #include <algorithm>
-#include <memory>
+#include <cstdlib>
 
+#include "link/link_key_file.h"
+#include "link/link_text.h"
+#include "link/link_uri.h"
 #include "rfb/http_connect.h"
 
 namespace vncgate {
 namespace {
 
-template <typename T, void (*F)(T *)>
-struct GDeleter {
-  void operator()(T *p) const { if (p) F(p); }
-};
-using UriPtr = std::unique_ptr<GUri, GDeleter<GUri, g_uri_unref>>;
-using KeyFilePtr = std::unique_ptr<GKeyFile, GDeleter<GKeyFile, g_key_file_unref>>;
+using linktext::fill;
 
 LinkParse refuse(std::string why) { return LinkParse{std::nullopt, std::move(why)}; }
 
-bool has_control(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-  });
-}
+bool has_control(std::string_view s) { return std::any_of(s.begin(), s.end(), linktext::is_cntrl); }
 
 bool valid_title(std::string_view t) {
-  return t.size() <= 200 && !has_control(t) && g_utf8_validate(t.data(), static_cast<gssize>(t.size()), nullptr);
+  return t.size() <= 200 && !has_control(t) && linktext::utf8_valid(t);
 }
 
 bool valid_username(std::string_view u) {
-  return !u.empty() && u.size() <= 256 && u[0] != '-' && !has_control(u) &&
-         g_utf8_validate(u.data(), static_cast<gssize>(u.size()), nullptr);
+  return !u.empty() && u.size() <= 256 && u[0] != '-' && !has_control(u) && linktext::utf8_valid(u);
 }
 
 std::optional<LinkTls> parse_tls(std::string_view v) {
@@ -49,36 +46,83 @@ bool parse_bool(std::string_view v, bool &out) {
   return true;
 }
 
+// A number in 1..max as strtol reads it (leading white space and a sign
+// are accepted, as they always were).
+bool parse_number(const std::string &v, long max, long &out) {
+  char *end = nullptr;
+  long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end || n < 1 || n > max) return false;
+  out = n;
+  return true;
+}
+
 // Decoded query parameters in order; duplicates are refused (ambiguous).
-bool parse_query(const char *query, std::vector<std::pair<std::string, std::string>> &out,
-                 std::string &error) {
-  if (!query || !*query) return true;
-  GUriParamsIter iter;
-  g_uri_params_iter_init(&iter, query, -1, "&", G_URI_PARAMS_NONE);
-  GError *err = nullptr;
-  gchar *k = nullptr, *v = nullptr;
-  while (g_uri_params_iter_next(&iter, &k, &v, &err)) {
-    std::string key = k ? k : "", value = v ? v : "";
-    g_free(k);
-    g_free(v);
+bool parse_query(const std::optional<std::string> &query,
+                 std::vector<std::pair<std::string, std::string>> &out, std::string &error) {
+  if (!query || query->empty()) return true;
+  linkuri::QuerySplit split = linkuri::split_query(*query);
+  for (auto &[key, value] : split.params) {
     if (has_control(key) || has_control(value)) {
-      error = "control character in link parameter";
+      error = N_("control character in link parameter");
       return false;
     }
     for (const auto &[ok, ov] : out) {
       if (ok == key) {
-        error = "link parameter '" + key + "' appears twice";
+        error = fill(N_("link parameter '%s' appears twice"), key);
         return false;
       }
     }
     out.emplace_back(std::move(key), std::move(value));
   }
-  if (err) {
-    error = std::string("malformed link parameters: ") + err->message;
-    g_error_free(err);
+  if (!split.error.empty()) {
+    error = fill(N_("malformed link parameters: %s"), split.error);
     return false;
   }
   return true;
+}
+
+LinkParse parse_vncgate_params(ConsoleLink link,
+                               const std::vector<std::pair<std::string, std::string>> &params) {
+  for (const auto &[k, v] : params) {
+    if (k == "token") {
+      if (!is_valid_token(v)) return refuse(N_("invalid token in link"));
+      link.token = v;
+    } else if (k == "tls") {
+      auto t = parse_tls(v);
+      if (!t) return refuse(N_("tls must be x509, anon or none"));
+      link.tls = *t;
+    } else if (k == "title") {
+      if (!valid_title(v)) return refuse(N_("invalid title in link"));
+      link.title = v;
+    } else {
+      return refuse(fill(N_("unknown link parameter '%s'"), has_control(k) ? "?" : k.substr(0, 40)));
+    }
+  }
+  return LinkParse{link, {}};
+}
+
+// vnc:// (RFC 7869): unknown parameters are ignored.
+LinkParse parse_vnc_params(ConsoleLink link,
+                           const std::vector<std::pair<std::string, std::string>> &params) {
+  for (const auto &[k, v] : params) {
+    if (k == "ConnectionName") {
+      if (!valid_title(v)) return refuse(N_("invalid ConnectionName in link"));
+      link.title = v;
+    } else if (k == "VncUsername") {
+      if (!valid_username(v)) return refuse(N_("invalid VncUsername in link"));
+      link.username = v;
+    } else if (k == "VncPassword") {
+      link.has_password = true;
+      link.password = v;
+    } else if (k == "SecurityType") {
+      long t = 0;
+      if (!parse_number(v, 255, t)) return refuse(N_("invalid SecurityType in link"));
+      link.security_type = static_cast<int>(t);
+    } else if (k == "ViewOnly") {
+      if (!parse_bool(v, link.view_only)) return refuse(N_("ViewOnly must be true or false"));
+    }
+  }
+  return LinkParse{link, {}};
 }
 
 }  // namespace
@@ -86,7 +130,7 @@ bool parse_query(const char *query, std::vector<std::pair<std::string, std::stri
 bool is_valid_link_host(std::string_view host) {
   if (host.empty() || host.size() > 253 || host[0] == '-' || host[0] == '.') return false;
   std::string h(host);
-  if (g_hostname_is_ip_address(h.c_str())) return true;
+  if (linkuri::is_ip_address(h.c_str())) return true;
   // DNS name: labels of letters, digits and '-', not starting or ending with '-'.
   size_t start = 0;
   while (start <= h.size()) {
@@ -96,7 +140,7 @@ bool is_valid_link_host(std::string_view host) {
     if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
       return false;
     for (char c : label) {
-      if (!g_ascii_isalnum(c) && c != '-') return false;
+      if (!linktext::is_alnum(c) && c != '-') return false;
     }
     start = dot + 1;
   }
@@ -104,152 +148,98 @@ bool is_valid_link_host(std::string_view host) {
 }
 
 bool is_valid_token(std::string_view t) {
-  return t.size() >= 16 && t.size() <= 256 &&
-         std::all_of(t.begin(), t.end(), [](char c) { return g_ascii_isalnum(c) || c == '-' || c == '_'; });
+  return t.size() >= 16 && t.size() <= 256 && std::all_of(t.begin(), t.end(), [](char c) {
+           return linktext::is_alnum(c) || c == '-' || c == '_';
+         });
 }
 
 LinkParse parse_console_link(std::string_view text) {
-  if (text.size() > kMaxLinkLength) return refuse("link is longer than 2048 characters");
-  if (text.empty()) return refuse("empty link");
+  if (text.size() > kMaxLinkLength) return refuse(N_("link is longer than 2048 characters"));
+  if (text.empty()) return refuse(N_("empty link"));
   for (char c : text) {
     auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f) return refuse("link contains a space, control or non-ASCII character");
+    if (u <= 0x20 || u >= 0x7f) return refuse(N_("link contains a space, control or non-ASCII character"));
   }
-  if (text[0] == '-') return refuse("link looks like a command-line option");
-  std::string s(text);
-  GError *err = nullptr;
-  UriPtr uri(g_uri_parse(s.c_str(), GUriFlags(G_URI_FLAGS_ENCODED_QUERY | G_URI_FLAGS_SCHEME_NORMALIZE), &err));
-  if (!uri) {
-    std::string why = std::string("not a valid link: ") + err->message;
-    g_error_free(err);
-    return refuse(why);
-  }
-  std::string scheme = g_uri_get_scheme(uri.get());
+  if (text[0] == '-') return refuse(N_("link looks like a command-line option"));
+  linkuri::UriSplit split = linkuri::split_uri(text);
+  if (!split.uri) return refuse(fill(N_("not a valid link: %s"), split.error));
+  const linkuri::UriParts &uri = *split.uri;
   ConsoleLink link;
-  if (scheme == "vncgate") {
+  if (uri.scheme == "vncgate") {
     link.kind = LinkKind::Vncgate;
     link.port = 5901;
-  } else if (scheme == "vnc") {
+  } else if (uri.scheme == "vnc") {
     link.kind = LinkKind::Vnc;
     link.port = 5900;
   } else {
-    return refuse("unsupported link type '" + scheme + "' (expected vncgate:// or vnc://)");
+    return refuse(fill(N_("unsupported link type '%s' (expected vncgate:// or vnc://)"), uri.scheme));
   }
-  const char *host = g_uri_get_host(uri.get());
-  if (!host || !*host) return refuse("link has no host");
-  link.host = host;
-  if (!is_valid_link_host(link.host)) return refuse("invalid host in link");
-  gint port = g_uri_get_port(uri.get());
-  if (port != -1) {
-    if (port < 1 || port > 65535) return refuse("invalid port in link");
-    link.port = static_cast<uint16_t>(port);
+  if (!uri.host || uri.host->empty()) return refuse(N_("link has no host"));
+  link.host = *uri.host;
+  if (!is_valid_link_host(link.host)) return refuse(N_("invalid host in link"));
+  if (uri.port != -1) {
+    if (uri.port < 1 || uri.port > 65535) return refuse(N_("invalid port in link"));
+    link.port = static_cast<uint16_t>(uri.port);
   }
-  if (const char *ui = g_uri_get_userinfo(uri.get()); ui && *ui) {
-    if (link.kind != LinkKind::Vnc) return refuse("vncgate links carry no user name");
-    std::string user = ui;
-    if (user.find(':') != std::string::npos) {
+  if (uri.userinfo && !uri.userinfo->empty()) {
+    if (link.kind != LinkKind::Vnc) return refuse(N_("vncgate links carry no user name"));
+    std::string user = *uri.userinfo;  // already decoded once, as GUri gave it
+    if (size_t colon = user.find(':'); colon != std::string::npos) {
       link.has_password = true;  // RFC 7869 forbids it; we never use it silently
-      user = user.substr(0, user.find(':'));
+      user.resize(colon);
     }
-    gchar *dec = g_uri_unescape_string(user.c_str(), nullptr);
-    if (!dec || !valid_username(dec)) {
-      g_free(dec);
-      return refuse("invalid user name in link");
-    }
-    link.username = dec;
-    g_free(dec);
+    std::optional<std::string> decoded = linkuri::unescape(user);
+    if (!decoded || !valid_username(*decoded)) return refuse(N_("invalid user name in link"));
+    link.username = *decoded;
   }
-  std::string path = g_uri_get_path(uri.get());
-  if (g_uri_get_fragment(uri.get())) return refuse("link must not have a #fragment");
+  if (uri.fragment) return refuse(N_("link must not have a #fragment"));
   std::vector<std::pair<std::string, std::string>> params;
   std::string error;
-  if (!parse_query(g_uri_get_query(uri.get()), params, error)) return refuse(error);
+  if (!parse_query(uri.query, params, error)) return refuse(error);
 
   if (link.kind == LinkKind::Vncgate) {
     constexpr std::string_view kPrefix = "/console/";
-    if (!path.starts_with(kPrefix)) return refuse("vncgate link path must be /console/NAME");
-    link.console = path.substr(kPrefix.size());
-    if (!is_valid_console_name(link.console)) return refuse("invalid console name in link");
-    for (const auto &[k, v] : params) {
-      if (k == "token") {
-        if (!is_valid_token(v)) return refuse("invalid token in link");
-        link.token = v;
-      } else if (k == "tls") {
-        auto t = parse_tls(v);
-        if (!t) return refuse("tls must be x509, anon or none");
-        link.tls = *t;
-      } else if (k == "title") {
-        if (!valid_title(v)) return refuse("invalid title in link");
-        link.title = v;
-      } else {
-        return refuse("unknown link parameter '" + (has_control(k) ? std::string("?") : k.substr(0, 40)) + "'");
-      }
-    }
-    return LinkParse{link, {}};
+    if (!uri.path.starts_with(kPrefix)) return refuse(N_("vncgate link path must be /console/NAME"));
+    link.console = uri.path.substr(kPrefix.size());
+    if (!is_valid_console_name(link.console)) return refuse(N_("invalid console name in link"));
+    return parse_vncgate_params(std::move(link), params);
   }
-  // vnc:// (RFC 7869): path must be empty; unknown parameters are ignored.
-  if (!path.empty() && path != "/") return refuse("vnc link must not have a path");
-  for (const auto &[k, v] : params) {
-    if (k == "ConnectionName") {
-      if (!valid_title(v)) return refuse("invalid ConnectionName in link");
-      link.title = v;
-    } else if (k == "VncUsername") {
-      if (!valid_username(v)) return refuse("invalid VncUsername in link");
-      link.username = v;
-    } else if (k == "VncPassword") {
-      link.has_password = true;
-      link.password = v;
-    } else if (k == "SecurityType") {
-      char *end = nullptr;
-      long t = std::strtol(v.c_str(), &end, 10);
-      if (v.empty() || *end || t < 1 || t > 255) return refuse("invalid SecurityType in link");
-      link.security_type = static_cast<int>(t);
-    } else if (k == "ViewOnly") {
-      if (!parse_bool(v, link.view_only)) return refuse("ViewOnly must be true or false");
-    }
-  }
-  return LinkParse{link, {}};
+  if (!uri.path.empty() && uri.path != "/") return refuse(N_("vnc link must not have a path"));
+  return parse_vnc_params(std::move(link), params);
 }
 
 LinkParse parse_vv_file(std::string_view contents) {
-  if (contents.size() > kMaxVvFileSize) return refuse(".vv file is larger than 64 KiB");
-  KeyFilePtr kf(g_key_file_new());
-  GError *err = nullptr;
-  if (!g_key_file_load_from_data(kf.get(), contents.data(), contents.size(), G_KEY_FILE_NONE, &err)) {
-    std::string why = std::string("not a valid .vv file: ") + err->message;
-    g_error_free(err);
-    return refuse(why);
-  }
-  const char *g = "virt-viewer";
+  if (contents.size() > kMaxVvFileSize) return refuse(N_(".vv file is larger than 64 KiB"));
+  linkkeyfile::KeyFile kf;
+  std::string load_error;
+  if (!kf.load(contents, load_error)) return refuse(fill(N_("not a valid .vv file: %s"), load_error));
+  const std::string g = "virt-viewer";
   auto get = [&](const char *key) -> std::optional<std::string> {
-    gchar *v = g_key_file_get_string(kf.get(), g, key, nullptr);
+    auto v = kf.get_string(g, key);
     if (!v) return std::nullopt;
-    std::string s = g_strstrip(v);
-    g_free(v);
-    return s;
+    return linktext::strip(*v);
   };
-  if (!g_key_file_has_group(kf.get(), g)) return refuse(".vv file has no [virt-viewer] section");
+  if (!kf.has_group(g)) return refuse(N_(".vv file has no [virt-viewer] section"));
   auto type = get("type");
-  if (!type || *type != "vnc") return refuse(".vv file is not of type vnc");
+  if (!type || *type != "vnc") return refuse(N_(".vv file is not of type vnc"));
   ConsoleLink link;
   link.kind = LinkKind::VirtViewerFile;
   auto host = get("host");
-  if (!host || !is_valid_link_host(*host)) return refuse("invalid or missing host in .vv file");
+  if (!host || !is_valid_link_host(*host)) return refuse(N_("invalid or missing host in .vv file"));
   link.host = *host;
   auto port = get("port");
-  if (!port) return refuse(".vv file has no port");
-  char *end = nullptr;
-  long p = std::strtol(port->c_str(), &end, 10);
-  if (port->empty() || *end || p < 1 || p > 65535) return refuse("invalid port in .vv file");
+  if (!port) return refuse(N_(".vv file has no port"));
+  long p = 0;
+  if (!parse_number(*port, 65535, p)) return refuse(N_("invalid port in .vv file"));
   link.port = static_cast<uint16_t>(p);
   if (auto t = get("title")) {
-    if (!valid_title(*t)) return refuse("invalid title in .vv file");
+    if (!valid_title(*t)) return refuse(N_("invalid title in .vv file"));
     link.title = *t;
   }
   if (auto d = get("delete-this-file"); d && !parse_bool(*d, link.delete_file))
-    return refuse("delete-this-file must be 0 or 1");
+    return refuse(N_("delete-this-file must be 0 or 1"));
   if (auto u = get("username")) {
-    if (!valid_username(*u)) return refuse("invalid username in .vv file");
+    if (!valid_username(*u)) return refuse(N_("invalid username in .vv file"));
     link.username = *u;
   }
   if (auto pw = get("password")) {
@@ -257,16 +247,16 @@ LinkParse parse_vv_file(std::string_view contents) {
     link.password = *pw;
   }
   if (auto c = get("vncgate-console")) {
-    if (!is_valid_console_name(*c)) return refuse("invalid vncgate-console in .vv file");
+    if (!is_valid_console_name(*c)) return refuse(N_("invalid vncgate-console in .vv file"));
     link.console = *c;
   }
   if (auto t = get("vncgate-token")) {
-    if (!is_valid_token(*t)) return refuse("invalid vncgate-token in .vv file");
+    if (!is_valid_token(*t)) return refuse(N_("invalid vncgate-token in .vv file"));
     link.token = *t;
   }
   if (auto t = get("vncgate-tls")) {
     auto m = parse_tls(*t);
-    if (!m) return refuse("vncgate-tls must be x509, anon or none");
+    if (!m) return refuse(N_("vncgate-tls must be x509, anon or none"));
     link.tls = *m;
   }
   return LinkParse{link, {}};
@@ -282,9 +272,7 @@ std::string ConsoleLink::display_name() const {
 std::string ConsoleLink::identity() const {
   // Host names are case-insensitive: GW.example and gw.example are one console.
   ConsoleLink lower = *this;
-  gchar *h = g_ascii_strdown(host.c_str(), -1);
-  lower.host = h;
-  g_free(h);
+  lower.host = linktext::ascii_lower(host);
   return lower.display_name();
 }
 
@@ -299,11 +287,7 @@ std::string ConsoleLink::to_url() const {
     u += sep + "tls=" + (tls == LinkTls::X509 ? "x509" : tls == LinkTls::Anon ? "anon" : "none");
     sep = "&";
   }
-  if (!title.empty()) {
-    gchar *esc = g_uri_escape_string(title.c_str(), nullptr, FALSE);
-    u += sep + "title=" + esc;
-    g_free(esc);
-  }
+  if (!title.empty()) u += sep + "title=" + linkuri::escape(title);
   return u;
 }
 
