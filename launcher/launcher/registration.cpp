@@ -12,6 +12,9 @@
 #include <memory>
 
 #include "i18n.h"
+#ifdef _WIN32
+#include "url_registration.h"  // launcher/windows: HKCU\Software\Classes keys
+#endif
 
 static void init_launcher_resources() {
   Q_INIT_RESOURCE(launcher);
@@ -143,6 +146,38 @@ bool write_defaults(bool set) {
 
 }  // namespace
 
+#ifdef _WIN32
+// Windows: registration is a set of keys below HKCU\Software\Classes (the
+// plan and the Win32 code are in launcher/windows, tested under wine); the
+// MSI writes the same keys per machine.
+namespace {
+
+std::wstring launcher_exe() {
+  return QDir::toNativeSeparators(QCoreApplication::applicationFilePath()).toStdWString();
+}
+
+RegistrationResult register_handler_win32() {
+  const windows::RegistryOutcome r = windows::register_url_handlers(launcher_exe());
+  if (!r.ok) return {false, _("Could not register vncgate: %1").arg(QString::fromStdString(r.error))};
+  return {true, _("vncgate now opens vncgate://, vnc:// links and .vv files.")};
+}
+
+RegistrationResult unregister_handler_win32() {
+  const windows::RegistryOutcome r = windows::unregister_url_handlers(launcher_exe());
+  if (!r.ok)
+    return {false, _("Could not remove the registration: %1").arg(QString::fromStdString(r.error))};
+  return {true, _("vncgate no longer opens console links by default.")};
+}
+
+// The command that opens vncgate:// links for this user now.
+QString current_handler_win32() {
+  return QString::fromStdWString(
+      windows::read_class_value(L"vncgate\\shell\\open\\command", L"").value_or(std::wstring()));
+}
+
+}  // namespace
+#endif
+
 QStringList handled_types() {
   return {QStringLiteral("x-scheme-handler/vncgate"), QStringLiteral("x-scheme-handler/vnc"),
           QStringLiteral("application/x-virt-viewer")};
@@ -168,6 +203,9 @@ QString desktop_file_for(const QString &program) {
 }
 
 RegistrationResult register_handler() {
+#ifdef _WIN32
+  return register_handler_win32();
+#endif
   // The installed desktop file, if any, is the one to use; our own copy
   // (from an earlier run, maybe of a launcher that moved) is rewritten.
   const QString found = QStandardPaths::locate(QStandardPaths::ApplicationsLocation, desktop_id());
@@ -193,6 +231,9 @@ RegistrationResult register_handler() {
 }
 
 RegistrationResult unregister_handler() {
+#ifdef _WIN32
+  return unregister_handler_win32();
+#endif
   if (!write_defaults(false)) return {false, _("Could not write %1").arg(config_mimeapps())};
   const QString user_file = user_desktop_file();
   if (QFileInfo::exists(user_file) && generated_by_us(user_file)) {
@@ -203,6 +244,9 @@ RegistrationResult unregister_handler() {
 }
 
 QString current_handler() {
+#ifdef _WIN32
+  return current_handler_win32();
+#endif
   const QString xdg_mime = QStandardPaths::findExecutable(QStringLiteral("xdg-mime"));
   if (xdg_mime.isEmpty()) return {};
   ToolRun r = run_tool(

@@ -1,10 +1,18 @@
 #include "viewer_process.h"
 
+#ifdef _WIN32
+#include <windows.h>
+
+#include <QDir>
+
+#include "windows_command_line.h"  // launcher/windows
+#else
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 #include <QDateTime>
 #include <QFile>
@@ -14,10 +22,14 @@
 
 #include "i18n.h"
 
+#ifndef _WIN32
 extern char **environ;
+#endif
 
 namespace vncgate::launcher {
 namespace {
+
+#ifndef _WIN32
 
 // RAII for the posix_spawn helper objects.
 struct SpawnActions {
@@ -40,6 +52,7 @@ struct Fd {
     if (fd >= 0) ::close(fd);
   }
 };
+#endif
 
 constexpr int kPollMs = 50;
 constexpr int kMaxLineChars = 300;
@@ -51,6 +64,53 @@ ViewerProcess::ViewerProcess(QObject *parent) : QObject(parent) {
   connect(&poll_timer_, &QTimer::timeout, this, &ViewerProcess::poll);
 }
 
+#ifdef _WIN32
+ViewerProcess::~ViewerProcess() {  // never kills the viewer: it outlives us
+  if (process_) CloseHandle(process_);
+}
+
+// The viewer's vector as one command line that its runtime splits back into
+// exactly that vector (and a link that parses, last); no shell. Output goes
+// to the log file; the viewer is a GUI program, so no console appears.
+bool ViewerProcess::start(const QString &program, const QStringList &arguments,
+                          const QString &log_path, QString *error) {
+  const std::wstring exe = QDir::toNativeSeparators(program).toStdWString();
+  std::vector<std::wstring> args;
+  for (const QString &a : arguments) args.push_back(a.toStdWString());
+  const windows::ViewerCommandLine cmd = windows::viewer_command_line(exe, args);
+  if (!cmd.command_line) {
+    if (error) *error = translated(cmd.error.c_str());
+    return false;
+  }
+  SECURITY_ATTRIBUTES inherit{sizeof inherit, nullptr, TRUE};
+  HANDLE log = INVALID_HANDLE_VALUE;
+  if (!log_path.isEmpty())
+    log = CreateFileW(QDir::toNativeSeparators(log_path).toStdWString().c_str(), GENERIC_WRITE,
+                      FILE_SHARE_READ, &inherit, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+  STARTUPINFOW si{};
+  si.cb = sizeof si;
+  if (log != INVALID_HANDLE_VALUE) {
+    si.dwFlags = STARTF_USESTDHANDLES;
+    si.hStdOutput = log;
+    si.hStdError = log;
+  }
+  PROCESS_INFORMATION pi{};
+  std::wstring line = *cmd.command_line;  // CreateProcessW may write into it
+  const BOOL ok = CreateProcessW(exe.c_str(), line.data(), nullptr, nullptr,
+                                 log != INVALID_HANDLE_VALUE, CREATE_NEW_PROCESS_GROUP, nullptr,
+                                 nullptr, &si, &pi);
+  const DWORD why = GetLastError();
+  if (log != INVALID_HANDLE_VALUE) CloseHandle(log);
+  if (!ok) {
+    if (error) *error = qt_error_string(int(why));
+    return false;
+  }
+  CloseHandle(pi.hThread);
+  process_ = pi.hProcess;
+  pid_ = pid_t(pi.dwProcessId);
+  return true;
+}
+#else
 ViewerProcess::~ViewerProcess() = default;  // never kills the viewer: it outlives us
 
 bool ViewerProcess::start(const QString &program, const QStringList &arguments,
@@ -94,6 +154,7 @@ bool ViewerProcess::start(const QString &program, const QStringList &arguments,
   pid_ = pid;
   return true;
 }
+#endif
 
 void ViewerProcess::watch(int grace_ms) {
   deadline_ms_ = QDateTime::currentMSecsSinceEpoch() + grace_ms;
@@ -101,6 +162,26 @@ void ViewerProcess::watch(int grace_ms) {
   poll();
 }
 
+#ifdef _WIN32
+// exited() carries the exit code as waitpid() would (code << 8).
+void ViewerProcess::poll() {
+  if (!process_) return;
+  if (WaitForSingleObject(process_, 0) == WAIT_OBJECT_0) {
+    DWORD code = 1;
+    GetExitCodeProcess(process_, &code);
+    CloseHandle(process_);
+    process_ = nullptr;
+    poll_timer_.stop();
+    pid_ = -1;
+    Q_EMIT exited(int((code & 0xff) << 8));
+    return;
+  }
+  if (QDateTime::currentMSecsSinceEpoch() >= deadline_ms_) {
+    poll_timer_.stop();
+    Q_EMIT gracePassed();
+  }
+}
+#else
 void ViewerProcess::poll() {
   if (pid_ <= 0) return;
   int status = 0;
@@ -121,6 +202,8 @@ void ViewerProcess::poll() {
     Q_EMIT gracePassed();
   }
 }
+
+#endif
 
 QString ViewerProcess::last_line(const QString &log_path) {
   QFile f(log_path);

@@ -1,6 +1,8 @@
 // Starting a viewer: an argument vector handed to posix_spawn (never a
 // shell), in its own session so it outlives the launcher, with stdin from
-// /dev/null and stdout/stderr into a per-console log file.
+// /dev/null and stdout/stderr into a per-console log file. On Windows the
+// same vector becomes one quoted command line for CreateProcessW
+// (launcher/windows/windows_command_line.h).
 //
 // Why not QProcess: the launcher must see a viewer that fails within the
 // first seconds (exit status and last stderr line: "exit status 1" alone
@@ -46,6 +48,9 @@ class ViewerProcess : public QObject {
   void poll();
 
   pid_t pid_ = -1;
+#ifdef _WIN32
+  void *process_ = nullptr;  // the viewer's process HANDLE while watched
+#endif
   QTimer poll_timer_;
   qint64 deadline_ms_ = 0;
 };
