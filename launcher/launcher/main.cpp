@@ -25,6 +25,9 @@
 #include "main_window.h"
 #include "recent_consoles.h"
 #include "registration.h"
+#ifdef _WIN32
+#include "windows_command_line.h"  // launcher/windows: the registry command's split
+#endif
 
 using namespace vncgate::launcher;
 
@@ -145,6 +148,21 @@ int main(int argc, char **argv) {
       QStringLiteral("link"),
       _("A vncgate:// or vnc:// link, a .vv file, or - to read a .vv file from standard input."),
       QStringLiteral("[--] [link]"));
+#ifdef _WIN32
+  // Windows starts the handler as `"<exe>" "%1"`: a '"' inside a URL ends the
+  // quotes early and the rest becomes further arguments, so a link followed
+  // by anything is refused before the option parser can read those pieces.
+  {
+    std::vector<std::wstring> args;
+    const QStringList all = QCoreApplication::arguments();
+    for (qsizetype i = 1; i < all.size(); ++i) args.push_back(all[i].toStdWString());
+    const auto checked = vncgate::windows::check_handler_arguments(args);
+    if (checked.kind == vncgate::windows::HandlerInput::Refused) {
+      print_err(_(checked.error.c_str()));
+      return kUsage;
+    }
+  }
+#endif
   if (!parser.parse(QCoreApplication::arguments())) {
     print_err(parser.errorText());
     return kUsage;
