@@ -4,7 +4,6 @@
 #include <glib/gi18n-lib.h>
 
 #include <algorithm>
-#include <cstdarg>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -13,6 +12,7 @@
 
 #include "rfb/http_connect.h"
 #include "rfb/vencrypt.h"
+#include "printf_string.h"
 
 namespace vncgate {
 namespace {
@@ -25,17 +25,6 @@ using KeyFilePtr = std::unique_ptr<GKeyFile, KeyFileUnref>;
 // The reasons are translated (an operator reads them from --check-config or
 // the start-up error); what names the place ("file: [section] key") and the
 // fixed log prefixes around them stay as written.
-std::string format(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-std::string format(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  gchar *s = g_strdup_vprintf(fmt, ap);
-  va_end(ap);
-  std::string out = s;
-  g_free(s);
-  return out;
-}
-
 // Reads one key with a typed parser; every message names file, section, key.
 class SectionReader {
  public:
@@ -75,7 +64,7 @@ class SectionReader {
     unsigned long long n = v.empty() || v[0] == '-' ? 0 : std::strtoull(v.c_str(), &end, 10);
     if (v.empty() || v[0] == '-' || errno || !end || *end || n < lo || n > hi) {
       error = where(key) + ": " +
-              format(_("expected a whole number from %u to %u, got '%s'"), lo, hi, v.c_str());
+              printf_string(_("expected a whole number from %u to %u, got '%s'"), lo, hi, v.c_str());
       return false;
     }
     out = static_cast<unsigned>(n);
@@ -89,7 +78,7 @@ class SectionReader {
     double d = g_ascii_strtod(v.c_str(), &end);
     if (v.empty() || !end || *end || !(d >= lo && d <= hi)) {
       error = where(key) + ": " +
-              format(_("expected seconds from %g to %g, got '%s'"), lo, hi, v.c_str());
+              printf_string(_("expected seconds from %g to %g, got '%s'"), lo, hi, v.c_str());
       return false;
     }
     out = d;
@@ -104,7 +93,7 @@ class SectionReader {
     } else if (v == "false" || v == "no" || v == "0") {
       out = false;
     } else {
-      error = where(key) + ": " + format(_("expected true or false, got '%s'"), v.c_str());
+      error = where(key) + ": " + printf_string(_("expected true or false, got '%s'"), v.c_str());
       return false;
     }
     return true;
@@ -114,7 +103,7 @@ class SectionReader {
     if (!has(key)) return true;
     std::string v = raw(key);
     if (v.empty() || v[0] != '/') {
-      error = where(key) + ": " + format(_("expected an absolute path, got '%s'"), v.c_str());
+      error = where(key) + ": " + printf_string(_("expected an absolute path, got '%s'"), v.c_str());
       return false;
     }
     out = v;
@@ -183,7 +172,7 @@ bool parse_gateway(const SectionReader &r, Config &c, std::string &error) {
     if (!parse_host_port(c.public_host + ":1", true, why) &&
         !parse_host_port("[" + c.public_host + "]:1", true, why)) {
       error = r.where("public-host") + ": " +
-              format(_("'%s' is not a host name or address"), c.public_host.c_str());
+              printf_string(_("'%s' is not a host name or address"), c.public_host.c_str());
       return false;
     }
   }
@@ -232,7 +221,7 @@ bool parse_subtypes(const SectionReader &r, std::vector<uint32_t> &out, std::str
     auto st = vencrypt_subtype_from_name(name);
     if (!st) {
       error = r.where("subtypes") + ": " +
-              format(_("unknown subtype '%s' (known: x509-sasl, tls-sasl, x509-none)"),
+              printf_string(_("unknown subtype '%s' (known: x509-sasl, tls-sasl, x509-none)"),
                      name.c_str());
       return false;
     }
@@ -290,7 +279,7 @@ bool parse_tls(const SectionReader &r, Config &c, std::string &error) {
     else if (v == "require") c.tls.verify_client = VerifyClient::Require;
     else {
       error = r.where("verify-client") + ": " +
-              format(_("expected none, optional or require, got '%s'"), v.c_str());
+              printf_string(_("expected none, optional or require, got '%s'"), v.c_str());
       return false;
     }
   }
@@ -316,7 +305,7 @@ bool check_tls(const Config &c, const std::string &origin, std::string &error) {
     for (uint32_t st : subs) {
       if (!vencrypt_subtype_is_anonymous(st) && c.tls.cert.empty()) {
         error = origin + ": " + where + " subtypes: " +
-                format(_("%s needs [tls] cert and key"), vencrypt_subtype_name(st).c_str());
+                printf_string(_("%s needs [tls] cert and key"), vencrypt_subtype_name(st).c_str());
         return false;
       }
       if (st == kVeNCryptX509None && c.tls.verify_client != VerifyClient::Require) {
@@ -401,7 +390,7 @@ bool parse_console(const SectionReader &r, const std::string &name, Config &c,
                                               : (con.backend ? con.backend->host : "127.0.0.1");
     con.backend_tls = std::move(t);
   } else if (btls != "none") {
-    error = r.where("backend-tls") + ": " + format(_("expected none or x509, got '%s'"), btls.c_str());
+    error = r.where("backend-tls") + ": " + printf_string(_("expected none or x509, got '%s'"), btls.c_str());
     return false;
   }
   if (r.has("subtypes")) {
@@ -440,19 +429,19 @@ std::optional<HostPort> parse_host_port(const std::string &text, bool allow_name
   if (!text.empty() && text[0] == '[') {
     size_t close = text.find(']');
     if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      error = format(_("'%s' is not [IPv6]:PORT"), text.c_str());
+      error = printf_string(_("'%s' is not [IPv6]:PORT"), text.c_str());
       return std::nullopt;
     }
     hp.host = text.substr(1, close - 1);
     port = text.substr(close + 2);
     if (!g_hostname_is_ip_address(hp.host.c_str()) || hp.host.find(':') == std::string::npos) {
-      error = format(_("'%s' is not an IPv6 address"), hp.host.c_str());
+      error = printf_string(_("'%s' is not an IPv6 address"), hp.host.c_str());
       return std::nullopt;
     }
   } else {
     size_t colon = text.rfind(':');
     if (colon == std::string::npos || text.find(':') != colon) {
-      error = format(_("'%s' is not HOST:PORT (write IPv6 addresses as [ADDR]:PORT)"), text.c_str());
+      error = printf_string(_("'%s' is not HOST:PORT (write IPv6 addresses as [ADDR]:PORT)"), text.c_str());
       return std::nullopt;
     }
     hp.host = text.substr(0, colon);
@@ -469,8 +458,8 @@ std::optional<HostPort> parse_host_port(const std::string &text, bool allow_name
                        return g_ascii_isalnum(ch) || ch == '-' || ch == '.';
                      });
       if (!name_ok) {
-        error = allow_names ? format(_("'%s' is not a host name or IP address"), hp.host.c_str())
-                            : format(_("'%s' is not an IP address or '*'"), hp.host.c_str());
+        error = allow_names ? printf_string(_("'%s' is not a host name or IP address"), hp.host.c_str())
+                            : printf_string(_("'%s' is not an IP address or '*'"), hp.host.c_str());
         return std::nullopt;
       }
     }
@@ -478,7 +467,7 @@ std::optional<HostPort> parse_host_port(const std::string &text, bool allow_name
   char *end = nullptr;
   unsigned long n = port.empty() || !g_ascii_isdigit(port[0]) ? 0 : std::strtoul(port.c_str(), &end, 10);
   if (port.empty() || !end || *end || n < 1 || n > 65535) {
-    error = format(_("'%s' is not a port number (1-65535)"), port.c_str());
+    error = printf_string(_("'%s' is not a port number (1-65535)"), port.c_str());
     return std::nullopt;
   }
   hp.port = static_cast<uint16_t>(n);
@@ -492,7 +481,7 @@ bool parse_config(const std::string &text, const std::string &origin, Config &ou
   const char *bad = nullptr;
   if (!g_utf8_validate(text.data(), static_cast<gssize>(text.size()), &bad)) {
     size_t line = 1 + static_cast<size_t>(std::count(text.data(), bad, '\n'));
-    error = origin + ": " + format(_("line %zu: not valid UTF-8 (or a NUL byte)"), line);
+    error = origin + ": " + printf_string(_("line %zu: not valid UTF-8 (or a NUL byte)"), line);
     return false;
   }
   KeyFilePtr kf(g_key_file_new());
@@ -541,7 +530,7 @@ bool parse_config(const std::string &text, const std::string &origin, Config &ou
   for (const auto &[name, con] : c.consoles) {
     if (con.port && !ports.insert(*con.port).second) {
       error = origin + ": [console:" + name + "] port: " +
-              format(_("%u is already used by another listener"), unsigned(*con.port));
+              printf_string(_("%u is already used by another listener"), unsigned(*con.port));
       return false;
     }
   }

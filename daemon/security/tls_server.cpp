@@ -1,12 +1,13 @@
 #include "security/tls_server.h"
 
 #include <cerrno>
-#include <cstdarg>
 #include <cstring>
 #include <ctime>
 
 #include <glib.h>
 #include <glib/gi18n-lib.h>
+
+#include "printf_string.h"
 
 namespace vncgate {
 namespace {
@@ -17,23 +18,12 @@ std::string gnutls_error(const std::string &what, int rc) {
 
 // Credential errors are translated: an operator reads them at start-up and
 // from --check-config (handshake errors below are log lines and stay English).
-std::string format(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-std::string format(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  gchar *text = g_strdup_vprintf(fmt, ap);
-  va_end(ap);
-  std::string out = text;
-  g_free(text);
-  return out;
-}
-
 // Refuses a certificate that is expired or not yet valid, with its file name.
 bool check_validity(const std::string &path, std::string &error) {
   gnutls_datum_t data = {nullptr, 0};
   int rc = gnutls_load_file(path.c_str(), &data);
   if (rc < 0) {
-    error = gnutls_error(format(_("cannot read certificate %s"), path.c_str()), rc);
+    error = gnutls_error(printf_string(_("cannot read certificate %s"), path.c_str()), rc);
     return false;
   }
   gnutls_x509_crt_t crt;
@@ -42,7 +32,7 @@ bool check_validity(const std::string &path, std::string &error) {
   gnutls_free(data.data);
   if (rc < 0) {
     gnutls_x509_crt_deinit(crt);
-    error = gnutls_error(format(_("certificate %s is not a PEM X.509 certificate"), path.c_str()), rc);
+    error = gnutls_error(printf_string(_("certificate %s is not a PEM X.509 certificate"), path.c_str()), rc);
     return false;
   }
   time_t now = std::time(nullptr);
@@ -50,11 +40,11 @@ bool check_validity(const std::string &path, std::string &error) {
   time_t not_before = gnutls_x509_crt_get_activation_time(crt);
   gnutls_x509_crt_deinit(crt);
   if (not_after != static_cast<time_t>(-1) && not_after < now) {
-    error = format(_("certificate %s has expired"), path.c_str());
+    error = printf_string(_("certificate %s has expired"), path.c_str());
     return false;
   }
   if (not_before != static_cast<time_t>(-1) && not_before > now) {
-    error = format(_("certificate %s is not valid yet"), path.c_str());
+    error = printf_string(_("certificate %s is not valid yet"), path.c_str());
     return false;
   }
   return true;
@@ -79,14 +69,14 @@ std::shared_ptr<TlsCredentials> TlsCredentials::load(const TlsSettings &s, std::
                                               GNUTLS_X509_FMT_PEM, nullptr, 0);
     if (rc < 0) {
       error = gnutls_error(
-          format(_("cannot use certificate %s with key %s"), s.cert.c_str(), s.key.c_str()), rc);
+          printf_string(_("cannot use certificate %s with key %s"), s.cert.c_str(), s.key.c_str()), rc);
       return nullptr;
     }
     if (!s.ca.empty()) {
       rc = gnutls_certificate_set_x509_trust_file(c->x509_, s.ca.c_str(), GNUTLS_X509_FMT_PEM);
       if (rc <= 0) {
-        error = rc == 0 ? format(_("CA file %s holds no certificate"), s.ca.c_str())
-                        : gnutls_error(format(_("cannot read CA file %s"), s.ca.c_str()), rc);
+        error = rc == 0 ? printf_string(_("CA file %s holds no certificate"), s.ca.c_str())
+                        : gnutls_error(printf_string(_("cannot read CA file %s"), s.ca.c_str()), rc);
         return nullptr;
       }
     } else if (s.verify_client != VerifyClient::None) {
@@ -96,7 +86,7 @@ std::shared_ptr<TlsCredentials> TlsCredentials::load(const TlsSettings &s, std::
     if (!s.crl.empty()) {
       rc = gnutls_certificate_set_x509_crl_file(c->x509_, s.crl.c_str(), GNUTLS_X509_FMT_PEM);
       if (rc < 0) {
-        error = gnutls_error(format(_("cannot read CRL %s"), s.crl.c_str()), rc);
+        error = gnutls_error(printf_string(_("cannot read CRL %s"), s.crl.c_str()), rc);
         return nullptr;
       }
     }
@@ -105,7 +95,7 @@ std::shared_ptr<TlsCredentials> TlsCredentials::load(const TlsSettings &s, std::
     rc = gnutls_priority_init(&c->prio_x509_, s.priority.c_str(), &err_pos);
     if (rc < 0) {
       error = std::string("[tls] ") +
-              format(_("priority is not a valid GnuTLS priority string near '%s'"),
+              printf_string(_("priority is not a valid GnuTLS priority string near '%s'"),
                      err_pos ? err_pos : "");
       return nullptr;
     }
@@ -119,7 +109,7 @@ std::shared_ptr<TlsCredentials> TlsCredentials::load(const TlsSettings &s, std::
   rc = gnutls_priority_init(&c->prio_anon_, anon_prio.c_str(), &err_pos);
   if (rc < 0) {
     error = std::string("[tls] ") +
-            format(_("priority is not a valid GnuTLS priority string near '%s'"),
+            printf_string(_("priority is not a valid GnuTLS priority string near '%s'"),
                    err_pos ? err_pos : "");
     return nullptr;
   }
