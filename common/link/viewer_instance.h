@@ -10,7 +10,8 @@
 
 namespace vncgate {
 
-// $XDG_RUNTIME_DIR/vncgate (or a per-user directory under the temp dir)
+// $XDG_RUNTIME_DIR/vncgate (or a per-user directory under the temp dir);
+// on Windows %LOCALAPPDATA%\vncgate (or vncgate-<user name> under the temp dir)
 std::string viewer_runtime_dir();
 // <runtime dir>/viewer-<sha256(identity) first 32 hex>.sock
 std::string viewer_socket_path(const ConsoleLink &link);

@@ -1,11 +1,10 @@
 #include "launch_flow.h"
 
-#include <sys/wait.h>
-
 #include <algorithm>
 
 #include "i18n.h"
 #include "viewer_process.h"
+#include "wait_status.h"
 
 namespace vncgate::launcher {
 namespace {
@@ -62,7 +61,7 @@ void LaunchFlow::start() {
     return;
   }
   connect(process_, &ViewerProcess::exited, this, [this](int status) {
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    if (viewer_exited(status) && viewer_exit_code(status) == 0)
       finish(LaunchOutcome::State::Started, plan_.note);
     else
       finish(LaunchOutcome::State::Failed,

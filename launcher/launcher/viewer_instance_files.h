@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <QString>
+#include <cstdint>
 
 #include "link/console_link.h"
 
@@ -34,15 +35,25 @@ enum class RaiseResult {
 
 // Which socket file is there: a new viewer's socket is a new inode, which
 // tells it apart from a file a crashed viewer left behind.
+// On Windows the file ID (volume serial and NTFS file index) plays the
+// inode's part: a name re-created within seconds keeps its creation time
+// (NTFS "tunneling"), so times would not tell the files apart.
 struct SocketStamp {
   bool exists = false;
+#ifdef _WIN32
+  std::uint64_t dev = 0;
+  std::uint64_t ino = 0;
+#else
   dev_t dev = 0;
   ino_t ino = 0;
+#endif
   bool operator==(const SocketStamp &) const = default;
 };
 SocketStamp socket_stamp(const QString &socket_path);
 
-// Connects to the console's viewer socket and sends "raise\n".
+// Connects to the console's viewer socket and sends "raise\n" (QLocalSocket
+// on Unix; GIO on Windows, where QLocalSocket means a named pipe and the
+// viewer listens on an AF_UNIX socket).
 RaiseResult raise_existing_viewer(const QString &socket_path, int timeout_ms);
 
 }  // namespace vncgate::launcher

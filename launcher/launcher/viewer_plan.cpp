@@ -1,7 +1,5 @@
 #include "viewer_plan.h"
 
-#include <sys/wait.h>
-
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
@@ -9,6 +7,7 @@
 #include <cstring>
 
 #include "i18n.h"
+#include "wait_status.h"
 
 namespace vncgate::launcher {
 namespace {
@@ -88,8 +87,8 @@ LaunchPlan plan_launch(const LinkRequest &request, const ViewerSettings &setting
 
 QString describe_viewer_exit(int wait_status, const QString &last_error_line) {
   QString why;
-  if (WIFEXITED(wait_status)) {
-    switch (WEXITSTATUS(wait_status)) {
+  if (viewer_exited(wait_status)) {
+    switch (viewer_exit_code(wait_status)) {
       case 1:
         why = _("The viewer could not open the console.");
         break;
@@ -97,12 +96,12 @@ QString describe_viewer_exit(int wait_status, const QString &last_error_line) {
         why = _("The viewer refused the link.");
         break;
       default:
-        why = _("The viewer stopped with exit status %1.").arg(WEXITSTATUS(wait_status));
+        why = _("The viewer stopped with exit status %1.").arg(viewer_exit_code(wait_status));
     }
-  } else if (WIFSIGNALED(wait_status)) {
+  } else if (viewer_signaled(wait_status)) {
     why = _("The viewer crashed (signal %1, %2).")
-              .arg(WTERMSIG(wait_status))
-              .arg(QString::fromLocal8Bit(strsignal(WTERMSIG(wait_status))));
+              .arg(viewer_signal(wait_status))
+              .arg(QString::fromLocal8Bit(viewer_signal_name(viewer_signal(wait_status))));
   } else {
     why = _("The viewer stopped unexpectedly.");
   }
