@@ -3,8 +3,10 @@
 #include <glib.h>
 #include <glib/gi18n.h>
 #include <gnutls/x509.h>
+#ifndef _WIN32
 #include <pwd.h>
 #include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <fstream>
@@ -90,8 +92,12 @@ bool read_certificates(const std::string &path, std::vector<CertInfo> &certs, st
 std::string system_ca_path() { return "/etc/pki/CA/cacert.pem"; }
 
 std::string user_ca_path() {
+#ifdef _WIN32
+  std::string home = g_get_home_dir();  // %USERPROFILE%
+#else
   const struct passwd *pw = getpwuid(getuid());
   std::string home = pw && pw->pw_dir ? pw->pw_dir : g_get_home_dir();
+#endif
   return home + "/.pki/CA/cacert.pem";
 }
 

@@ -2,7 +2,9 @@
 // VNC server) with gtk-vnc. See options.h for the command line and
 // exit_status.h for the exit codes; one viewer per console
 // (single_instance.h).
-#include <glib-unix.h>
+#ifndef _WIN32
+#include <glib-unix.h>  // g_unix_signal_add: Unix only
+#endif
 #include <glib/gi18n.h>
 #include <gtk/gtk.h>
 #include <unistd.h>
@@ -116,20 +118,24 @@ int main(int argc, char **argv) {
 
   window = new ViewerWindow(o);
   // SIGTERM and SIGINT end the viewer like closing its window (the
-  // per-console socket is removed).
+  // per-console socket is removed). Windows has no such signals.
+#ifndef _WIN32
   auto on_signal = [](gpointer w) -> gboolean {
     static_cast<ViewerWindow *>(w)->close();
     return G_SOURCE_CONTINUE;
   };
   const guint term_id = g_unix_signal_add(SIGTERM, on_signal, window);
   const guint int_id = g_unix_signal_add(SIGINT, on_signal, window);
+#endif
   window->start();
   gtk_main();
   const Outcome outcome = window->outcome();
   const std::string message = window->message();
   const std::string detail = window->detail();
+#ifndef _WIN32
   g_source_remove(term_id);
   g_source_remove(int_id);
+#endif
   delete window;
   window = nullptr;
   if (exit_code_for(outcome) != kExitOk) {

@@ -2,8 +2,14 @@
 
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
+#ifdef _WIN32
+#define NOMINMAX
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#else
 #include <sys/stat.h>
 #include <unistd.h>
+#endif
 
 #include <cerrno>
 #include <cstring>
@@ -70,6 +76,16 @@ bool prepare_runtime_dir(const std::string &dir, std::string &detail) {
     detail = dir + ": " + std::strerror(errno);
     return false;
   }
+#ifdef _WIN32
+  // %LOCALAPPDATA%\vncgate: the profile's ACL keeps other users out; there
+  // are no owner or mode bits to check.
+  if (!g_file_test(dir.c_str(), G_FILE_TEST_IS_DIR) ||
+      g_file_test(dir.c_str(), G_FILE_TEST_IS_SYMLINK)) {
+    detail = dir + " is not a directory";
+    return false;
+  }
+  return true;
+#else
   struct stat st;
   if (lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
       (st.st_mode & 077) != 0) {
@@ -77,6 +93,7 @@ bool prepare_runtime_dir(const std::string &dir, std::string &detail) {
     return false;
   }
   return true;
+#endif
 }
 
 bool send_raise(const std::string &path) {
@@ -115,11 +132,15 @@ bool SingleInstance::listen(std::string &detail, bool &in_use) {
   GSocketService *service = g_socket_service_new();
   GSocketAddress *addr = g_unix_socket_address_new(path_.c_str());
   GError *err = nullptr;
+#ifndef _WIN32
   const mode_t old_mask = umask(077);
+#endif
   const bool ok = g_socket_listener_add_address(G_SOCKET_LISTENER(service), addr,
                                                 G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT,
                                                 nullptr, nullptr, &err);
+#ifndef _WIN32
   umask(old_mask);
+#endif
   g_object_unref(addr);
   if (!ok) {
     in_use = g_error_matches(err, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
@@ -141,6 +162,21 @@ SingleInstance::Claim SingleInstance::claim(const ConsoleLink &link, std::string
   for (int attempt = 0; attempt < 3; ++attempt) {
     if (send_raise(path_)) return Claim::OtherRaised;
     // Nobody answers: a socket file left by a viewer that died is stale.
+#ifdef _WIN32
+    // (An AF_UNIX socket file is a reparse point; anything else is not ours.)
+    if (g_file_test(path_.c_str(), G_FILE_TEST_EXISTS)) {
+      gunichar2 *wide = g_utf8_to_utf16(path_.c_str(), -1, nullptr, nullptr, nullptr);
+      const DWORD attrs = wide ? GetFileAttributesW(reinterpret_cast<const wchar_t *>(wide))
+                               : INVALID_FILE_ATTRIBUTES;
+      g_free(wide);
+      if (attrs == INVALID_FILE_ATTRIBUTES || !(attrs & FILE_ATTRIBUTE_REPARSE_POINT) ||
+          (attrs & FILE_ATTRIBUTE_DIRECTORY)) {
+        detail = path_ + " exists and is not a socket";
+        return Claim::Unavailable;
+      }
+      g_unlink(path_.c_str());
+    }
+#else
     struct stat st;
     if (lstat(path_.c_str(), &st) == 0) {
       if (!S_ISSOCK(st.st_mode)) {
@@ -149,6 +185,7 @@ SingleInstance::Claim SingleInstance::claim(const ConsoleLink &link, std::string
       }
       g_unlink(path_.c_str());
     }
+#endif
     bool in_use = false;
     if (listen(detail, in_use)) return Claim::Owner;
     if (!in_use) return Claim::Unavailable;
