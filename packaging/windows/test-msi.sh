@@ -33,19 +33,14 @@ for tool in wixl wixl-heat wine wineserver x86_64-w64-mingw32-gcc x86_64-w64-min
 done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vncgate-msi.XXXXXX")
-# Everything wine touches stays in $tmp: the prefix, TMPDIR, HOME/XDG dirs in
-# case anything looks there; winemenubuilder (which would mirror the Start
-# menu and URL handlers into the host desktop) and the Mono/Gecko installer
-# prompts are off; no display.
-export WINEPREFIX=$tmp/prefix WINEDEBUG=-all WINEARCH=win64
-export WINEDLLOVERRIDES='winemenubuilder.exe=d;mscoree=;mshtml='
-export HOME=$tmp/home XDG_DATA_HOME=$tmp/home/.local/share XDG_CONFIG_HOME=$tmp/home/.config
-export XDG_CACHE_HOME=$tmp/home/.cache TMPDIR=$tmp/tmp  # wineserver's socket folder
-unset DISPLAY WAYLAND_DISPLAY
-mkdir -p "$HOME" "$TMPDIR"
+# Everything wine touches stays in $tmp (see tests/windows/wine_prefix.sh):
+# no display, no installer prompts, and no winemenubuilder, which would
+# mirror the Start menu and URL handlers into the host desktop.
+# shellcheck source=tests/windows/wine_prefix.sh
+. "$(dirname "$0")/../../tests/windows/wine_prefix.sh"
+wine_isolate "$tmp"
 cleanup() {
-  wineserver -k 2>/dev/null || true  # this prefix's wineserver only
-  wineserver -w 2>/dev/null || true
+  wine_stop  # this prefix's wineserver only
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -130,8 +125,12 @@ start_menu_link() {
 }
 
 step "creating the wine prefix"
-wine wineboot --init </dev/null >"$tmp/wineboot.log" 2>&1
-check "wineboot created the prefix" test -d "$drive_c/windows"
+if ! wine_boot "$tmp/wineboot.log"; then
+  fail "wineboot created the prefix"
+  cat "$tmp/wineboot.log"
+  exit 1
+fi
+pass "wineboot created the prefix"
 
 # --- install ----------------------------------------------------------------
 step "installing v1 (msiexec /i /qn)"

@@ -15,14 +15,9 @@ for tool in x86_64-w64-mingw32-g++-posix wine wineserver meson ninja; do
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vncgate-wincross.XXXXXX")
-export WINEPREFIX="$work/wineprefix"
-export WINEDEBUG=-all
-# No Mono/Gecko installer dialogs when the prefix is created.
-export WINEDLLOVERRIDES="mscoree,mshtml="
-unset DISPLAY WAYLAND_DISPLAY
+. "$(dirname "$0")/wine_prefix.sh"
 cleanup() {
-  # Only this prefix's wineserver (the one this script started).
-  wineserver -k >/dev/null 2>&1 || true
+  wine_stop  # only this prefix's wineserver
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -33,10 +28,10 @@ werror=false
 if [ "${CI:-}" = true ]; then werror=true; fi
 meson setup --cross-file "$cross" -Dwerror=$werror "$work/build" "$src" >"$work/setup.log" 2>&1 ||
   { cat "$work/setup.log"; exit 1; }
-grep -q "windows_only_build\|Host machine cpu family: x86_64" "$work/setup.log" || true
 ninja -C "$work/build" >"$work/build.log" 2>&1 || { tail -50 "$work/build.log"; exit 1; }
 t1=$(now)
-wine wineboot --init >/dev/null 2>&1
+wine_isolate "$work"
+wine_boot "$work/wineboot.log" || { cat "$work/wineboot.log"; exit 1; }
 t2=$(now)
 status=0
 meson test -C "$work/build" --print-errorlogs --no-rebuild || status=$?
