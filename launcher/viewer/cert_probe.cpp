@@ -4,9 +4,6 @@
 #include <glib/gi18n.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
-#include <fcntl.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -14,32 +11,11 @@
 
 #include "gateway_connection.h"
 #include "security_choice.h"
+#include "socket_fd.h"
 
 namespace vncgate::viewer {
 
 namespace {
-
-bool read_exact(int fd, void *buf, size_t n) {
-  auto *p = static_cast<char *>(buf);
-  while (n > 0) {
-    ssize_t r = recv(fd, p, n, 0);
-    if (r <= 0) return false;
-    p += r;
-    n -= static_cast<size_t>(r);
-  }
-  return true;
-}
-
-bool write_all(int fd, const void *buf, size_t n) {
-  auto *p = static_cast<const char *>(buf);
-  while (n > 0) {
-    ssize_t r = send(fd, p, n, MSG_NOSIGNAL);
-    if (r <= 0) return false;
-    p += r;
-    n -= static_cast<size_t>(r);
-  }
-  return true;
-}
 
 std::string dn_string(gnutls_x509_crt_t crt, bool issuer) {
   gnutls_datum_t dn{};
@@ -53,18 +29,18 @@ std::string dn_string(gnutls_x509_crt_t crt, bool issuer) {
 // RFB 3.8 and VeNCrypt 0.2 up to the start of TLS; an X509 subtype.
 bool negotiate(int fd, std::string &error) {
   char version[12];
-  if (!read_exact(fd, version, sizeof version) || std::memcmp(version, "RFB 003.", 8) != 0) {
+  if (!recv_exact(fd, version, sizeof version) || std::memcmp(version, "RFB 003.", 8) != 0) {
     error = "no RFB greeting";
     return false;
   }
-  if (!write_all(fd, "RFB 003.008\n", 12)) return false;
+  if (!send_all(fd, "RFB 003.008\n", 12)) return false;
   unsigned char count = 0;
-  if (!read_exact(fd, &count, 1) || count == 0) {
+  if (!recv_exact(fd, &count, 1) || count == 0) {
     error = "the server offered no security type";
     return false;
   }
   std::vector<unsigned char> types(count);
-  if (!read_exact(fd, types.data(), count)) return false;
+  if (!recv_exact(fd, types.data(), count)) return false;
   if (std::find(types.begin(), types.end(), rfb_security::kVeNCrypt) == types.end()) {
     error = "the server does not offer VeNCrypt";
     return false;
@@ -73,15 +49,15 @@ bool negotiate(int fd, std::string &error) {
   unsigned char server_version[2];
   const unsigned char our_version[2] = {0, 2};
   unsigned char ok = 1;
-  if (!write_all(fd, &vencrypt, 1) || !read_exact(fd, server_version, 2) ||
-      !write_all(fd, our_version, 2) || !read_exact(fd, &ok, 1) || ok != 0) {
+  if (!send_all(fd, &vencrypt, 1) || !recv_exact(fd, server_version, 2) ||
+      !send_all(fd, our_version, 2) || !recv_exact(fd, &ok, 1) || ok != 0) {
     error = "VeNCrypt version refused";
     return false;
   }
   unsigned char n = 0;
-  if (!read_exact(fd, &n, 1) || n == 0) return false;
+  if (!recv_exact(fd, &n, 1) || n == 0) return false;
   std::vector<unsigned char> raw(static_cast<size_t>(n) * 4);
-  if (!read_exact(fd, raw.data(), raw.size())) return false;
+  if (!recv_exact(fd, raw.data(), raw.size())) return false;
   std::vector<unsigned> subtypes;
   for (size_t i = 0; i < raw.size(); i += 4)
     subtypes.push_back((unsigned{raw[i]} << 24) | (unsigned{raw[i + 1]} << 16) |
@@ -99,7 +75,7 @@ bool negotiate(int fd, std::string &error) {
                                    static_cast<unsigned char>(pick >> 8),
                                    static_cast<unsigned char>(pick)};
   unsigned char accepted = 0;
-  if (!write_all(fd, choice, 4) || !read_exact(fd, &accepted, 1) || accepted != 1) {
+  if (!send_all(fd, choice, 4) || !recv_exact(fd, &accepted, 1) || accepted != 1) {
     error = "VeNCrypt subtype refused";
     return false;
   }
@@ -111,13 +87,10 @@ bool negotiate(int fd, std::string &error) {
 PeerCertificate read_certificate_over_vencrypt(int fd, const std::string &host) {
   PeerCertificate out;
   // GIO made the socket non-blocking; this thread waits, with timeouts.
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-  struct timeval tv {5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  set_blocking_with_timeout(fd, 5);
   if (!negotiate(fd, out.error)) {
     if (out.error.empty()) out.error = "the connection closed during the VeNCrypt negotiation";
-    ::close(fd);
+    close_socket(fd);
     return out;
   }
   gnutls_session_t session = nullptr;
@@ -159,7 +132,7 @@ PeerCertificate read_certificate_over_vencrypt(int fd, const std::string &host) 
   }
   gnutls_deinit(session);
   gnutls_certificate_free_credentials(creds);
-  ::close(fd);
+  close_socket(fd);
   return out;
 }
 

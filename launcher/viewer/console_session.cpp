@@ -5,12 +5,12 @@
 
 #include <glib/gi18n.h>
 #include <gtk-vnc.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <vector>
 
 #include "security_choice.h"
+#include "socket_fd.h"
 
 namespace vncgate::viewer {
 
@@ -104,7 +104,7 @@ void ConsoleSession::on_gateway(GatewayResult r) {
   // The gateway's host name, not the address: SASL's service principal
   // is vnc/<host> and the TLS certificate is checked against it.
   if (!vnc_display_open_fd_with_hostname(VNC_DISPLAY(display_), r.fd, link_.host.c_str())) {
-    ::close(r.fd);
+    close_socket(r.fd);
     end(SessionEnd{Outcome::ConnectFailed, _("The connection to the gateway failed."),
                    "vnc_display_open_fd_with_hostname failed", false});
   }

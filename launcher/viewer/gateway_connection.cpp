@@ -1,9 +1,9 @@
 #include "gateway_connection.h"
 
 #include <glib/gi18n.h>
-#include <unistd.h>
 
 #include "connect_response.h"
+#include "socket_fd.h"
 
 namespace vncgate::viewer {
 
@@ -128,10 +128,11 @@ void GatewayJob::read_next() {
   // our GSocketConnection closes only its own descriptor.
   GSocket *sock = g_socket_connection_get_socket(conn_);
   GatewayResult out;
-  out.fd = dup(g_socket_get_fd(sock));
+  out.fd = duplicate_socket(g_socket_get_fd(sock));
   out.http_status = link_.console.empty() ? 0 : 200;
   if (out.fd < 0) {
-    fail(Outcome::ConnectFailed, _("The connection to the gateway failed."), "dup failed");
+    fail(Outcome::ConnectFailed, _("The connection to the gateway failed."),
+         "duplicating the socket failed");
     return;
   }
   finish(std::move(out));
