@@ -33,16 +33,26 @@ int install_ca(const ViewerOptions &o) {
   std::string error;
   if (!read_certificates(o.install_ca, certs, error)) return fail(Outcome::Usage, error);
   const std::string dest = user_ca_path();
-  std::cout << _("Certificates in") << " " << o.install_ca << ":\n";
+  // Whole sentences with the path filled in, so translators can order them.
+  auto say = [](const char *fmt, const std::string &value) {
+    gchar *text = g_strdup_printf(fmt, value.c_str());
+    std::cout << text;
+    g_free(text);
+  };
+  say(_("Certificates in %s:\n"), o.install_ca);
   for (const auto &c : certs) {
-    std::cout << "  " << c.subject << (c.is_ca ? "" : _(" (not a CA certificate)")) << "\n"
-              << "  SHA-256 " << c.fingerprint << "\n";
+    if (c.is_ca)
+      std::cout << "  " << c.subject << "\n";
+    else
+      say(_("  %s (not a CA certificate)\n"), c.subject);
+    std::cout << "  SHA-256 " << c.fingerprint << "\n";
   }
   std::cout << _("Compare the fingerprint with the one your administrator published.") << "\n";
   if (!o.yes) {
     if (!isatty(STDIN_FILENO))
       return fail(Outcome::Usage, _("standard input is not a terminal: confirm with --yes"));
-    std::cout << _("Install into") << " " << dest << "? [y/N] " << std::flush;
+    say(_("Install into %s? [y/N] "), dest);
+    std::cout << std::flush;
     std::string answer;
     std::getline(std::cin, answer);
     if (answer != "y" && answer != "Y" && answer != "yes") {
@@ -52,7 +62,7 @@ int install_ca(const ViewerOptions &o) {
   }
   int added = 0;
   if (!install_ca_file(o.install_ca, dest, added, error)) return fail(Outcome::Usage, error);
-  std::cout << (added ? _("Installed into") : _("Already installed in")) << " " << dest << "\n";
+  say(added ? _("Installed into %s\n") : _("Already installed in %s\n"), dest);
   return kExitOk;
 }
 
