@@ -18,9 +18,10 @@
 namespace vncgate {
 namespace {
 
-using linktext::fill;
-
-LinkParse refuse(std::string why) { return LinkParse{std::nullopt, std::move(why)}; }
+LinkParse refuse(LinkMessage why) {
+  std::string text = why.text();
+  return LinkParse{std::nullopt, std::move(text), std::move(why)};
+}
 
 bool has_control(std::string_view s) { return std::any_of(s.begin(), s.end(), linktext::is_cntrl); }
 
@@ -58,7 +59,7 @@ bool parse_number(const std::string &v, long max, long &out) {
 
 // Decoded query parameters in order; duplicates are refused (ambiguous).
 bool parse_query(const std::optional<std::string> &query,
-                 std::vector<std::pair<std::string, std::string>> &out, std::string &error) {
+                 std::vector<std::pair<std::string, std::string>> &out, LinkMessage &error) {
   if (!query || query->empty()) return true;
   linkuri::QuerySplit split = linkuri::split_query(*query);
   for (auto &[key, value] : split.params) {
@@ -68,14 +69,14 @@ bool parse_query(const std::optional<std::string> &query,
     }
     for (const auto &[ok, ov] : out) {
       if (ok == key) {
-        error = fill(N_("link parameter '%s' appears twice"), key);
+        error = LinkMessage(N_("link parameter '%s' appears twice"), key);
         return false;
       }
     }
     out.emplace_back(std::move(key), std::move(value));
   }
   if (!split.error.empty()) {
-    error = fill(N_("malformed link parameters: %s"), split.error);
+    error = LinkMessage(N_("malformed link parameters: %s"), split.error);
     return false;
   }
   return true;
@@ -95,10 +96,10 @@ LinkParse parse_vncgate_params(ConsoleLink link,
       if (!valid_title(v)) return refuse(N_("invalid title in link"));
       link.title = v;
     } else {
-      return refuse(fill(N_("unknown link parameter '%s'"), has_control(k) ? "?" : k.substr(0, 40)));
+      return refuse(LinkMessage(N_("unknown link parameter '%s'"), has_control(k) ? "?" : k.substr(0, 40)));
     }
   }
-  return LinkParse{link, {}};
+  return LinkParse{link, {}, {}};
 }
 
 // vnc:// (RFC 7869): unknown parameters are ignored.
@@ -122,7 +123,7 @@ LinkParse parse_vnc_params(ConsoleLink link,
       if (!parse_bool(v, link.view_only)) return refuse(N_("ViewOnly must be true or false"));
     }
   }
-  return LinkParse{link, {}};
+  return LinkParse{link, {}, {}};
 }
 
 }  // namespace
@@ -162,7 +163,7 @@ LinkParse parse_console_link(std::string_view text) {
   }
   if (text[0] == '-') return refuse(N_("link looks like a command-line option"));
   linkuri::UriSplit split = linkuri::split_uri(text);
-  if (!split.uri) return refuse(fill(N_("not a valid link: %s"), split.error));
+  if (!split.uri) return refuse(LinkMessage(N_("not a valid link: %s"), split.error));
   const linkuri::UriParts &uri = *split.uri;
   ConsoleLink link;
   if (uri.scheme == "vncgate") {
@@ -172,7 +173,7 @@ LinkParse parse_console_link(std::string_view text) {
     link.kind = LinkKind::Vnc;
     link.port = 5900;
   } else {
-    return refuse(fill(N_("unsupported link type '%s' (expected vncgate:// or vnc://)"), uri.scheme));
+    return refuse(LinkMessage(N_("unsupported link type '%s' (expected vncgate:// or vnc://)"), uri.scheme));
   }
   if (!uri.host || uri.host->empty()) return refuse(N_("link has no host"));
   link.host = *uri.host;
@@ -194,7 +195,7 @@ LinkParse parse_console_link(std::string_view text) {
   }
   if (uri.fragment) return refuse(N_("link must not have a #fragment"));
   std::vector<std::pair<std::string, std::string>> params;
-  std::string error;
+  LinkMessage error;
   if (!parse_query(uri.query, params, error)) return refuse(error);
 
   if (link.kind == LinkKind::Vncgate) {
@@ -211,8 +212,8 @@ LinkParse parse_console_link(std::string_view text) {
 LinkParse parse_vv_file(std::string_view contents) {
   if (contents.size() > kMaxVvFileSize) return refuse(N_(".vv file is larger than 64 KiB"));
   linkkeyfile::KeyFile kf;
-  std::string load_error;
-  if (!kf.load(contents, load_error)) return refuse(fill(N_("not a valid .vv file: %s"), load_error));
+  LinkMessage load_error;
+  if (!kf.load(contents, load_error)) return refuse(LinkMessage(N_("not a valid .vv file: %s"), load_error));
   const std::string g = "virt-viewer";
   auto get = [&](const char *key) -> std::optional<std::string> {
     auto v = kf.get_string(g, key);
@@ -259,7 +260,7 @@ LinkParse parse_vv_file(std::string_view contents) {
     if (!m) return refuse(N_("vncgate-tls must be x509, anon or none"));
     link.tls = *m;
   }
-  return LinkParse{link, {}};
+  return LinkParse{link, {}, {}};
 }
 
 std::string ConsoleLink::display_name() const {

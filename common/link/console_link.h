@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "link/link_message.h"
+
 namespace vncgate {
 
 enum class LinkKind { Vncgate, Vnc, VirtViewerFile };
@@ -47,7 +49,8 @@ inline constexpr size_t kMaxVvFileSize = 64 * 1024;
 
 struct LinkParse {
   std::optional<ConsoleLink> link;
-  std::string error;  // why the link was refused (for the user)
+  std::string error;    // why the link was refused, in English (reason.text())
+  LinkMessage reason;   // the same, for a display site to translate
 };
 
 LinkParse parse_console_link(std::string_view text);

@@ -89,7 +89,7 @@ std::string unescape_value(const char *p) {
 
 }  // namespace
 
-bool KeyFile::load(std::string_view data, std::string &error) {
+bool KeyFile::load(std::string_view data, LinkMessage &error) {
   groups_.clear();
   current_.clear();
   start_.clear();
@@ -107,7 +107,7 @@ bool KeyFile::load(std::string_view data, std::string &error) {
   return true;
 }
 
-bool KeyFile::parse_line(std::string line, std::string &error) {
+bool KeyFile::parse_line(std::string line, LinkMessage &error) {
   // GLib works on the line as a C string (a NUL ends most scans) but keeps
   // its full length for a few of them; so does this code.
   const char *const begin = line.c_str();
@@ -124,7 +124,7 @@ bool KeyFile::parse_line(std::string line, std::string &error) {
     std::string name(start + 1, static_cast<size_t>(name_end - (start + 1)));
     name.resize(std::strlen(name.c_str()));
     if (!is_group_name(name.c_str())) {
-      error = fill(N_("Invalid group name: %s"), name);
+      error = LinkMessage(N_("Invalid group name: %s"), name);
       return false;
     }
     groups_[name];
@@ -136,7 +136,7 @@ bool KeyFile::parse_line(std::string line, std::string &error) {
 
   const char *eq = std::strchr(start, '=');
   if (!eq || eq == start) {
-    error = fill(N_("Key file contains line “%s” which is not a key-value pair, group, or comment"),
+    error = LinkMessage(N_("Key file contains line “%s” which is not a key-value pair, group, or comment"),
                  utf8_make_valid(std::string_view(begin, length)));
     return false;
   }
@@ -148,7 +148,7 @@ bool KeyFile::parse_line(std::string line, std::string &error) {
   while (is_space(*key_end)) --key_end;
   std::string key(start, static_cast<size_t>(key_end + 1 - start));
   if (!is_key_name(key.c_str())) {
-    error = fill(N_("Invalid key name: %s"), key);
+    error = LinkMessage(N_("Invalid key name: %s"), key);
     return false;
   }
   const char *value_start = eq + 1;
@@ -157,7 +157,7 @@ bool KeyFile::parse_line(std::string line, std::string &error) {
   // compares and shows those bytes); the stored value ends at a NUL.
   std::string_view raw(value_start, static_cast<size_t>(begin + length - value_start));
   if (current_ == start_ && key == "Encoding" && ascii_lower(raw) != "utf-8") {
-    error = fill(N_("Key file contains unsupported encoding “%s”"), utf8_make_valid(raw));
+    error = LinkMessage(N_("Key file contains unsupported encoding “%s”"), utf8_make_valid(raw));
     return false;
   }
   std::string value(value_start);

@@ -20,12 +20,14 @@
 #include <string>
 #include <string_view>
 
+#include "link/link_message.h"
+
 namespace vncgate::linkkeyfile {
 
 class KeyFile {
  public:
   // Parses `data`; on failure returns false and sets `error` (GLib's text).
-  bool load(std::string_view data, std::string &error);
+  bool load(std::string_view data, LinkMessage &error);
 
   bool has_group(const std::string &group) const { return groups_.count(group) != 0; }
   // The unescaped value, as g_key_file_get_string; nullopt when missing or
@@ -33,7 +35,7 @@ class KeyFile {
   std::optional<std::string> get_string(const std::string &group, const std::string &key) const;
 
  private:
-  bool parse_line(std::string line, std::string &error);
+  bool parse_line(std::string line, LinkMessage &error);
 
   std::map<std::string, std::map<std::string, std::string>> groups_;
   std::string current_;  // group the next key goes to; empty before the first

@@ -60,19 +60,4 @@ std::string strip(std::string_view s) {
   return std::string(s);
 }
 
-std::string fill(const char *templ, std::string_view arg) {
-  std::string out(templ);
-  if (size_t at = out.find("%s"); at != std::string::npos) out.replace(at, 2, arg);
-  return out;
-}
-
-std::string fill(const char *templ, std::string_view arg1, std::string_view arg2) {
-  std::string out = fill(templ, arg1);
-  size_t first = std::string_view(templ).find("%s");
-  if (first == std::string::npos) return out;
-  if (size_t at = out.find("%s", first + arg1.size()); at != std::string::npos)
-    out.replace(at, 2, arg2);
-  return out;
-}
-
 }  // namespace vncgate::linktext

@@ -46,9 +46,4 @@ std::string utf8_make_valid(std::string_view s);
 // g_strstrip: ASCII white space removed at both ends.
 std::string strip(std::string_view s);
 
-// The message template with its first "%s" replaced by `arg`. Templates are
-// N_()-marked literals, so a display site can find the untranslated form.
-std::string fill(const char *templ, std::string_view arg);
-std::string fill(const char *templ, std::string_view arg1, std::string_view arg2);
-
 }  // namespace vncgate::linktext

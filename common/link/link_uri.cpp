@@ -26,7 +26,7 @@ enum class Decode {
 };
 
 // GLib's uri_decoder, without the relaxed mode this parser never used.
-bool decode(std::string_view in, Decode mode, std::string &out, std::string &error) {
+bool decode(std::string_view in, Decode mode, std::string &out, LinkMessage &error) {
   out.clear();
   for (size_t i = 0; i < in.size(); ++i) {
     char c = in[i];
@@ -98,9 +98,9 @@ std::string remove_dot_segments(const std::string &path) {
 }
 
 // "[IPv6]" or "[IPv6%25zone]" (RFC 6874).
-bool parse_ip_literal(std::string_view text, std::string &host, std::string &error) {
+bool parse_ip_literal(std::string_view text, std::string &host, LinkMessage &error) {
   auto bad = [&] {
-    error = fill(N_("Invalid IPv6 address ‘%s’ in URI"), text);
+    error = LinkMessage(N_("Invalid IPv6 address ‘%s’ in URI"), text);
     return false;
   };
   if (text.size() < 2 || text.back() != ']') return bad();
@@ -115,7 +115,8 @@ bool parse_ip_literal(std::string_view text, std::string &host, std::string &err
   }
   if (!is_ip_address(addr.c_str()) || addr.find(':') == std::string::npos) return bad();
   if (!zone.empty()) {
-    std::string decoded, ignored;
+    std::string decoded;
+    LinkMessage ignored;
     if (!decode(zone, Decode::Full, decoded, ignored)) return bad();
     addr += "%" + decoded;
   }
@@ -123,7 +124,7 @@ bool parse_ip_literal(std::string_view text, std::string &host, std::string &err
   return true;
 }
 
-bool parse_host(std::string_view text, std::string &host, std::string &error) {
+bool parse_host(std::string_view text, std::string &host, LinkMessage &error) {
   if (!text.empty() && text[0] == '[') return parse_ip_literal(text, host, error);
   if (!text.empty() && is_digit(text[0])) {
     std::string literal(text);
@@ -135,13 +136,13 @@ bool parse_host(std::string_view text, std::string &host, std::string &error) {
   std::string decoded;
   if (!decode(text, Decode::Full, decoded, error)) return false;
   if (is_ip_address(decoded.c_str())) {
-    error = fill(N_("Illegal encoded IP address ‘%s’ in URI"), text);
+    error = LinkMessage(N_("Illegal encoded IP address ‘%s’ in URI"), text);
     return false;
   }
   for (char c : decoded) {
     if (static_cast<unsigned char>(c) >= 0x80) {
       // GUri would convert this to its IDNA (xn--) form; see the header.
-      error = fill(N_("Illegal internationalized hostname ‘%s’ in URI"), text);
+      error = LinkMessage(N_("Illegal internationalized hostname ‘%s’ in URI"), text);
       return false;
     }
   }
@@ -149,21 +150,21 @@ bool parse_host(std::string_view text, std::string &host, std::string &error) {
   return true;
 }
 
-bool parse_port(std::string_view text, int &port, std::string &error) {
+bool parse_port(std::string_view text, int &port, LinkMessage &error) {
   if (text.empty() || !is_digit(text[0])) {
-    error = fill(N_("Could not parse port ‘%s’ in URI"), text);
+    error = LinkMessage(N_("Could not parse port ‘%s’ in URI"), text);
     return false;
   }
   unsigned long value = 0;
   for (char c : text) {
     if (!is_digit(c)) {
-      error = fill(N_("Could not parse port ‘%s’ in URI"), text);
+      error = LinkMessage(N_("Could not parse port ‘%s’ in URI"), text);
       return false;
     }
     if (value <= 65535) value = value * 10 + static_cast<unsigned long>(c - '0');
   }
   if (value > 65535) {
-    error = fill(N_("Port ‘%s’ in URI is out of range"), text);
+    error = LinkMessage(N_("Port ‘%s’ in URI is out of range"), text);
     return false;
   }
   port = static_cast<int>(value);
@@ -174,7 +175,7 @@ bool parse_port(std::string_view text, int &port, std::string &error) {
 
 UriSplit split_uri(std::string_view text) {
   UriParts uri;
-  std::string error;
+  LinkMessage error;
   auto fail = [&] { return UriSplit{std::nullopt, error}; };
 
   // Scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"
@@ -281,7 +282,8 @@ std::string escape(std::string_view s) {
 }
 
 std::optional<std::string> unescape(std::string_view s) {
-  std::string out, error;
+  std::string out;
+  LinkMessage error;
   if (!decode(s, Decode::Bytes, out, error) || out.find('\0') != std::string::npos)
     return std::nullopt;
   return out;

@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "link/link_message.h"
+
 namespace vncgate::linkuri {
 
 struct UriParts {
@@ -32,7 +34,7 @@ struct UriParts {
 
 struct UriSplit {
   std::optional<UriParts> uri;
-  std::string error;  // GLib's text, e.g. "Invalid %-encoding in URI"
+  LinkMessage error;  // GLib's text, e.g. "Invalid %-encoding in URI"
 };
 
 // Splits an absolute URI.
@@ -43,7 +45,7 @@ UriSplit split_uri(std::string_view text);
 // that one is malformed (empty when all are well-formed).
 struct QuerySplit {
   std::vector<std::pair<std::string, std::string>> params;
-  std::string error;
+  LinkMessage error;
 };
 QuerySplit split_query(std::string_view query);
 

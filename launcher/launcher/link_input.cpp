@@ -5,7 +5,6 @@
 #include <QRegularExpression>
 #include <QUrl>
 
-#include "../link_message.h"
 #include "i18n.h"
 
 namespace vncgate::launcher {
@@ -30,7 +29,7 @@ LinkInput finish(const LinkParse &parsed, const QString &what) {
   // The link parser's messages are N_()-marked English: translated here.
   if (!parsed.link) {
     auto tr = [](const char *m) { return std::string(::dgettext(GETTEXT_PACKAGE, m)); };
-    return refused(what.arg(QString::fromStdString(translate_link_message(parsed.error, tr))));
+    return refused(what.arg(QString::fromStdString(parsed.reason.render(tr))));
   }
   LinkRequest req;
   req.link = *parsed.link;

@@ -5,7 +5,6 @@
 #include <fstream>
 #include <memory>
 
-#include "../link_message.h"
 #include "rfb/http_connect.h"
 
 namespace vncgate::viewer {
@@ -175,7 +174,7 @@ ArgsResult parse_viewer_args(const std::vector<std::string> &args, GOptionGroup 
   if (!parsed.link) {
     // The link parser's messages are N_()-marked English: translated here.
     auto tr = [](const char *m) { return std::string(g_dgettext(GETTEXT_PACKAGE, m)); };
-    return fail(translate_link_message(parsed.error, tr), true);
+    return fail(parsed.reason.render(tr), true);
   }
   o.link = parsed.link;
   return ArgsResult{o, {}, false};

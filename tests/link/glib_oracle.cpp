@@ -22,7 +22,7 @@ struct GDeleter {
 using UriPtr = std::unique_ptr<GUri, GDeleter<GUri, g_uri_unref>>;
 using KeyFilePtr = std::unique_ptr<GKeyFile, GDeleter<GKeyFile, g_key_file_unref>>;
 
-LinkParse refuse(std::string why) { return LinkParse{std::nullopt, std::move(why)}; }
+LinkParse refuse(std::string why) { return LinkParse{std::nullopt, std::move(why), {}}; }
 
 bool has_control(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) {
@@ -190,7 +190,7 @@ LinkParse parse_console_link(std::string_view text) {
         return refuse("unknown link parameter '" + (has_control(k) ? std::string("?") : k.substr(0, 40)) + "'");
       }
     }
-    return LinkParse{link, {}};
+    return LinkParse{link, {}, {}};
   }
   // vnc:// (RFC 7869): path must be empty; unknown parameters are ignored.
   if (!path.empty() && path != "/") return refuse("vnc link must not have a path");
@@ -213,7 +213,7 @@ LinkParse parse_console_link(std::string_view text) {
       if (!parse_bool(v, link.view_only)) return refuse("ViewOnly must be true or false");
     }
   }
-  return LinkParse{link, {}};
+  return LinkParse{link, {}, {}};
 }
 
 LinkParse parse_vv_file(std::string_view contents) {
@@ -274,7 +274,7 @@ LinkParse parse_vv_file(std::string_view contents) {
     if (!m) return refuse("vncgate-tls must be x509, anon or none");
     link.tls = *m;
   }
-  return LinkParse{link, {}};
+  return LinkParse{link, {}, {}};
 }
 
 std::string identity(const ConsoleLink &l) {
