@@ -54,11 +54,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr int kWidth = 640;
-constexpr int kHeight = 480;
-// gvnccapture does not ask for the cursor pseudo-encoding, so Xvnc draws
-// its pointer into the direct capture; the viewer draws it locally. Not compared.
-constexpr Rect kPointer{kWidth / 2 - 16, kHeight / 2 - 16, 32, 32};
 constexpr auto kLauncherTimeout = 60s;  // grace (5 s) + socket wait (5 s) + a loaded machine
 constexpr auto kConsoleTimeout = 30s;
 
@@ -122,7 +117,7 @@ class DesktopE2eTest : public it::GatewayTest {
   void start_consoles() {
     for (Console *c : {&alpha_, &beta_}) {
       std::string error;
-      ASSERT_TRUE(c->backend.start(dir_.subdir(c->name), kWidth, kHeight, error)) << error;
+      ASSERT_TRUE(c->backend.start(dir_.subdir(c->name), kConsoleWidth, kConsoleHeight, error)) << error;
       daemon_.config().set("console:" + c->name, "backend", c->backend.address());
     }
     ASSERT_NO_FATAL_FAILURE(start_daemon());
@@ -138,7 +133,7 @@ class DesktopE2eTest : public it::GatewayTest {
           "vncgate://127.0.0.1:" + std::to_string(daemon_.gateway_port()) + "/console/" + c->name;
       c->viewer_log = viewer_log_path(c->link);
     }
-    ASSERT_FALSE(find_subimage(alpha_.direct, beta_.direct, kPointer))
+    ASSERT_FALSE(find_subimage(alpha_.direct, beta_.direct, kPointerArea))
         << "the two consoles look the same";
   }
 
@@ -241,7 +236,7 @@ class DesktopE2eTest : public it::GatewayTest {
           why = "window " + wins.front() + " (" + std::to_string(g->w) + "x" +
                 std::to_string(g->h) + "+" + std::to_string(g->x) + "+" + std::to_string(g->y) +
                 ") does not show " + c.name + "'s pixels; see " + png;
-          return find_subimage(*shot, c.direct, kPointer).has_value();
+          return find_subimage(*shot, c.direct, kPointerArea).has_value();
         },
         kConsoleTimeout, 200ms);
     if (ok) return ::testing::AssertionSuccess();

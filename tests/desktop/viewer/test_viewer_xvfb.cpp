@@ -28,12 +28,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr int kWidth = 640;
-constexpr int kHeight = 480;
-// gvnccapture does not ask for the cursor pseudo-encoding, so Xvnc draws
-// the pointer (in the middle of the screen) into its picture; the viewer
-// shows the pointer locally instead. That corner of the screen is not compared.
-constexpr Rect kPointer{kWidth / 2 - 16, kHeight / 2 - 16, 32, 32};
 
 std::string artifact(const std::string &name) {
   return std::string(VNCGATE_TEST_OUTPUT_DIR) + "/" + name;
@@ -53,7 +47,7 @@ class ViewerXvfbTest : public it::GatewayTest {
   // Starts the pattern backend as [console:NAME] and the daemon.
   void start_gateway_with_console(const std::string &name) {
     std::string error;
-    ASSERT_TRUE(backend_.start(dir_.path(), kWidth, kHeight, error)) << error;
+    ASSERT_TRUE(backend_.start(dir_.path(), kConsoleWidth, kConsoleHeight, error)) << error;
     daemon_.config().set("console:" + name, "backend", backend_.address());
     ASSERT_NO_FATAL_FAILURE(start_daemon());
   }
@@ -133,8 +127,8 @@ TEST_F(ViewerXvfbTest, ScreenshotThroughGatewayMatchesBackend) {
   auto direct = load_png(direct_png, error);
   ASSERT_TRUE(direct) << error;
   EXPECT_GE(distinct_colours(*direct), 2) << "the backend shows no pattern";
-  EXPECT_EQ(count_differences(*viewer, *direct, kPointer), 0)
-      << describe_differences(*viewer, *direct, kPointer);
+  EXPECT_EQ(count_differences(*viewer, *direct, kPointerArea), 0)
+      << describe_differences(*viewer, *direct, kPointerArea);
 
   auto audit = daemon_.wait_for_audit(10s);
   ASSERT_TRUE(audit);
@@ -156,7 +150,7 @@ TEST_F(ViewerXvfbTest, VvFileAndPlainVncLink) {
   std::string error;
   auto image = load_png(shot, error);
   ASSERT_TRUE(image) << error;
-  EXPECT_EQ(image->width, kWidth);
+  EXPECT_EQ(image->width, kConsoleWidth);
 
   // RFC 7869 vnc:// straight to a VNC server: no CONNECT, no login.
   const std::string plain = dir_.file("plain.png");
@@ -203,7 +197,7 @@ TEST_F(ViewerXvfbTest, LoginDialogWindowAndOneViewerPerConsole) {
         std::string e;
         if (!xvfb_->capture(window_png, e)) return false;
         auto screen = load_png(window_png, e);
-        return screen && find_subimage(*screen, *direct, kPointer).has_value();
+        return screen && find_subimage(*screen, *direct, kPointerArea).has_value();
       },
       5000ms, 200ms);
   EXPECT_TRUE(shown) << "the console's pixels are not on the screen; see " << window_png;
