@@ -16,6 +16,8 @@ done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vncgate-wincross.XXXXXX")
 . "$(dirname "$0")/wine_prefix.sh"
+# Before meson: its cross sanity check already runs a program under wine.
+wine_isolate "$work"
 cleanup() {
   wine_stop  # only this prefix's wineserver
   rm -rf "$work"
@@ -30,7 +32,6 @@ meson setup --cross-file "$cross" -Dwerror=$werror "$work/build" "$src" >"$work/
   { cat "$work/setup.log"; exit 1; }
 ninja -C "$work/build" >"$work/build.log" 2>&1 || { tail -50 "$work/build.log"; exit 1; }
 t1=$(now)
-wine_isolate "$work"
 wine_boot "$work/wineboot.log" || { cat "$work/wineboot.log"; exit 1; }
 t2=$(now)
 status=0
