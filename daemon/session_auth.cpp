@@ -73,8 +73,14 @@ void Session::on_tls_up() {
   // x509-none: the verified client certificate is the credential.
   mechanism_ = "x509-none";
   ssf_ = sasl_ssf_ = tls_->cipher_bits();  // no SASL: the login is the TLS handshake
-  if (!tls_->peer_verified() || tls_->peer_identity().empty()) {
-    fail_auth("a client certificate is required", "no verified client certificate with a CN", false);
+  if (!tls_->peer_verified()) {
+    fail_auth("a client certificate is required", "no verified client certificate", false);
+    return;
+  }
+  if (tls_->peer_identity().empty()) {
+    fail_auth(tls_->identity_refusal(),
+              tls_->identity_refusal() + " (certificate " + log_safe(cert_subject_) + ")", false,
+              "client certificate refused");
     return;
   }
   user_ = tls_->peer_identity();
