@@ -88,6 +88,14 @@ TEST_F(TlsIdentityTest, CertificateWithoutKeyPurposeLogsIn) {
   expect_logged_in(login_with(plain), "alice");
 }
 
+// anyExtendedKeyUsage allows every purpose, client authentication too.
+TEST_F(TlsIdentityTest, AnyPurposeCertificateLogsIn) {
+  ASSERT_NO_FATAL_FAILURE(setup());
+  CertKey any = pki().issue("alice-any-purpose", "cn = \"alice\"\nkey_purpose_oid = 2.5.29.37.0\n"
+                                                 "signing_key\nexpiration_days = 30\n");
+  expect_logged_in(login_with(any), "alice");
+}
+
 TEST_F(TlsIdentityTest, SubjectWithSeveralCommonNamesIsRefused) {
   ASSERT_NO_FATAL_FAILURE(setup());
   CertKey two = pki().issue("alice-and-mallory",
@@ -110,6 +118,17 @@ TEST_F(TlsIdentityTest, SanUpnIsTheUser) {
       "carol-upn", std::string("cn = \"mallory\"\nother_name_utf8 = \"") + kUpnOid +
                        " carol@VNCGATE.TEST\"\n" + kClientUsage);
   expect_logged_in(login_with(cert), "carol@VNCGATE.TEST");
+}
+
+TEST_F(TlsIdentityTest, SeveralEmailAddressesAreRefused) {
+  ASSERT_NO_FATAL_FAILURE(setup("san-email"));
+  CertKey cert = pki().issue("two-emails", std::string("cn = \"alice\"\n"
+                                                        "email = \"mallory@example.org\"\n"
+                                                        "email = \"alice@example.org\"\n") +
+                                               kClientUsage);
+  expect_refused(login_with(cert),
+                 "the client certificate has several e-mail address (rfc822Name) entries in its "
+                 "subject alternative names");
 }
 
 TEST_F(TlsIdentityTest, CertificateWithoutTheSanIsRefused) {
