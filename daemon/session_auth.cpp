@@ -129,7 +129,7 @@ bool Session::on_version() {
       if (!anonymous && !tls_creds_->has_x509()) continue;
       // Offer a SASL subtype only if its inner SASL will have a mechanism,
       // with the settings on_tls_up() uses. The cipher's key bits are known
-      // only after the handshake; kTlsSsfForOffer stands for them (see there).
+      // only after the handshake: kTlsSsfForOffer stands for them.
       if (vencrypt_subtype_uses_sasl(st) && !start_sasl(kTlsSsfForOffer, !anonymous, true)) continue;
       subtypes_.push_back(st);
     }
