@@ -265,8 +265,8 @@ bool parse_control(const SectionReader &r, Config &c, std::string &error) {
 }
 
 bool parse_tls(const SectionReader &r, Config &c, std::string &error) {
-  if (!r.only_known({"cert", "key", "ca", "crl", "verify-client", "priority", "subtypes",
-                     "offer-plain-sasl", "wrap"},
+  if (!r.only_known({"cert", "key", "ca", "crl", "verify-client", "identity", "priority",
+                     "subtypes", "offer-plain-sasl", "wrap"},
                     error))
     return false;
   if (!r.path("cert", c.tls.cert, error) || !r.path("key", c.tls.key, error) ||
@@ -280,6 +280,17 @@ bool parse_tls(const SectionReader &r, Config &c, std::string &error) {
     else {
       error = r.where("verify-client") + ": " +
               printf_string(_("expected none, optional or require, got '%s'"), v.c_str());
+      return false;
+    }
+  }
+  if (r.has("identity")) {
+    std::string v = r.raw("identity");
+    if (v == "cn") c.tls.identity = CertIdentity::Cn;
+    else if (v == "san-email") c.tls.identity = CertIdentity::SanEmail;
+    else if (v == "san-upn") c.tls.identity = CertIdentity::SanUpn;
+    else {
+      error = r.where("identity") + ": " +
+              printf_string(_("expected cn, san-email or san-upn, got '%s'"), v.c_str());
       return false;
     }
   }

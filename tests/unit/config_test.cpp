@@ -124,6 +124,20 @@ TEST(ParseConfig, FailureLeavesOutputUntouched) {
   EXPECT_EQ(c.max_sessions, 7u);
 }
 
+TEST(ParseConfig, TlsIdentity) {
+  Config c;
+  std::string error;
+  ASSERT_TRUE(parse_config("[tls]\n", kOrigin, c, error)) << error;
+  EXPECT_EQ(c.tls.identity, CertIdentity::Cn);
+  for (auto [text, want] : {std::pair{"cn", CertIdentity::Cn},
+                            std::pair{"san-email", CertIdentity::SanEmail},
+                            std::pair{"san-upn", CertIdentity::SanUpn}}) {
+    ASSERT_TRUE(parse_config(std::string("[tls]\nidentity=") + text + "\n", kOrigin, c, error))
+        << error;
+    EXPECT_EQ(c.tls.identity, want) << text;
+  }
+}
+
 struct ErrorCase {
   const char *text;
   std::vector<const char *> mentions;  // besides the file name
@@ -225,6 +239,8 @@ const ErrorCase kErrorCases[] = {
     {"[sasl]\napp-name=\n", {"[sasl] app-name"}},
     {"[sasl]\nrealm=EXAMPLE COM\n", {"[sasl] realm"}},
     {"[sasl]\nrealm=user@EXAMPLE\n", {"[sasl] realm"}},
+    {"[tls]\nidentity=serial\n", {"[tls] identity", "'serial'", "san-upn"}},
+    {"[tls]\nidentity=\n", {"[tls] identity"}},
     // Not UTF-8: GKeyFile would read these values as empty lists (everyone).
     {"[gateway]\nallowed-clients=10.0.0.0/8\xff\n", {"line 2", "UTF-8"}},
     {"[console:a]\nlpar-id=1\nallowed-users=al\xff" "ice\n", {"line 3", "UTF-8"}},
