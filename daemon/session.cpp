@@ -250,8 +250,8 @@ void Session::on_console_ready(const HostPort *backend, const std::string &error
   if (!backend) {
     // The user gets a reason to act on; the operator's detail (the tool's
     // stderr) goes to the log line the registry wrote and to the audit.
-    log_info("session " + std::to_string(id_) + ": console " + *console_ + " could not be opened for " +
-             log_safe(user_) + " (" + client_addr_ + ")");
+    log_info("session " + std::to_string(id_) + ": console " + *console_ +
+             " could not be opened for " + log_safe(user_) + " (" + client_addr_ + ")");
     send(encode_security_result(false, "the console could not be opened", version_));
     close_after_flush("console unavailable: " + error);
     return;
@@ -317,7 +317,9 @@ void Session::on_backend(GSocketConnection *conn, Bytes leftover,
     return;
   }
   if (!conn) {
-    log_error("session " + std::to_string(id_) + ": console " + *console_ + ": backend " + error);
+    // The backend's own refusal reason is in `error`: untrusted text.
+    log_error("session " + std::to_string(id_) + ": console " + *console_ + ": backend " +
+              log_safe(error, 500));
     send(encode_security_result(false, "the console is not reachable", version_));
     close_after_flush("backend unavailable");
     return;

@@ -88,7 +88,8 @@ TEST_F(ConsoleLifecycleTest, MkvtermFailureIsASecurityResultAfterLogin) {
   EXPECT_NE(field(*audit, "end").find("HSCL9999"), std::string::npos)
       << "the audit lacks the operator's detail: " << to_string(*audit);
   EXPECT_EQ(field(*audit, "console"), "broken") << to_string(*audit);
-  EXPECT_TRUE(std::regex_match(field(*audit, "user"), std::regex("alice(@.*)?"))) << to_string(*audit);
+  EXPECT_TRUE(std::regex_match(field(*audit, "user"), std::regex("alice(@.*)?")))
+      << to_string(*audit);
   EXPECT_EQ(fake_.mkvterm_calls(lpar), 1);
   EXPECT_EQ(fake_.rmvterm_calls(lpar), 0);
 }

@@ -114,8 +114,10 @@ TEST_F(SessionLimitsTest, SilentBackendGetsTheUserAReasonAtBackendTimeout) {
   auto audit = daemon_.wait_for_audit(5s);
   ASSERT_TRUE(audit);
   EXPECT_NE(field(*audit, "end").find("did not answer"), std::string::npos) << to_string(*audit);
-  EXPECT_TRUE(std::regex_match(field(*audit, "user"), std::regex("alice(@.*)?"))) << to_string(*audit);
-  EXPECT_LOG(daemon_, "console silent: the backend did not complete its RFB handshake within 1 s", 2s);
+  EXPECT_TRUE(std::regex_match(field(*audit, "user"), std::regex("alice(@.*)?")))
+      << to_string(*audit);
+  EXPECT_LOG(daemon_, "console silent: the backend did not complete its RFB handshake within 1 s",
+             2s);
 }
 
 TEST_F(SessionLimitsTest, BackendStalledInItsHandshakeGetsTheSameReason) {

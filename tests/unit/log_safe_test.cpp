@@ -10,7 +10,9 @@
 namespace vncgate {
 namespace {
 
-bool valid_utf8(const std::string &s) { return g_utf8_validate(s.data(), static_cast<gssize>(s.size()), nullptr); }
+bool valid_utf8(const std::string &s) {
+  return g_utf8_validate(s.data(), static_cast<gssize>(s.size()), nullptr);
+}
 
 TEST(LogSafe, PlainTextAndUtf8PassThrough) {
   EXPECT_EQ(log_safe("alice@EXAMPLE.COM"), "alice@EXAMPLE.COM");
