@@ -469,7 +469,8 @@ void Session::audit(const std::string &reason) {
     std::string result = "other";  // coarse label for the metric
     for (const char *label : {"authentication failed", "not authorized", "handshake timeout",
                               "protocol error", "console unavailable", "backend unavailable",
-                              "token", "unknown console", "client closed", "TLS"}) {
+                              "token", "unknown console", "client closed", "TLS",
+                              "authorization withdrawn"}) {
       if (reason.rfind(label, 0) == 0) result = label;
     }
     std::replace(result.begin(), result.end(), ' ', '_');

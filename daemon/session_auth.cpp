@@ -296,7 +296,8 @@ void Session::on_authenticated() {
 }
 
 void Session::recheck_authorization(const Config &current) {
-  if (state_ != State::WaitBackend && state_ != State::Relay) return;  // not authorized yet
+  // Before login the check at on_authenticated uses the new configuration.
+  if (closing_ || (state_ != State::WaitBackend && state_ != State::Relay)) return;
   auto cit = current.consoles.find(*console_);
   std::string why;
   if (cit == current.consoles.end()) {
