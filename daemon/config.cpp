@@ -139,7 +139,8 @@ class SectionReader {
 
 bool parse_gateway(const SectionReader &r, Config &c, std::string &error) {
   if (!r.only_known({"listen", "allowed-clients", "handshake-timeout", "idle-close", "mkvterm",
-                     "rmvterm", "mkvterm-timeout", "max-sessions", "state-dir", "public-host"},
+                     "rmvterm", "mkvterm-timeout", "max-sessions", "state-dir", "public-host",
+                     "backend-timeout", "max-session-time"},
                     error))
     return false;
   if (r.has("listen")) {
@@ -179,6 +180,8 @@ bool parse_gateway(const SectionReader &r, Config &c, std::string &error) {
   return r.uint_in("handshake-timeout", 1, 3600, c.handshake_timeout, error) &&
          r.uint_in("idle-close", 0, 7 * 24 * 3600, c.idle_close, error) &&
          r.uint_in("mkvterm-timeout", 1, 600, c.mkvterm_timeout, error) &&
+         r.uint_in("backend-timeout", 1, 600, c.backend_timeout, error) &&
+         r.uint_in("max-session-time", 0, 30 * 24 * 3600, c.max_session_time, error) &&
          r.uint_in("max-sessions", 1, 1000000, c.max_sessions, error) &&
          r.path("mkvterm", c.mkvterm, error) && r.path("rmvterm", c.rmvterm, error);
 }

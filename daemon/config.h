@@ -50,6 +50,8 @@ struct Config {
   std::string mkvterm = "/usr/bin/mkvterm";
   std::string rmvterm = "/usr/bin/rmvterm";
   unsigned mkvterm_timeout = 30;
+  unsigned backend_timeout = 10;   // after login: the backend's RFB handshake
+  unsigned max_session_time = 0;   // seconds of relay; 0 = unlimited
   unsigned max_sessions = 1000;
   std::string state_dir;    // tokens, runtime consoles, opened vterms; empty = not kept
   std::string public_host;  // host name put into minted links; empty = this host's name

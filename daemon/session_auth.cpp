@@ -306,19 +306,37 @@ void Session::on_authenticated() {
               false, "not authorized");
     return;
   }
-  if (!token_id_.empty() && !token_settled_) {
-    token_settled_ = true;
-    host_.settle_token(token_id_, true);
-  }
+  // A one-time token stays reserved until the relay starts
+  // (Session::on_backend): a console that cannot be opened frees it again,
+  // so the user can retry the same link.
   if (sasl_ && !sasl_->has_layer()) sasl_.reset();  // nothing left to do for it: free its memory
-  state_ = State::WaitBackend;
-  if (backend_addr_) {
-    connect_backend(*backend_addr_);
+  // From here the time is bounded by mkvterm-timeout and backend-timeout,
+  // each of which ends with a reason for the user; the handshake timer
+  // would cut the user off without one.
+  cancel_timer(handshake_timer_);
+  open_console();
+}
+
+void Session::recheck_authorization(const Config &current) {
+  // Before login the check at on_authenticated uses the new configuration.
+  if (closing_ || (state_ != State::WaitBackend && state_ != State::Relay)) return;
+  auto cit = current.consoles.find(*console_);
+  std::string why;
+  if (cit == current.consoles.end()) {
+    why = "console " + *console_ + " was removed from the configuration";
+  } else if (!user_allowed(cit->second.allowed_users, user_, current.realm)) {
+    why = "user " + log_safe(user_) + " is no longer in allowed-users of console " + *console_;
   } else {
-    lease_ = host_.registry().acquire(*console_, [this](const HostPort *b, const std::string &e) {
-      on_console_ready(b, e);
-    });
+    return;
   }
+  log_info("session " + std::to_string(id_) + ": " + client_addr_ + ": " + why +
+           "; ending the session");
+  if (state_ == State::WaitBackend) {
+    send(encode_security_result(false, "you are no longer authorized for this console", version_));
+    close_after_flush("authorization withdrawn");
+    return;
+  }
+  end("authorization withdrawn");
 }
 
 void Session::fail_auth(const std::string &client_reason, const std::string &log_reason,

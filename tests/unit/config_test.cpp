@@ -93,6 +93,8 @@ TEST(ParseConfig, EmptyFileGivesDefaults) {
   EXPECT_EQ(c.listen, (std::vector<HostPort>{{"127.0.0.1", 5901}, {"::1", 5901}}));
   EXPECT_TRUE(c.allowed_clients.empty());
   EXPECT_EQ(c.handshake_timeout, 30u);
+  EXPECT_EQ(c.backend_timeout, 10u);
+  EXPECT_EQ(c.max_session_time, 0u);
   EXPECT_EQ(c.min_ssf, 56u);
   EXPECT_EQ(c.sasl_app_name, "vncgate");
   EXPECT_TRUE(c.realm.empty());
@@ -188,6 +190,10 @@ const ErrorCase kErrorCases[] = {
     {"[gateway]\nhandshake-timeout=99999999999999999999999\n", {"[gateway] handshake-timeout"}},
     {"[gateway]\nidle-close=604801\n", {"[gateway] idle-close"}},
     {"[gateway]\nmkvterm-timeout=601\n", {"[gateway] mkvterm-timeout"}},
+    {"[gateway]\nbackend-timeout=0\n", {"[gateway] backend-timeout"}},
+    {"[gateway]\nbackend-timeout=601\n", {"[gateway] backend-timeout"}},
+    {"[gateway]\nmax-session-time=2592001\n", {"[gateway] max-session-time"}},
+    {"[gateway]\nmax-session-time=-1\n", {"[gateway] max-session-time"}},
     {"[gateway]\nmax-sessions=0\n", {"[gateway] max-sessions"}},
     {"[sasl]\nmin-ssf=100001\n", {"[sasl] min-ssf"}},
     {"[sasl]\nauth-failure-delay=11\n", {"[sasl] auth-failure-delay"}},
