@@ -71,6 +71,17 @@ SASL_CONF_PATH=$DIR FAKE_MKVTERM_DIR=$DIR/vterms "$BUILD/daemon/vncgated" --conf
 PIDS+=($!)
 wait_port "$GW"
 
+# The project's own viewer and launcher exist only in a full build
+# (./run build): ./run demo builds the daemon alone.
+OWN_CLIENTS="  (./run build also builds the project's own viewer and launcher)"
+if [[ -x $BUILD/launcher/viewer/vncgate-viewer ]]; then
+  OWN_CLIENTS="    $BUILD/launcher/viewer/vncgate-viewer vncgate://127.0.0.1:$GW/console/demo"
+fi
+if [[ -x $BUILD/launcher/launcher/vncgate-launcher ]]; then
+  OWN_CLIENTS+="
+    $BUILD/launcher/launcher/vncgate-launcher vncgate://127.0.0.1:$GW/console/lpar7"
+fi
+
 cat <<INFO
 
   vncgate demo is running (config: $DIR/vncgated.conf)
@@ -87,8 +98,7 @@ cat <<INFO
   or save a screenshot from a terminal:
     gvnccapture 127.0.0.1:$((CON - 5900)) console.png
   Or open the console link with the project's viewer (through the gateway port):
-    $BUILD/launcher/viewer/vncgate-viewer vncgate://127.0.0.1:$GW/console/demo
-    $BUILD/launcher/launcher/vncgate-launcher vncgate://127.0.0.1:$GW/console/lpar7
+$OWN_CLIENTS
 
   Press Ctrl+C to stop.
 INFO
