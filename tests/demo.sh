@@ -53,6 +53,10 @@ allowed-clients=127.0.0.0/8;::1
 idle-close=60
 mkvterm=$ROOT/tests/fake/mkvterm
 rmvterm=$ROOT/tests/fake/rmvterm
+public-host=127.0.0.1
+
+[control]
+socket=$DIR/control.sock
 
 [sasl]
 realm=demo
@@ -100,6 +104,13 @@ cat <<INFO
   Or open the console link with the project's viewer (through the gateway port):
 $OWN_CLIENTS
 
+  Mint a one-time console link (control API, Unix socket):
+    $BUILD/daemon/vncgatectl --socket $DIR/control.sock link demo --user demo
+    $BUILD/daemon/vncgatectl --socket $DIR/control.sock sessions
+
+  The log and, when a session ends, its audit record appear below
+  (also in $DIR/vncgated.log).
+
   Press Ctrl+C to stop.
 INFO
 
@@ -109,7 +120,11 @@ if [[ ${DEMO_CHECK:-} == 1 ]]; then
     timeout 20 script -qc "gvnccapture 127.0.0.1:$((CON - 5900)) $DIR/console.png" /dev/null >/dev/null
   [[ -s $DIR/console.png ]] || { echo "DEMO_CHECK failed: no screenshot" >&2; exit 1; }
   cp "$DIR/console.png" "$BUILD/demo-console.png"
-  echo "==> DEMO_CHECK: ok, console captured to $BUILD/demo-console.png"
+  echo "==> DEMO_CHECK: minting a console link with vncgatectl"
+  LINK=$("$BUILD/daemon/vncgatectl" --socket "$DIR/control.sock" link demo --user demo)
+  [[ $LINK == "vncgate://127.0.0.1:$GW/console/demo?token="* ]] ||
+    { echo "DEMO_CHECK failed: vncgatectl link printed '$LINK'" >&2; exit 1; }
+  echo "==> DEMO_CHECK: ok, console captured to $BUILD/demo-console.png, link minted"
   exit 0
 fi
 wait
