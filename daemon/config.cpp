@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <memory>
 #include <set>
+#include <string_view>
 
 #include "rfb/http_connect.h"
 #include "rfb/vencrypt.h"
@@ -111,6 +112,11 @@ class SectionReader {
   }
 
   bool only_known(std::initializer_list<const char *> known, std::string &error) const {
+    if (collect_) {
+      // config_accepted_keys(): report the list and stop before any value is read.
+      for (const char *k : known) collect_->push_back(k);
+      return false;
+    }
     gsize n = 0;
     gchar **keys = g_key_file_get_keys(kf_, section_.c_str(), &n, nullptr);
     bool ok = true;
@@ -126,6 +132,9 @@ class SectionReader {
     return ok;
   }
 
+  // Makes only_known() append its keys to `out` and refuse the section.
+  void collect_into(std::vector<std::string> *out) { collect_ = out; }
+
   std::string where(const char *key) const {
     std::string w = origin_ + ": [" + section_ + "]";
     return *key ? w + " " + key : w;
@@ -135,6 +144,7 @@ class SectionReader {
   GKeyFile *kf_;
   std::string origin_;
   std::string section_;
+  std::vector<std::string> *collect_ = nullptr;
 };
 
 bool parse_gateway(const SectionReader &r, Config &c, std::string &error) {
@@ -488,6 +498,55 @@ std::optional<HostPort> parse_host_port(const std::string &text, bool allow_name
   return hp;
 }
 
+namespace {
+
+// Every section the parser accepts. parse_config() dispatches through this
+// table and config_accepted_keys() walks it, so the documentation check
+// (data/check-config-keys.sh) sees exactly what the parser accepts.
+struct SectionParser {
+  const char *name;  // "console:" is a prefix: [console:NAME]
+  bool (*parse)(const SectionReader &, const std::string &section, Config &, std::string &);
+};
+const SectionParser kSectionParsers[] = {
+    {"gateway", [](const SectionReader &r, const std::string &, Config &c,
+                   std::string &e) { return parse_gateway(r, c, e); }},
+    {"sasl", [](const SectionReader &r, const std::string &, Config &c,
+                std::string &e) { return parse_sasl(r, c, e); }},
+    {"tls", [](const SectionReader &r, const std::string &, Config &c,
+               std::string &e) { return parse_tls(r, c, e); }},
+    {"control", [](const SectionReader &r, const std::string &, Config &c,
+                   std::string &e) { return parse_control(r, c, e); }},
+    {"console:", [](const SectionReader &r, const std::string &g, Config &c,
+                    std::string &e) { return parse_console(r, g.substr(8), c, e); }},
+};
+
+const SectionParser *find_section_parser(const std::string &group) {
+  for (const auto &p : kSectionParsers) {
+    std::string_view name = p.name;
+    if (name.ends_with(':') ? group.starts_with(name) : group == name) return &p;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> config_accepted_keys() {
+  std::vector<std::pair<std::string, std::string>> out;
+  KeyFilePtr kf(g_key_file_new());
+  for (const auto &p : kSectionParsers) {
+    std::string section = p.name;
+    if (section.ends_with(':')) section += "NAME";
+    std::vector<std::string> keys;
+    SectionReader r(kf.get(), "", section);
+    r.collect_into(&keys);
+    Config scratch;
+    std::string error;
+    p.parse(r, section, scratch, error);
+    for (auto &k : keys) out.emplace_back(section, std::move(k));
+  }
+  return out;
+}
+
 bool parse_config(const std::string &text, const std::string &origin, Config &out,
                   std::string &error) {
   // GKeyFile reads a value that is not UTF-8 as missing, which would turn
@@ -515,23 +574,12 @@ bool parse_config(const std::string &text, const std::string &origin, Config &ou
   std::unique_ptr<gchar *, void (*)(gchar **)> guard(groups, g_strfreev);
   for (gsize i = 0; i < n; ++i) {
     std::string g = groups[i];
-    SectionReader r(kf.get(), origin, g);
-    bool ok;
-    if (g == "gateway") {
-      ok = parse_gateway(r, c, error);
-    } else if (g == "sasl") {
-      ok = parse_sasl(r, c, error);
-    } else if (g == "tls") {
-      ok = parse_tls(r, c, error);
-    } else if (g == "control") {
-      ok = parse_control(r, c, error);
-    } else if (g.starts_with("console:")) {
-      ok = parse_console(r, g.substr(8), c, error);
-    } else {
+    const SectionParser *p = find_section_parser(g);
+    if (!p) {
       error = origin + ": [" + g + "]: " + _("unknown section");
-      ok = false;
+      return false;
     }
-    if (!ok) return false;
+    if (!p->parse(SectionReader(kf.get(), origin, g), g, c, error)) return false;
   }
   if (c.listen.empty() && std::none_of(c.consoles.begin(), c.consoles.end(),
                                        [](const auto &kv) { return kv.second.port.has_value(); })) {

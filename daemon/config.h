@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "net/allow_list.h"
@@ -84,6 +85,11 @@ struct Config {
 bool parse_config(const std::string &text, const std::string &origin, Config &out,
                   std::string &error);
 bool load_config(const std::string &path, Config &out, std::string &error);
+
+// The (section, key) pairs the parser accepts, in its own order; console
+// sections appear as "console:NAME". For the documentation check
+// (vncgated --list-config-keys).
+std::vector<std::pair<std::string, std::string>> config_accepted_keys();
 
 // Reads a backend VNC password file: the first line, at most 8 bytes used.
 bool read_password_file(const std::string &path, std::string &out, std::string &error);

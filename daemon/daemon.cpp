@@ -9,6 +9,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "control/capacity_metrics.h"
 #include "control/metrics.h"
 #include "rfb/http_connect.h"
 #include "logging.h"
@@ -498,7 +499,8 @@ std::string Daemon::metrics_text() const {
   for (const auto &[name, con] : config_->consoles) {
     if (registry_.snapshot(name).state == "open") ++open;
   }
-  return metrics().render(sessions_.size(), open);
+  return metrics().render(sessions_.size(), open) +
+         render_capacity_metrics(config_->max_sessions);
 }
 
 void Daemon::stop(const char *why) {

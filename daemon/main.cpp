@@ -23,12 +23,16 @@ int main(int argc, char **argv) {
   textdomain(GETTEXT_PACKAGE);
 
   gchar *config_path = nullptr;
-  gboolean version = FALSE, verbose = FALSE, check = FALSE;
+  gboolean version = FALSE, verbose = FALSE, check = FALSE, list_keys = FALSE;
   GOptionEntry entries[] = {
       {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
        N_("Configuration file (default /etc/vncgate/vncgated.conf)"), N_("FILE")},
       {"check-config", 0, 0, G_OPTION_ARG_NONE, &check,
        N_("Check the configuration file and exit"), nullptr},
+      // Hidden: "SECTION KEY" per line, for the test that keeps vncgated.conf(5)
+      // and the example file in step with the parser.
+      {"list-config-keys", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &list_keys, nullptr,
+       nullptr},
       {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, N_("Log debug messages"), nullptr},
       {"version", 'V', 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), nullptr},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
@@ -49,6 +53,11 @@ int main(int argc, char **argv) {
   g_option_context_free(ctx);
   if (version) {
     std::printf("vncgated %s\n", VNCGATE_VERSION);
+    return 0;
+  }
+  if (list_keys) {
+    for (const auto &[section, key] : vncgate::config_accepted_keys())
+      std::printf("%s %s\n", section.c_str(), key.c_str());
     return 0;
   }
   if (argc > 1) {

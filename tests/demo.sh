@@ -53,6 +53,10 @@ allowed-clients=127.0.0.0/8;::1
 idle-close=60
 mkvterm=$ROOT/tests/fake/mkvterm
 rmvterm=$ROOT/tests/fake/rmvterm
+public-host=127.0.0.1
+
+[control]
+socket=$DIR/control.sock
 
 [sasl]
 realm=demo
@@ -71,6 +75,17 @@ SASL_CONF_PATH=$DIR FAKE_MKVTERM_DIR=$DIR/vterms "$BUILD/daemon/vncgated" --conf
 PIDS+=($!)
 wait_port "$GW"
 
+# The project's own viewer and launcher exist only in a full build
+# (./run build): ./run demo builds the daemon alone.
+OWN_CLIENTS="  (./run build also builds the project's own viewer and launcher)"
+if [[ -x $BUILD/launcher/viewer/vncgate-viewer ]]; then
+  OWN_CLIENTS="    $BUILD/launcher/viewer/vncgate-viewer vncgate://127.0.0.1:$GW/console/demo"
+fi
+if [[ -x $BUILD/launcher/launcher/vncgate-launcher ]]; then
+  OWN_CLIENTS+="
+    $BUILD/launcher/launcher/vncgate-launcher vncgate://127.0.0.1:$GW/console/lpar7"
+fi
+
 cat <<INFO
 
   vncgate demo is running (config: $DIR/vncgated.conf)
@@ -87,8 +102,14 @@ cat <<INFO
   or save a screenshot from a terminal:
     gvnccapture 127.0.0.1:$((CON - 5900)) console.png
   Or open the console link with the project's viewer (through the gateway port):
-    $BUILD/launcher/viewer/vncgate-viewer vncgate://127.0.0.1:$GW/console/demo
-    $BUILD/launcher/launcher/vncgate-launcher vncgate://127.0.0.1:$GW/console/lpar7
+$OWN_CLIENTS
+
+  Mint a one-time console link (control API, Unix socket):
+    $BUILD/daemon/vncgatectl --socket $DIR/control.sock link demo --user demo
+    $BUILD/daemon/vncgatectl --socket $DIR/control.sock sessions
+
+  The log and, when a session ends, its audit record appear below
+  (also in $DIR/vncgated.log).
 
   Press Ctrl+C to stop.
 INFO
@@ -99,7 +120,11 @@ if [[ ${DEMO_CHECK:-} == 1 ]]; then
     timeout 20 script -qc "gvnccapture 127.0.0.1:$((CON - 5900)) $DIR/console.png" /dev/null >/dev/null
   [[ -s $DIR/console.png ]] || { echo "DEMO_CHECK failed: no screenshot" >&2; exit 1; }
   cp "$DIR/console.png" "$BUILD/demo-console.png"
-  echo "==> DEMO_CHECK: ok, console captured to $BUILD/demo-console.png"
+  echo "==> DEMO_CHECK: minting a console link with vncgatectl"
+  LINK=$("$BUILD/daemon/vncgatectl" --socket "$DIR/control.sock" link demo --user demo)
+  [[ $LINK == "vncgate://127.0.0.1:$GW/console/demo?token="* ]] ||
+    { echo "DEMO_CHECK failed: vncgatectl link printed '$LINK'" >&2; exit 1; }
+  echo "==> DEMO_CHECK: ok, console captured to $BUILD/demo-console.png, link minted"
   exit 0
 fi
 wait

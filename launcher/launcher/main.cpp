@@ -128,7 +128,7 @@ int main(int argc, char **argv) {
   QCoreApplication::setOrganizationName(QStringLiteral("vncgate"));
   QCoreApplication::setApplicationName(QStringLiteral("vncgate-launcher"));
   QCoreApplication::setApplicationVersion(QStringLiteral(VNCGATE_VERSION));
-  if (!headless) QGuiApplication::setDesktopFileName(QStringLiteral("vncgate-launcher"));
+  if (!headless) QGuiApplication::setDesktopFileName(QStringLiteral("io.github.vncgate.launcher"));
   init_i18n();
 
   QCommandLineParser parser;

@@ -1,10 +1,10 @@
 // Per-user registration as the handler for console links:
 //   x-scheme-handler/vncgate, x-scheme-handler/vnc, application/x-virt-viewer
 //
-// register: makes sure vncgate-launcher.desktop can be found (the installed
+// register: makes sure the launcher's desktop file (kDesktopId) can be found (the installed
 // one in XDG_DATA_DIRS, else a copy with this program's absolute path written
 // to $XDG_DATA_HOME/applications), then runs
-//   xdg-mime default vncgate-launcher.desktop <the three types>
+//   xdg-mime default io.github.vncgate.launcher.desktop <the three types>
 // (or, without xdg-utils, writes the same [Default Applications] entries to
 // $XDG_CONFIG_HOME/mimeapps.list itself).
 // unregister: removes those entries from $XDG_CONFIG_HOME/mimeapps.list and
@@ -16,7 +16,8 @@
 
 namespace vncgate::launcher {
 
-inline constexpr const char *kDesktopId = "vncgate-launcher.desktop";
+// The AppStream id's desktop file (launcher_desktop_id in meson.build).
+inline constexpr const char *kDesktopId = "io.github.vncgate.launcher.desktop";
 QStringList handled_types();
 
 struct RegistrationResult {

@@ -103,8 +103,8 @@ fresh_user_handler() {
   env -i PATH=/usr/bin:/bin HOME="$home" xdg-mime query default "$1" 2>/dev/null || true
   rm -rf "$home"
 }
-if [[ $(fresh_user_handler x-scheme-handler/vncgate) == vncgate-launcher.desktop ]]; then
-  fail "vncgate-launcher.desktop handles vncgate:// before the package is installed"
+if [[ $(fresh_user_handler x-scheme-handler/vncgate) == io.github.vncgate.launcher.desktop ]]; then
+  fail "io.github.vncgate.launcher.desktop handles vncgate:// before the package is installed"
 fi
 
 # --- build ------------------------------------------------------------
@@ -231,12 +231,12 @@ log "URL handler for a fresh user"
 # nothing. No /usr/share/applications/mimeapps.list: defaults across
 # applications are the distribution's and the administrator's choice.
 for t in "${handler_types[@]}"; do
-  grep -q "^$t=.*vncgate-launcher\.desktop" /usr/share/applications/mimeinfo.cache \
-    || fail "mimeinfo.cache does not list vncgate-launcher.desktop for $t"
+  grep -q "^$t=.*io\.github\.vncgate\.launcher\.desktop" /usr/share/applications/mimeinfo.cache \
+    || fail "mimeinfo.cache does not list io.github.vncgate.launcher.desktop for $t"
 done
 handler=$(fresh_user_handler x-scheme-handler/vncgate)
 echo "xdg-mime query default x-scheme-handler/vncgate: $handler"
-[[ $handler == vncgate-launcher.desktop ]] || fail "the vncgate:// handler is '$handler'"
+[[ $handler == io.github.vncgate.launcher.desktop ]] || fail "the vncgate:// handler is '$handler'"
 
 # --- purge ----------------------------------------------------------------
 log "purge"
@@ -270,7 +270,7 @@ for path in "${owned_paths[@]}"; do
 done
 ((left == 0)) || fail "purge left files or package records behind"
 handler=$(fresh_user_handler x-scheme-handler/vncgate)
-[[ $handler != vncgate-launcher.desktop ]] || fail "vncgate:// still opens vncgate-launcher.desktop after purge"
+[[ $handler != io.github.vncgate.launcher.desktop ]] || fail "vncgate:// still opens io.github.vncgate.launcher.desktop after purge"
 echo "nothing left behind"
 
 log "ok"

@@ -390,11 +390,11 @@ void LauncherCliTest::registerMakesLauncherTheHandler() {
   QVERIFY2(r.code == 0, qPrintable(r.err));
   for (const char *type :
        {"x-scheme-handler/vncgate", "x-scheme-handler/vnc", "application/x-virt-viewer"})
-    QCOMPARE(query(QString::fromLatin1(type)), QStringLiteral("vncgate-launcher.desktop"));
+    QCOMPARE(query(QString::fromLatin1(type)), QStringLiteral("io.github.vncgate.launcher.desktop"));
 
   // The per-user desktop file runs this launcher by absolute path and is valid.
   const QString desktop =
-      dir_.filePath(QStringLiteral("data/applications/vncgate-launcher.desktop"));
+      dir_.filePath(QStringLiteral("data/applications/io.github.vncgate.launcher.desktop"));
   QFile f(desktop);
   QVERIFY(f.open(QIODevice::ReadOnly));
   const QString contents = QString::fromUtf8(f.readAll());
@@ -413,7 +413,7 @@ void LauncherCliTest::registerMakesLauncherTheHandler() {
   const Run u = launch({QStringLiteral("--unregister")});
   QVERIFY2(u.code == 0, qPrintable(u.err));
   QVERIFY(query(QStringLiteral("x-scheme-handler/vncgate")) !=
-          QStringLiteral("vncgate-launcher.desktop"));
+          QStringLiteral("io.github.vncgate.launcher.desktop"));
   QVERIFY(!QFile::exists(desktop));
   QCOMPARE(launch({QStringLiteral("--register"), QStringLiteral("--unregister")}).code, 2);
 }

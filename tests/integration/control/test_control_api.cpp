@@ -235,7 +235,7 @@ TEST_F(ControlApiTest, RequestTargetsRefusedByTheHttpLayerGetJsonErrors) {
     HttpReply reply = curl(dir_, r);
     if (std::string_view(path).ends_with("%zz")) {
       // An invalid %-escape is refused by libsoup's HTTP/1 parser before any
-      // signal the daemon can hook: a bare 400 (known limitation, README).
+      // signal the daemon can hook: a bare 400 (known limitation, docs/limits.md).
       EXPECT_EQ(reply.status, 400) << reply.describe();
       continue;
     }
