@@ -100,6 +100,7 @@ bool Session::on_version() {
   }
   in_.erase(in_.begin(), in_.begin() + 12);
   version_ = v.value;
+  if (refuse_locked_out_source()) return false;
   if (version_.minor < 7) {
     log_info("session " + std::to_string(id_) + ": refused " + client_addr_ +
              ": RFB 3.3 client cannot use SASL");
@@ -232,6 +233,7 @@ bool Session::on_sasl_step() {
 }
 
 void Session::on_sasl_result(const SaslServerSession::Step &st) {
+  if (st.outcome != SaslServerSession::Outcome::Continue && refuse_throttled_password(st)) return;
   const Bytes *out = st.serverout ? &*st.serverout : nullptr;
   auto reply = [&](bool complete) {
     send(encode_sasl_reply(out ? reinterpret_cast<const char *>(out->data()) : nullptr,
@@ -302,6 +304,7 @@ void Session::on_authenticated() {
 void Session::fail_auth(const std::string &client_reason, const std::string &log_reason,
                         bool send_complete, const std::string &end_reason) {
   if (user_.empty() && sasl_) user_ = sasl_->attempted_user();
+  record_login_failure(end_reason);
   log_info("session " + std::to_string(id_) + ": " + end_reason + " for " + client_addr_ +
            " (user " + (user_.empty() ? "-" : log_safe(user_)) + ", mechanism " +
            (mechanism_.empty() ? "-" : log_safe(mechanism_)) + "): " + log_safe(log_reason, 400));
