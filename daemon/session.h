@@ -106,7 +106,7 @@ class Session {
                   std::unique_ptr<SecurityLayer> backend_layer, const std::string &error);
   // Password-guessing limits (session_limits.cpp).
   bool refuse_locked_out_source();
-  bool refuse_throttled_password(const SaslServerSession::Step &st);
+  bool refuse_limited_login();
   void record_login_failure(const std::string &end_reason);
   void fail_auth(const std::string &client_reason, const std::string &log_reason,
                  bool send_complete, const std::string &end_reason = "authentication failed");

@@ -233,7 +233,7 @@ bool Session::on_sasl_step() {
 }
 
 void Session::on_sasl_result(const SaslServerSession::Step &st) {
-  if (st.outcome != SaslServerSession::Outcome::Continue && refuse_throttled_password(st)) return;
+  if (st.outcome != SaslServerSession::Outcome::Continue && refuse_limited_login()) return;
   const Bytes *out = st.serverout ? &*st.serverout : nullptr;
   auto reply = [&](bool complete) {
     send(encode_sasl_reply(out ? reinterpret_cast<const char *>(out->data()) : nullptr,
@@ -304,10 +304,10 @@ void Session::on_authenticated() {
 void Session::fail_auth(const std::string &client_reason, const std::string &log_reason,
                         bool send_complete, const std::string &end_reason) {
   if (user_.empty() && sasl_) user_ = sasl_->attempted_user();
-  record_login_failure(end_reason);
   log_info("session " + std::to_string(id_) + ": " + end_reason + " for " + client_addr_ +
            " (user " + (user_.empty() ? "-" : log_safe(user_)) + ", mechanism " +
            (mechanism_.empty() ? "-" : log_safe(mechanism_)) + "): " + log_safe(log_reason, 400));
+  record_login_failure(end_reason);
   state_ = State::AuthFailing;
   Bytes msg;
   if (send_complete) msg = encode_sasl_reply(nullptr, 0, true);

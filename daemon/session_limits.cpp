@@ -1,8 +1,9 @@
 // Session: the password-guessing limits at the two points of the handshake
 // where they apply (see login_limits.h): a refused source is turned away
 // right after the version exchange with an RFB refusal a client can show;
-// a throttled account's password attempt is refused, whatever its outcome,
-// with the time to wait; every failed login is counted.
+// when a SASL exchange ends, a refused source or a throttled account's
+// password attempt gets a failed SecurityResult, whatever the outcome, with
+// the time to wait; every failed login is counted.
 #include "control/metrics.h"
 #include "logging.h"
 #include "session.h"
@@ -10,7 +11,8 @@
 namespace vncgate {
 namespace {
 
-constexpr const char *kThrottledEnd = "too many login attempts";
+constexpr const char *kThrottledEnd = "too many login attempts";  // the account's
+constexpr const char *kRefusedEnd = "too many failed logins";     // the source's
 
 // "IP;PORT" (Cyrus' form) → "IP".
 std::string ip_of(const std::string &ip_port) { return ip_port.substr(0, ip_port.rfind(';')); }
@@ -32,15 +34,30 @@ bool Session::refuse_locked_out_source() {
     put_string(refusal, reason);
     send(refusal);
   }
-  close_after_flush("too many failed logins");
+  close_after_flush(kRefusedEnd);
   return true;
 }
 
-bool Session::refuse_throttled_password(const SaslServerSession::Step &st) {
-  if (!sasl_ || !is_password_mechanism(mechanism_)) return false;
-  std::string who = st.outcome == SaslServerSession::Outcome::Complete ? sasl_->username()
-                                                                       : sasl_->attempted_user();
-  unsigned wait = host_.login_limits().password_attempt(LoginService::Rfb, who, config_->realm);
+bool Session::refuse_limited_login() {
+  if (!sasl_) return false;
+  // The name the client claimed, the same whether the password was right or
+  // wrong (Cyrus' canonical name on success may add a realm): both outcomes
+  // must meet the same limit, or a right guess would show by getting in.
+  std::string who = sasl_->attempted_user();
+  if (who.empty()) who = sasl_->username();
+  LoginLimits &limits = host_.login_limits();
+  // Checked again now that the outcome is known: connections opened before
+  // their source was refused (many in parallel) get no guess through either.
+  if (unsigned wait = limits.source_wait(ip_of(client_ip_port_)); wait > 0) {
+    user_ = who;
+    fail_auth("too many failed logins from your address; try again in " + std::to_string(wait) +
+                  " s",
+              "the address is refused after failed logins (" + std::to_string(wait) + " s left)",
+              true, kRefusedEnd);
+    return true;
+  }
+  if (!is_password_mechanism(mechanism_)) return false;
+  unsigned wait = limits.password_attempt(LoginService::Rfb, who, config_->realm);
   if (wait == 0) return false;
   // The same answer for a right and a wrong password: the guess is not revealed.
   user_ = who;

@@ -117,6 +117,37 @@ TEST_F(LoginLimitsTest, SourceRefusedAfterThresholdAnotherSourceLogsIn) {
   EXPECT_EQ(daemon_.log().find("wrong password"), std::string::npos) << "a password was logged";
 }
 
+TEST_F(LoginLimitsTest, ConnectionsOpenedBeforeTheLockoutGetNoGuessThrough) {
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+  // Opened and past the version exchange while the address is still clean.
+  RfbSaslTestClient early(5000);
+  early.set_source_address("127.0.0.60");
+  ASSERT_TRUE(early.connect("127.0.0.1", daemon_.gateway_port())) << early.error();
+  ASSERT_EQ(early.http_connect("/console/static1"), 200) << early.error();
+  ASSERT_TRUE(early.exchange_version(8)) << early.error();
+  ASSERT_TRUE(early.read_security_types()) << early.error();
+  ASSERT_TRUE(early.choose_security_type(20)) << early.error();
+
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(login("127.0.0.60", "mallory", "guess").ok);
+  EXPECT_LOG(daemon_, ".*login limits: refusing 127\\.0\\.0\\.60 until .*", 5s);
+
+  // Even the right password on the early connection is refused now.
+  SaslClientOptions options;
+  options.authname = "alice";
+  options.password = kAlicePassword;
+  options.min_ssf = 56;
+  options.force_mechlist = "DIGEST-MD5";
+  auto outcome = early.sasl_authenticate(options);
+  EXPECT_FALSE(outcome.ok);
+  ASSERT_TRUE(outcome.server_complete) << outcome.error;
+  auto result = early.read_security_result();
+  ASSERT_TRUE(result) << early.error();
+  EXPECT_FALSE(result->ok());
+  EXPECT_NE(result->reason.find("too many failed logins from your address"), std::string::npos)
+      << printable(result->reason);
+  EXPECT_EQ(daemon_.count_log(std::regex(".*authenticated as alice.*")), 0) << daemon_.log();
+}
+
 TEST_F(LoginLimitsTest, LockoutsListedAndLiftedWithVncgatectl) {
   ASSERT_NO_FATAL_FAILURE(start_daemon());
   for (int i = 0; i < 3; ++i) EXPECT_FALSE(login("127.0.0.1", "mallory", "guess").ok);
