@@ -8,7 +8,9 @@
 namespace vncgate {
 namespace {
 
-int64_t monotonic_ms() { return g_get_monotonic_time() / 1000; }
+int64_t monotonic_ms() {
+  return g_get_monotonic_time() / 1000;
+}
 
 std::string iso8601(int64_t unix_seconds) {
   GDateTime *t = g_date_time_new_from_unix_utc(unix_seconds);
@@ -19,9 +21,13 @@ std::string iso8601(int64_t unix_seconds) {
   return out;
 }
 
-unsigned ceil_seconds(int64_t ms) { return ms <= 0 ? 0 : static_cast<unsigned>((ms + 999) / 1000); }
+unsigned ceil_seconds(int64_t ms) {
+  return ms <= 0 ? 0 : static_cast<unsigned>((ms + 999) / 1000);
+}
 
-const char *service_name(LoginService s) { return s == LoginService::Rfb ? "rfb" : "control"; }
+const char *service_name(LoginService s) {
+  return s == LoginService::Rfb ? "rfb" : "control";
+}
 
 }  // namespace
 
@@ -85,8 +91,8 @@ void LoginLimits::failed(LoginService service, const std::string &ip, const std:
     log_warning("login limits: " + std::to_string(s.threshold) + " failed password logins of " +
                 log_safe(account) + " within " + std::to_string(static_cast<long>(s.window)) +
                 " s; its password logins are limited to " + std::to_string(s.user_rate) +
-                " a minute until " + iso8601(to_unix(*out.throttled_until)) +
-                " (the last from " + ip + ")");
+                " a minute until " + iso8601(to_unix(*out.throttled_until)) + " (the last from " +
+                ip + ")");
   }
 }
 

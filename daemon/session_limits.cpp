@@ -15,7 +15,9 @@ constexpr const char *kThrottledEnd = "too many login attempts";  // the account
 constexpr const char *kRefusedEnd = "too many failed logins";     // the source's
 
 // "IP;PORT" (Cyrus' form) → "IP".
-std::string ip_of(const std::string &ip_port) { return ip_port.substr(0, ip_port.rfind(';')); }
+std::string ip_of(const std::string &ip_port) {
+  return ip_port.substr(0, ip_port.rfind(';'));
+}
 
 }  // namespace
 
@@ -24,8 +26,8 @@ bool Session::refuse_locked_out_source() {
   if (wait == 0) return false;
   log_info("session " + std::to_string(id_) + ": refused " + client_addr_ +
            ": too many failed logins from this address, " + std::to_string(wait) + " s left");
-  std::string reason = "too many failed logins from your address; try again in " +
-                       std::to_string(wait) + " s";
+  std::string reason =
+      "too many failed logins from your address; try again in " + std::to_string(wait) + " s";
   if (version_.minor < 7) {
     send(encode_v33_refusal(reason));
   } else {
@@ -50,10 +52,10 @@ bool Session::refuse_limited_login() {
   // their source was refused (many in parallel) get no guess through either.
   if (unsigned wait = limits.source_wait(ip_of(client_ip_port_)); wait > 0) {
     user_ = who;
-    fail_auth("too many failed logins from your address; try again in " + std::to_string(wait) +
-                  " s",
-              "the address is refused after failed logins (" + std::to_string(wait) + " s left)",
-              true, kRefusedEnd);
+    fail_auth(
+        "too many failed logins from your address; try again in " + std::to_string(wait) + " s",
+        "the address is refused after failed logins (" + std::to_string(wait) + " s left)", true,
+        kRefusedEnd);
     return true;
   }
   if (!is_password_mechanism(mechanism_)) return false;
@@ -61,8 +63,7 @@ bool Session::refuse_limited_login() {
   if (wait == 0) return false;
   // The same answer for a right and a wrong password: the guess is not revealed.
   user_ = who;
-  fail_auth("too many login attempts for this user; try again in " + std::to_string(wait) +
-                " s",
+  fail_auth("too many login attempts for this user; try again in " + std::to_string(wait) + " s",
             "password logins of this user are limited after failed logins (" +
                 std::to_string(wait) + " s to its next attempt)",
             true, kThrottledEnd);

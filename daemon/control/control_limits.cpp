@@ -45,8 +45,7 @@ std::string iso8601(int64_t unix_seconds) {
 void reply_too_many(SoupServerMessage *msg, unsigned wait, const std::string &what) {
   soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Retry-After",
                                std::to_string(wait).c_str());
-  reply_error(msg, kHttpTooManyRequests,
-              what + "; try again in " + std::to_string(wait) + " s");
+  reply_error(msg, kHttpTooManyRequests, what + "; try again in " + std::to_string(wait) + " s");
 }
 
 }  // namespace
@@ -82,7 +81,8 @@ void ControlServer::handle_lockouts(SoupServerMessage *msg, const std::string &m
   static constexpr std::string_view kPrefix = "/v1/lockouts";
   std::string rest = path.substr(kPrefix.size());
   if (rest.empty() || rest == "/") {
-    if (method != "GET") return reply_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed");
+    if (method != "GET")
+      return reply_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed");
     JsonBuilder *b = json_builder_new();
     json_builder_begin_array(b);
     for (const auto &item : host_.login_limits().list()) {
@@ -105,7 +105,8 @@ void ControlServer::handle_lockouts(SoupServerMessage *msg, const std::string &m
     return;
   }
   if (rest[0] != '/') return reply_error(msg, SOUP_STATUS_NOT_FOUND, "no such endpoint");
-  if (method != "DELETE") return reply_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed");
+  if (method != "DELETE")
+    return reply_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed");
   gchar *raw = g_uri_unescape_string(rest.c_str() + 1, nullptr);
   std::string key = raw ? raw : "";
   g_free(raw);

@@ -33,7 +33,9 @@ LoginThrottle::LoginThrottle(LoginThrottleSettings settings, Clock clock)
   last_prune_ = clock_();
 }
 
-void LoginThrottle::configure(const LoginThrottleSettings &settings) { settings_ = settings; }
+void LoginThrottle::configure(const LoginThrottleSettings &settings) {
+  settings_ = settings;
+}
 
 std::string LoginThrottle::source_key(const std::string &address) {
   std::string a = address;
@@ -149,8 +151,8 @@ std::vector<LoginThrottle::Entry> LoginThrottle::list() {
   for (auto &[key, a] : accounts_) {
     expire(a.failures, now);
     if (!throttled(a, now)) continue;
-    out.push_back(Entry{key, Kind::Account, static_cast<unsigned>(a.failures.size()),
-                        throttled_until(a), 0});
+    out.push_back(
+        Entry{key, Kind::Account, static_cast<unsigned>(a.failures.size()), throttled_until(a), 0});
   }
   return out;
 }

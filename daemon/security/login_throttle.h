@@ -36,11 +36,11 @@
 namespace vncgate {
 
 struct LoginThrottleSettings {
-  unsigned threshold = 10;   // failures within `window` that trigger the limits; 0 = off
-  double window = 600;       // seconds
-  double backoff = 60;       // first refusal of a source, seconds
-  double backoff_max = 3600; // cap of the doubling, seconds
-  unsigned user_rate = 6;    // password attempts a minute on a throttled account
+  unsigned threshold = 10;      // failures within `window` that trigger the limits; 0 = off
+  double window = 600;          // seconds
+  double backoff = 60;          // first refusal of a source, seconds
+  double backoff_max = 3600;    // cap of the doubling, seconds
+  unsigned user_rate = 6;       // password attempts a minute on a throttled account
   size_t max_entries = 100000;  // per kind; the oldest idle entries go first
   bool operator==(const LoginThrottleSettings &) const = default;
 };
@@ -54,23 +54,23 @@ class LoginThrottle {
   // A source just refused (the caller logs it).
   struct Lockout {
     std::string source;
-    int64_t until_ms = 0;     // clock time
+    int64_t until_ms = 0;  // clock time
     int64_t duration_ms = 0;
-    unsigned count = 0;       // lockouts of this source in a row, 1 for the first
+    unsigned count = 0;  // lockouts of this source in a row, 1 for the first
   };
 
   struct FailureOutcome {
-    std::optional<Lockout> lockout;         // the source is refused from now on
-    std::optional<int64_t> throttled_until; // the account became throttled (clock ms)
+    std::optional<Lockout> lockout;          // the source is refused from now on
+    std::optional<int64_t> throttled_until;  // the account became throttled (clock ms)
   };
 
   // An active lockout or throttled account, for listing.
   struct Entry {
     std::string key;
     Kind kind = Kind::Source;
-    unsigned failures = 0;   // within the window (at most `threshold` are kept)
-    int64_t until_ms = 0;    // source: refused until; account: throttled until
-    unsigned lockouts = 0;   // source: lockouts in a row
+    unsigned failures = 0;  // within the window (at most `threshold` are kept)
+    int64_t until_ms = 0;   // source: refused until; account: throttled until
+    unsigned lockouts = 0;  // source: lockouts in a row
   };
 
   LoginThrottle(LoginThrottleSettings settings, Clock clock);

@@ -81,14 +81,14 @@ TEST_F(LoginThrottleTest, BackoffDoublesUpToTheCap) {
     durations.push_back(out.lockout->duration_ms);
   }
   EXPECT_EQ(durations, (std::vector<int64_t>{kMin, 2 * kMin, 4 * kMin, 8 * kMin, 16 * kMin,
-                                              32 * kMin, 60 * kMin, 60 * kMin, 60 * kMin}));
+                                             32 * kMin, 60 * kMin, 60 * kMin, 60 * kMin}));
 }
 
 TEST_F(LoginThrottleTest, DoublingIsForgottenAfterAQuietHour) {
   fail(10, "192.0.2.1");
   now_ += kMin;
   EXPECT_EQ(fail(1, "192.0.2.1").lockout->duration_ms, 2 * kMin);
-  now_ += 2 * kMin + 60 * kMin;  // quiet for backoff-max after the lockout
+  now_ += 2 * kMin + 60 * kMin;                      // quiet for backoff-max after the lockout
   EXPECT_EQ(throttle_.source_wait("192.0.2.1"), 0);  // prunes
   auto out = fail(10, "192.0.2.1");
   ASSERT_TRUE(out.lockout);
@@ -136,8 +136,7 @@ TEST_F(LoginThrottleTest, AtMostSixGuessesAMinuteReachAThrottledAccount) {
     }
   }
   ASSERT_GE(admitted.size(), 50u);
-  for (size_t i = 6; i < admitted.size(); ++i)
-    EXPECT_GE(admitted[i] - admitted[i - 6], kMin) << i;
+  for (size_t i = 6; i < admitted.size(); ++i) EXPECT_GE(admitted[i] - admitted[i - 6], kMin) << i;
 }
 
 TEST_F(LoginThrottleTest, ThrottledAccountAdmitsALegitimateLoginWithinTheSpacing) {
@@ -248,9 +247,10 @@ TEST(GuessLimitsConfig, DefaultsAndKeys) {
   EXPECT_EQ(c.guess.backoff, 60);
   EXPECT_EQ(c.guess.backoff_max, 3600);
   EXPECT_EQ(c.guess.user_rate, 6u);
-  ASSERT_TRUE(parse_config("[gateway]\nguess-threshold=3\nguess-window=1.5\nguess-backoff=0.5\n"
-                           "guess-backoff-max=2\nguess-user-rate=60\n",
-                           "t.conf", c, error))
+  ASSERT_TRUE(
+      parse_config("[gateway]\nguess-threshold=3\nguess-window=1.5\nguess-backoff=0.5\n"
+                   "guess-backoff-max=2\nguess-user-rate=60\n",
+                   "t.conf", c, error))
       << error;
   EXPECT_EQ(c.guess.threshold, 3u);
   EXPECT_EQ(c.guess.window, 1.5);

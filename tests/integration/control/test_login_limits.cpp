@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "control_test.h"
+#include "raw_socket.h"
 #include "rfb_test_client.h"
 #include "wait.h"
 
@@ -20,10 +21,10 @@ using vncgate::testing::SaslClientOptions;
 
 // What the client saw of one login attempt.
 struct Attempt {
-  bool ok = false;          // SecurityResult OK
-  std::string refusal;      // the security-types refusal's reason (source refused)
-  std::string result;       // the failed SecurityResult's reason
-  std::string error;        // anything else that went wrong
+  bool ok = false;      // SecurityResult OK
+  std::string refusal;  // the security-types refusal's reason (source refused)
+  std::string result;   // the failed SecurityResult's reason
+  std::string error;    // anything else that went wrong
   std::string describe() const {
     return "ok=" + std::to_string(ok) + " refusal='" + printable(refusal) + "' result='" +
            printable(result) + "' error='" + error + "'";
@@ -43,12 +44,13 @@ class LoginLimitsTest : public ControlTest {
         .set("sasl", "auth-failure-delay", "0");
   }
 
-  // One DIGEST-MD5 login to static1 from `source`.
-  Attempt login(const std::string &source, const std::string &user, const std::string &password) {
+  // One DIGEST-MD5 login to static1 from `source` (to `target`).
+  Attempt login(const std::string &source, const std::string &user, const std::string &password,
+                const std::string &target = "127.0.0.1") {
     Attempt a;
     RfbSaslTestClient c(5000);
     c.set_source_address(source);
-    if (!c.connect("127.0.0.1", daemon_.gateway_port())) return a.error = c.error(), a;
+    if (!c.connect(target, daemon_.gateway_port())) return a.error = c.error(), a;
     if (int code = c.http_connect("/console/static1"); code != 200)
       return a.error = "CONNECT answered " + std::to_string(code) + " " + c.error(), a;
     if (!c.exchange_version(8)) return a.error = c.error(), a;
@@ -244,9 +246,7 @@ TEST_F(LoginLimitsTest, ThrottledUserLogsInOnceItsSlotComes) {
 }
 
 TEST_F(LoginLimitsTest, RefusedSourceStaysRefusedForTheBackoffThenDoubles) {
-  daemon_.config()
-      .set("gateway", "guess-backoff", "1")
-      .set("gateway", "guess-backoff-max", "60");
+  daemon_.config().set("gateway", "guess-backoff", "1").set("gateway", "guess-backoff-max", "60");
   ASSERT_NO_FATAL_FAILURE(start_daemon());
   for (int i = 0; i < 3; ++i) login("127.0.0.50", "mallory", "guess");
   EXPECT_LOG(daemon_, ".*refusing 127\\.0\\.0\\.50 until .* \\(1 s, lockout 1 in a row\\).*", 5s);
@@ -265,6 +265,24 @@ TEST_F(LoginLimitsTest, RefusedSourceStaysRefusedForTheBackoffThenDoubles) {
   EXPECT_LOG(daemon_, ".*refusing 127\\.0\\.0\\.50 until .* \\(2 s, lockout 2 in a row\\).*", 5s);
 }
 
+TEST_F(LoginLimitsTest, Ipv6SourceIsItsSlash64) {
+  if (!ipv6_loopback_available()) GTEST_SKIP() << "no IPv6 loopback here";
+  const std::string port = std::to_string(daemon_.gateway_port());
+  daemon_.config().set("gateway", "listen", "127.0.0.1:" + port + ";[::1]:" + port);
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(login("::1", "mallory", "guess", "::1").ok);
+  EXPECT_LOG(daemon_, ".*login limits: refusing ::/64 until .*", 5s);
+  EXPECT_FALSE(login("::1", "bob", kBobPassword, "::1").refusal.empty());
+  EXPECT_TRUE(login("127.0.0.1", "bob", kBobPassword).ok);
+
+  CtlResult list = ctl({"--socket", socket_, "lockouts"});
+  EXPECT_TRUE(std::regex_search(list.out, std::regex("\n::/64 +source +3 "))) << list.describe();
+  // The key holds a '/': vncgatectl percent-encodes it.
+  CtlResult unlock = ctl({"--socket", socket_, "unlock", "::/64"});
+  ASSERT_EQ(unlock.exit_code, 0) << unlock.describe();
+  Attempt again = login("::1", "bob", kBobPassword, "::1");
+  EXPECT_TRUE(again.ok) << again.describe();
+}
 
 // ---- HTTPS Basic auth ---------------------------------------------------------
 
@@ -363,11 +381,13 @@ TEST_F(BasicAuthLimitsTest, ThrottledControlUserCostsNoHashing) {
   // The source may try again, but webui's password logins wait for their slot.
   HttpReply r = https("webui:web pass 1");
   EXPECT_EQ(r.status, 429) << r.describe();
-  EXPECT_NE(Json::parse(r.body).str("error").value_or("").find("too many login attempts for this user"),
-            std::string::npos)
+  EXPECT_NE(
+      Json::parse(r.body).str("error").value_or("").find("too many login attempts for this user"),
+      std::string::npos)
       << r.body;
-  EXPECT_LOG(daemon_, ".*control: refused Basic auth from 127\\.0\\.0\\.1 \\(user webui\\): "
-                      "password logins of this user are limited.*",
+  EXPECT_LOG(daemon_,
+             ".*control: refused Basic auth from 127\\.0\\.0\\.1 \\(user webui\\): "
+             "password logins of this user are limited.*",
              5s);
   // Another control user is not affected; the percent-encoded key lifts it.
   HttpReply del = api("DELETE", "/v1/lockouts/control%3Awebui");
