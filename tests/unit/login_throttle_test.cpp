@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "config.h"
+#include "login_limits.h"
 
 namespace vncgate {
 namespace {
@@ -279,6 +280,27 @@ TEST(GuessLimitsConfig, Refusals) {
     EXPECT_FALSE(parse_config("[gateway]\n" + text + "\n", "t.conf", c, error)) << text;
     EXPECT_NE(error.find("t.conf: [gateway] " + key), std::string::npos) << text << ": " << error;
   }
+}
+
+// Only password mechanisms are guesses an account is throttled against.
+TEST(LoginLimits, PasswordMechanisms) {
+  for (const char *m : {"DIGEST-MD5", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", "CRAM-MD5",
+                        "digest-md5"})
+    EXPECT_TRUE(is_password_mechanism(m)) << m;
+  for (const char *m : {"GSSAPI", "gssapi", "GS2-KRB5", "GSS-SPNEGO", "EXTERNAL", "ANONYMOUS",
+                        "x509-none", ""})
+    EXPECT_FALSE(is_password_mechanism(m)) << m;
+}
+
+// "alice" and "alice@<[sasl] realm>" are one account; other realms are not.
+TEST(LoginLimits, AccountKeys) {
+  EXPECT_EQ(LoginLimits::account_key(LoginService::Rfb, "alice", "EX.COM"), "user:alice");
+  EXPECT_EQ(LoginLimits::account_key(LoginService::Rfb, "alice@EX.COM", "EX.COM"), "user:alice");
+  EXPECT_EQ(LoginLimits::account_key(LoginService::Rfb, "alice@OTHER", "EX.COM"),
+            "user:alice@OTHER");
+  EXPECT_EQ(LoginLimits::account_key(LoginService::Rfb, "alice@EX.COM", ""), "user:alice@EX.COM");
+  EXPECT_EQ(LoginLimits::account_key(LoginService::Control, "webui@EX.COM", "EX.COM"),
+            "control:webui@EX.COM");
 }
 
 }  // namespace
