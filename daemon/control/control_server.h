@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "config.h"
-#include "login_limits.h"
 #include "control/token_store.h"
+#include "login_limits.h"
 
 namespace vncgate {
 
