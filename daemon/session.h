@@ -105,7 +105,7 @@ class Session {
   void on_backend(GSocketConnection *conn, Bytes leftover,
                   std::unique_ptr<SecurityLayer> backend_layer, const std::string &error);
   // Password-guessing limits (session_limits.cpp).
-  bool refuse_locked_out_source();
+  bool refuse_locked_out_source(bool send_complete);
   bool refuse_limited_login();
   void record_login_failure(const std::string &end_reason);
   void fail_auth(const std::string &client_reason, const std::string &log_reason,

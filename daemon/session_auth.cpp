@@ -69,6 +69,7 @@ void Session::on_tls_up() {
     return;
   }
   user_ = tls_->peer_identity();
+  if (refuse_locked_out_source(false)) return;
   on_authenticated();
 }
 
@@ -100,7 +101,6 @@ bool Session::on_version() {
   }
   in_.erase(in_.begin(), in_.begin() + 12);
   version_ = v.value;
-  if (refuse_locked_out_source()) return false;
   if (version_.minor < 7) {
     log_info("session " + std::to_string(id_) + ": refused " + client_addr_ +
              ": RFB 3.3 client cannot use SASL");
@@ -228,6 +228,7 @@ bool Session::on_sasl_step() {
     return false;
   }
   in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(p.consumed));
+  if (refuse_locked_out_source(true)) return false;
   on_sasl_result(sasl_->step(p.value.data));
   return state_ == State::ReadSaslStep;
 }

@@ -1,11 +1,15 @@
-// Session: the password-guessing limits at the two points of the handshake
-// where they apply (see login_limits.h): a refused source is turned away
-// right after the version exchange with an RFB refusal a client can show;
-// when a SASL exchange ends, a refused source or a throttled account's
-// password attempt gets a failed SecurityResult, whatever the outcome, with
-// the time to wait; every failed login is counted.
-#include "control/metrics.h"
-#include "logging.h"
+// Session: the password-guessing limits in the handshake (see
+// login_limits.h). A refused source, and a throttled account's password
+// attempt, get a failed SecurityResult whose reason says how long to wait.
+// Why there and not as a refusal with no security types right after the
+// version exchange: gtk-vnc (the viewer) misreads that refusal as a
+// SecurityResult and goes on to parse the reason as ServerInit, while a
+// failed SecurityResult is an ordinary failed login to every client (the
+// reason is shown by those that read it; gtk-vnc does after x509-none, not
+// after a failed SASL step). A refused source's SASL exchange ends at its
+// first step, before Cyrus checks anything, and its x509-none login once
+// the certificate is verified; a throttled account's attempt ends when its
+// outcome is known, which is never revealed. Every failed login is counted.
 #include "session.h"
 
 namespace vncgate {
@@ -21,22 +25,13 @@ std::string ip_of(const std::string &ip_port) {
 
 }  // namespace
 
-bool Session::refuse_locked_out_source() {
+bool Session::refuse_locked_out_source(bool send_complete) {
   unsigned wait = host_.login_limits().source_wait(ip_of(client_ip_port_));
   if (wait == 0) return false;
-  log_info("session " + std::to_string(id_) + ": refused " + client_addr_ +
-           ": too many failed logins from this address, " + std::to_string(wait) + " s left");
-  std::string reason =
-      "too many failed logins from your address; try again in " + std::to_string(wait) + " s";
-  if (version_.minor < 7) {
-    send(encode_v33_refusal(reason));
-  } else {
-    Bytes refusal{0};  // no security types: a reason follows
-    put_u32(refusal, static_cast<uint32_t>(reason.size()));
-    put_string(refusal, reason);
-    send(refusal);
-  }
-  close_after_flush(kRefusedEnd);
+  if (user_.empty() && sasl_) user_ = sasl_->attempted_user();
+  fail_auth("too many failed logins from your address; try again in " + std::to_string(wait) + " s",
+            "the address is refused after failed logins (" + std::to_string(wait) + " s left)",
+            send_complete, kRefusedEnd);
   return true;
 }
 
@@ -47,19 +42,11 @@ bool Session::refuse_limited_login() {
   // must meet the same limit, or a right guess would show by getting in.
   std::string who = sasl_->attempted_user();
   if (who.empty()) who = sasl_->username();
-  LoginLimits &limits = host_.login_limits();
-  // Checked again now that the outcome is known: connections opened before
-  // their source was refused (many in parallel) get no guess through either.
-  if (unsigned wait = limits.source_wait(ip_of(client_ip_port_)); wait > 0) {
-    user_ = who;
-    fail_auth(
-        "too many failed logins from your address; try again in " + std::to_string(wait) + " s",
-        "the address is refused after failed logins (" + std::to_string(wait) + " s left)", true,
-        kRefusedEnd);
-    return true;
-  }
+  // A mechanism whose first message carries the password (PLAIN) ends at
+  // once, before on_sasl_step could check the source.
+  if (refuse_locked_out_source(true)) return true;
   if (!is_password_mechanism(mechanism_)) return false;
-  unsigned wait = limits.password_attempt(LoginService::Rfb, who, config_->realm);
+  unsigned wait = host_.login_limits().password_attempt(LoginService::Rfb, who, config_->realm);
   if (wait == 0) return false;
   // The same answer for a right and a wrong password: the guess is not revealed.
   user_ = who;
