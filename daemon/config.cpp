@@ -147,12 +147,30 @@ class SectionReader {
   std::vector<std::string> *collect_ = nullptr;
 };
 
+// [gateway] guess-*: the password-guessing limits (security/login_throttle.h).
+bool parse_guess_limits(const SectionReader &r, LoginThrottleSettings &g, std::string &error) {
+  if (!r.uint_in("guess-threshold", 0, 1000000, g.threshold, error) ||
+      !r.seconds("guess-window", 1, 7 * 24 * 3600, g.window, error) ||
+      !r.seconds("guess-backoff", 0.1, 7 * 24 * 3600, g.backoff, error) ||
+      !r.seconds("guess-backoff-max", 0.1, 7 * 24 * 3600, g.backoff_max, error) ||
+      !r.uint_in("guess-user-rate", 1, 60000, g.user_rate, error))
+    return false;
+  if (g.backoff_max < g.backoff) {
+    error = r.where("guess-backoff-max") + ": " + _("must not be shorter than guess-backoff");
+    return false;
+  }
+  return true;
+}
+
 bool parse_gateway(const SectionReader &r, Config &c, std::string &error) {
   if (!r.only_known({"listen", "allowed-clients", "handshake-timeout", "idle-close", "mkvterm",
                      "rmvterm", "mkvterm-timeout", "max-sessions", "state-dir", "public-host",
-                     "backend-timeout", "max-session-time"},
+                     "backend-timeout", "max-session-time",
+                     "guess-threshold", "guess-window", "guess-backoff", "guess-backoff-max",
+                     "guess-user-rate"},
                     error))
     return false;
+  if (!parse_guess_limits(r, c.guess, error)) return false;
   if (r.has("listen")) {
     c.listen.clear();
     for (const auto &item : r.list("listen")) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "net/allow_list.h"
+#include "security/login_throttle.h"
 #include "security/tls_server.h"
 
 namespace vncgate {
@@ -56,6 +57,7 @@ struct Config {
   unsigned max_sessions = 1000;
   std::string state_dir;    // tokens, runtime consoles, opened vterms; empty = not kept
   std::string public_host;  // host name put into minted links; empty = this host's name
+  LoginThrottleSettings guess;  // guess-* keys: password-guessing limits
   // [control] (the API is served only when the section exists)
   bool control = false;
   std::string control_socket = "/run/vncgate/control.sock";

@@ -494,11 +494,17 @@ int Daemon::delete_console(const std::string &name, std::string &error) {
   return 204;
 }
 
+LoginLimits &Daemon::login_limits() {
+  login_limits_.configure(config_->guess);  // cheap: follows reloads without a hook
+  return login_limits_;
+}
+
 std::string Daemon::metrics_text() const {
   size_t open = 0;
   for (const auto &[name, con] : config_->consoles) {
     if (registry_.snapshot(name).state == "open") ++open;
   }
+  metrics().lockouts_active = login_limits_.active();
   return metrics().render(sessions_.size(), open) +
          render_capacity_metrics(config_->max_sessions);
 }

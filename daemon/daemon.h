@@ -35,6 +35,7 @@ class Daemon : public SessionHost, public ControlHost {
   TokenCheck use_token(const std::string &secret, const std::string &console,
                        TokenRecord &record) override;
   void settle_token(const std::string &id, bool consumed) override;
+  LoginLimits &login_limits() override;
 
   // ControlHost
   TokenStore &tokens() override { return tokens_; }
@@ -69,6 +70,7 @@ class Daemon : public SessionHost, public ControlHost {
   Config file_config_;  // as read from the file, before runtime consoles
   std::map<std::string, ConsoleConfig> runtime_consoles_;
   TokenStore tokens_;
+  LoginLimits login_limits_;
   std::unique_ptr<ControlServer> control_;
   std::shared_ptr<TlsCredentials> tls_;
   ConsoleRegistry registry_;

@@ -30,6 +30,7 @@
 #include "control/control_server.h"
 #include "control/token_store.h"
 #include "io/fd_watch.h"
+#include "login_limits.h"
 #include "relay.h"
 #include "rfb/rfb_server.h"
 #include "security/sasl_server.h"
@@ -55,6 +56,8 @@ class SessionHost {
                                TokenRecord &record) = 0;
   // The login with a reserved token ended: consumed on success, else freed.
   virtual void settle_token(const std::string &id, bool consumed) = 0;
+  // Password-guessing limits, with the current configuration applied.
+  virtual LoginLimits &login_limits() = 0;
 };
 
 class Session {
@@ -113,6 +116,10 @@ class Session {
   void connect_backend(const HostPort &backend);
   void on_backend(GSocketConnection *conn, Bytes leftover,
                   std::unique_ptr<SecurityLayer> backend_layer, const std::string &error);
+  // Password-guessing limits (session_limits.cpp).
+  bool refuse_locked_out_source(bool send_complete);
+  bool refuse_limited_login();
+  void record_login_failure(const std::string &end_reason);
   void fail_auth(const std::string &client_reason, const std::string &log_reason,
                  bool send_complete, const std::string &end_reason = "authentication failed");
   void send(const Bytes &b);

@@ -84,6 +84,7 @@ void Session::on_tls_up() {
     return;
   }
   user_ = tls_->peer_identity();
+  if (refuse_locked_out_source(false)) return;
   on_authenticated();
 }
 
@@ -249,11 +250,13 @@ bool Session::on_sasl_step() {
     return false;
   }
   in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(p.consumed));
+  if (refuse_locked_out_source(true)) return false;
   on_sasl_result(sasl_->step(p.value.data));
   return state_ == State::ReadSaslStep;
 }
 
 void Session::on_sasl_result(const SaslServerSession::Step &st) {
+  if (st.outcome != SaslServerSession::Outcome::Continue && refuse_limited_login()) return;
   const Bytes *out = st.serverout ? &*st.serverout : nullptr;
   auto reply = [&](bool complete) {
     send(encode_sasl_reply(out ? reinterpret_cast<const char *>(out->data()) : nullptr,
@@ -345,6 +348,7 @@ void Session::fail_auth(const std::string &client_reason, const std::string &log
   log_info("session " + std::to_string(id_) + ": " + end_reason + " for " + client_addr_ +
            " (user " + (user_.empty() ? "-" : log_safe(user_)) + ", mechanism " +
            (mechanism_.empty() ? "-" : log_safe(mechanism_)) + "): " + log_safe(log_reason, 400));
+  record_login_failure(end_reason);
   state_ = State::AuthFailing;
   Bytes msg;
   if (send_complete) msg = encode_sasl_reply(nullptr, 0, true);

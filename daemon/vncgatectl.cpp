@@ -160,6 +160,8 @@ int usage() {
       "  kill SESSION-ID                                           end a session\n"
       "  revoke TOKEN-ID                                           revoke a link and end its sessions\n"
       "  passwd USER --users-file FILE                             set a control API password (read from stdin)\n"
+      "  lockouts                                                  list sources and users limited after failed logins\n"
+      "  unlock KEY                                                lift one of them (KEY as listed)\n"
       "options:\n"
       "  --socket PATH        control socket (default /run/vncgate/control.sock)\n"
       "  --url https://H:P    the TCP control API instead of the socket\n"
@@ -195,6 +197,22 @@ int finish(const Options &o, const Reply &r, const std::vector<std::pair<const c
   }
   if (root) json_node_unref(root);
   return 0;
+}
+
+// Password-guessing limits (GET/DELETE /v1/lockouts).
+int lockouts(const Options &o) {
+  return finish(o, request(o, "GET", "/v1/lockouts", ""),
+                {{"key", "KEY"}, {"kind", "KIND"}, {"failures", "FAILURES"},
+                 {"lockouts", "LOCKOUTS"}, {"until", "UNTIL"}},
+                nullptr);
+}
+
+int unlock(const Options &o, const std::string &key) {
+  // A key may hold '/' (an IPv6 /64) or anything a user name holds.
+  gchar *escaped = g_uri_escape_string(key.c_str(), nullptr, FALSE);
+  std::string path = std::string("/v1/lockouts/") + escaped;
+  g_free(escaped);
+  return finish(o, request(o, "DELETE", path, ""), {}, _("unlocked"));
 }
 
 }  // namespace
@@ -248,6 +266,8 @@ int main(int argc, char **argv) {
     return finish(o, request(o, "DELETE", "/v1/sessions/" + args[1], ""), {}, _("session ended"));
   if (cmd == "revoke" && args.size() == 2)
     return finish(o, request(o, "DELETE", "/v1/tokens/" + args[1], ""), {}, nullptr);
+  if (cmd == "lockouts" && args.size() == 1) return lockouts(o);
+  if (cmd == "unlock" && args.size() == 2) return unlock(o, args[1]);
   if (cmd == "link" && args.size() >= 2) {
     std::string user;
     long ttl = 300;

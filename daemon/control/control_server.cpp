@@ -305,7 +305,7 @@ bool ControlServer::authorized(SoupServerMessage *msg) {
   g_free(dec);
   size_t colon = cred.find(':');
   if (colon == std::string::npos) return false;
-  return users_file_check(settings_.users_file, cred.substr(0, colon), cred.substr(colon + 1));
+  return basic_auth_ok(msg, cred.substr(0, colon), cred.substr(colon + 1));
 }
 
 void ControlServer::on_request(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
@@ -313,6 +313,7 @@ void ControlServer::on_request(SoupServer *, SoupServerMessage *msg, const char 
   auto *self = static_cast<ControlServer *>(data);
   if (soup_server_message_get_status(msg) == SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE) return;
   if (!self->authorized(msg)) {
+    if (soup_server_message_get_status(msg) == kHttpTooManyRequests) return;
     soup_message_headers_replace(soup_server_message_get_response_headers(msg), "WWW-Authenticate",
                                  "Basic realm=\"vncgate\"");
     respond_error(msg, SOUP_STATUS_UNAUTHORIZED, "authentication required");
@@ -332,6 +333,8 @@ void ControlServer::handle(SoupServerMessage *msg, const std::string &method,
                                      text.data(), text.size());
     return;
   }
+  if (path == "/v1/lockouts" || path.starts_with("/v1/lockouts/"))
+    return handle_lockouts(msg, method, path);
   if (parts.empty() || parts[0] != "v1") return respond_error(msg, SOUP_STATUS_NOT_FOUND, "no such endpoint");
   auto not_allowed = [&] { respond_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed"); };
 

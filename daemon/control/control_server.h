@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "control/token_store.h"
+#include "login_limits.h"
 
 namespace vncgate {
 
@@ -46,6 +47,8 @@ class ControlHost {
   virtual int put_console(const ConsoleConfig &c, std::string &error) = 0;
   virtual int delete_console(const std::string &name, std::string &error) = 0;
   virtual std::string metrics_text() const = 0;
+  // Password-guessing limits (Basic auth, GET/DELETE /v1/lockouts).
+  virtual LoginLimits &login_limits() = 0;
 };
 
 struct ControlSettings {
@@ -58,6 +61,9 @@ struct ControlSettings {
   uint16_t public_port = 5901;
   bool operator==(const ControlSettings &) const = default;
 };
+
+// 429 Too Many Requests (RFC 6585), which libsoup 3.2 does not name.
+inline constexpr unsigned kHttpTooManyRequests = 429;
 
 class ControlServer {
  public:
@@ -77,6 +83,10 @@ class ControlServer {
   void handle(SoupServerMessage *msg, const std::string &method, const std::string &path);
   bool authorized(SoupServerMessage *msg);
   bool client_cert_ok(GTlsCertificate *cert) const;
+  // control_limits.cpp: Basic auth under the password-guessing limits (a
+  // refusal for the limits is answered here, 429); GET/DELETE /v1/lockouts.
+  bool basic_auth_ok(SoupServerMessage *msg, const std::string &user, const std::string &password);
+  void handle_lockouts(SoupServerMessage *msg, const std::string &method, const std::string &path);
 
   ControlHost &host_;
   ControlSettings settings_;

@@ -54,6 +54,21 @@ std::string Metrics::render(size_t active_sessions, size_t open_consoles) const 
   o += "vncgate_handshake_seconds_bucket{le=\"+Inf\"} " + std::to_string(latency_count) + "\n";
   o += "vncgate_handshake_seconds_sum " + num(latency_sum) + "\n";
   o += "vncgate_handshake_seconds_count " + std::to_string(latency_count) + "\n";
+  metric("vncgate_auth_failures_total", "counter", "Failed logins by service.");
+  for (const char *svc : {"control", "rfb"}) {
+    auto it = auth_failures.find(svc);
+    o += std::string("vncgate_auth_failures_total{service=\"") + svc + "\"} " +
+         std::to_string(it == auth_failures.end() ? 0 : it->second) + "\n";
+  }
+  metric("vncgate_lockouts_total", "counter",
+         "Sources refused and accounts throttled after failed logins.");
+  for (const char *kind : {"account", "source"}) {
+    auto it = lockouts.find(kind);
+    o += std::string("vncgate_lockouts_total{kind=\"") + kind + "\"} " +
+         std::to_string(it == lockouts.end() ? 0 : it->second) + "\n";
+  }
+  metric("vncgate_lockouts_active", "gauge", "Sources refused and accounts throttled now.");
+  o += "vncgate_lockouts_active " + std::to_string(lockouts_active) + "\n";
   return o;
 }
 

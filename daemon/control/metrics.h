@@ -20,6 +20,10 @@ struct Metrics {
   std::array<uint64_t, kBuckets.size()> latency_buckets{};
   uint64_t latency_count = 0;
   double latency_sum = 0;
+  // Password-guessing limits (login_limits.cpp).
+  std::map<std::string, uint64_t> auth_failures;  // service (rfb|control) → count
+  std::map<std::string, uint64_t> lockouts;       // kind (source|account) → count
+  size_t lockouts_active = 0;                     // gauge, set before render()
 
   void observe_handshake(const std::string &result, double seconds);
   // Renders everything; `active_sessions` and `open_consoles` are gauges.

@@ -65,6 +65,8 @@ class RfbSaslTestClient {
   bool is_open() const { return sock_.is_open(); }
   int fd() const { return sock_.fd(); }
   void set_timeout_ms(int ms) { sock_.set_timeout_ms(ms); }
+  // Local address to connect from (another loopback source: 127.0.0.2).
+  void set_source_address(std::string ip) { sock_.set_source_address(std::move(ip)); }
   const std::string &error() const { return error_; }
   bool peer_closed() const { return eof_; }  // the last failure was an EOF
 

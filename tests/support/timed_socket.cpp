@@ -93,6 +93,32 @@ bool TimedSocket::wait_for(short events, const char *what, std::string &error) {
   }
 }
 
+namespace {
+
+// Binds `fd` to `ip` (port 0) when `ip` is of `family`.
+bool bind_source(int fd, int family, const std::string &ip, std::string &error) {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  if (family == AF_INET) {
+    auto *a = reinterpret_cast<sockaddr_in *>(&ss);
+    a->sin_family = AF_INET;
+    if (inet_pton(AF_INET, ip.c_str(), &a->sin_addr) != 1) return (error = "not IPv4: " + ip, false);
+    len = sizeof *a;
+  } else {
+    auto *a = reinterpret_cast<sockaddr_in6 *>(&ss);
+    a->sin6_family = AF_INET6;
+    if (inet_pton(AF_INET6, ip.c_str(), &a->sin6_addr) != 1) return (error = "not IPv6: " + ip, false);
+    len = sizeof *a;
+  }
+  if (::bind(fd, reinterpret_cast<sockaddr *>(&ss), len) != 0) {
+    error = "binding to " + ip + ": " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 bool TimedSocket::connect(const std::string &host, uint16_t port, std::string &error) {
   close();
   addrinfo hints{};
@@ -114,6 +140,10 @@ bool TimedSocket::connect(const std::string &host, uint16_t port, std::string &e
       continue;
     }
     fd_ = fd;
+    if (!source_.empty() && !bind_source(fd, ai->ai_family, source_, error)) {
+      close();
+      continue;
+    }
     if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
       if (errno != EINPROGRESS) {
         error = errno_text(("connecting to " + host + ":" + service).c_str(), errno);

@@ -43,6 +43,9 @@ class TimedSocket {
   bool is_open() const { return fd_ >= 0; }
   int timeout_ms() const { return timeout_ms_; }
   void set_timeout_ms(int ms) { timeout_ms_ = ms; }
+  // Binds to this local address before connecting (e.g. 127.0.0.2, to be
+  // another source on loopback); empty = the kernel's choice.
+  void set_source_address(std::string ip) { source_ = std::move(ip); }
 
   // "IP;PORT" strings as Cyrus SASL wants them (empty when unknown).
   std::string local_address() const;
@@ -54,6 +57,7 @@ class TimedSocket {
 
   int fd_ = -1;
   int timeout_ms_;
+  std::string source_;
 };
 
 // Binds a listening TCP socket on host:port (port 0 = any free port).

@@ -1,0 +1,69 @@
+// The daemon's side of the password-guessing limits: a LoginThrottle on the
+// monotonic clock, shared by the RFB handshake and the control API's Basic
+// auth (one source that guesses on both is counted once), with the log lines
+// an operator reads, the /metrics counters, and the listing and removal the
+// control API offers (GET/DELETE /v1/lockouts).
+//
+// Keys: a source is its address ("192.0.2.7") or IPv6 /64
+// ("2001:db8:1:2::/64"); an account is "user:NAME" for RFB logins (NAME
+// without "@<[sasl] realm>", so both spellings share one limit) and
+// "control:NAME" for control API users.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "security/login_throttle.h"
+
+namespace vncgate {
+
+enum class LoginService { Rfb, Control };
+
+// SASL mechanisms that check a password (everything but Kerberos and
+// EXTERNAL); only these are guesses an account is throttled against.
+bool is_password_mechanism(const std::string &mechanism);
+
+class LoginLimits {
+ public:
+  LoginLimits();
+
+  void configure(const LoginThrottleSettings &settings);
+
+  // Whole seconds (rounded up) the client at `ip` (an address, no port)
+  // must wait before logging in; 0 when it may now.
+  unsigned source_wait(const std::string &ip);
+
+  // Asked when a password attempt's outcome is known but not yet revealed:
+  // 0 admits it, else the seconds to wait; the attempt must then be refused
+  // whatever the outcome (see LoginThrottle::account_attempt).
+  unsigned password_attempt(LoginService service, const std::string &user,
+                            const std::string &realm);
+
+  // A failed login from `ip`. `user` may be empty; it counts against the
+  // account only when `password_guess`. Logs lockouts and throttles.
+  void failed(LoginService service, const std::string &ip, const std::string &user,
+              const std::string &realm, bool password_guess);
+
+  struct Item {
+    std::string key;
+    std::string kind;  // "source" or "account"
+    unsigned failures = 0;
+    unsigned lockouts = 0;  // sources: lockouts in a row
+    int64_t until = 0;      // unix seconds
+  };
+  std::vector<Item> list();
+  // The key as listed; for a source any address of it. Logs the removal.
+  bool remove(const std::string &key);
+  size_t active() const { return throttle_.active(); }
+
+  static std::string account_key(LoginService service, const std::string &user,
+                                 const std::string &realm);
+
+ private:
+  int64_t to_unix(int64_t clock_ms) const;
+
+  LoginThrottle throttle_;
+};
+
+}  // namespace vncgate
