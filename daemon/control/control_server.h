@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "config.h"
+#include "control/control_listener.h"
 #include "control/token_store.h"
 #include "login_limits.h"
 
@@ -80,6 +81,11 @@ class ControlServer {
   static void on_request(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
                          gpointer data);
   static void on_request_started(SoupServer *, SoupServerMessage *msg, gpointer data);
+  void on_got_headers(SoupServerMessage *msg);
+  void on_got_chunk(SoupServerMessage *msg);
+  // Answers with `status` on the connection taken from libsoup and closes it.
+  void refuse_early(SoupServerMessage *msg, unsigned status, const char *error,
+                    const char *extra_headers = "");
   void handle(SoupServerMessage *msg, const std::string &method, const std::string &path);
   bool authorized(SoupServerMessage *msg);
   bool client_cert_ok(GTlsCertificate *cert) const;
@@ -92,6 +98,8 @@ class ControlServer {
   ControlSettings settings_;
   SoupServer *server_ = nullptr;
   GTlsDatabase *client_ca_ = nullptr;  // verifies client certificates ([control] ca=)
+  GTlsCertificate *cert_ = nullptr;    // of the TCP listener ([control] cert=, key=)
+  std::vector<std::unique_ptr<ControlListener>> listeners_;
 };
 
 // crypt(3) users file: "name:$6$salt$hash" per line.
