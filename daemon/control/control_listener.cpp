@@ -8,6 +8,7 @@ namespace vncgate {
 namespace {
 
 constexpr const char *kPeerCertificateKey = "vncgate-tls-peer-certificate";
+constexpr const char *kSocketKey = "vncgate-socket";
 constexpr unsigned kFirstBackoffMs = 50;
 constexpr unsigned kMaxBackoffMs = 1000;
 
@@ -47,22 +48,69 @@ bool out_of_descriptors(const GError *err) {
          g_error_matches(err, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
 }
 
-struct Pending {
+// After an early refusal: the answer, then a lingering close. Closing at
+// once while the client is still sending its body would make the kernel
+// reset the connection, and the client would lose the answer (a Unix
+// socket even drops the unread answer). So the write side is shut (the
+// client sees the answer end) and what the client still sends is read and
+// dropped, for a bounded time and amount, before the close.
+constexpr int64_t kLingerMicroseconds = 2 * G_USEC_PER_SEC;
+constexpr size_t kLingerBytes = 16 << 20;
+
+struct Refusal {
   GIOStream *stream;
+  GSocket *socket;
   std::string text;
+  GSource *source = nullptr;
+  int64_t deadline = 0;
+  size_t drained = 0;
 };
 
-void closed(GObject *source, GAsyncResult *res, gpointer) {
-  g_io_stream_close_finish(G_IO_STREAM(source), res, nullptr);
-  g_object_unref(source);
+void finish_refusal(Refusal *r) {
+  if (r->source) {
+    g_source_destroy(r->source);
+    g_source_unref(r->source);
+  }
+  g_io_stream_close(r->stream, nullptr, nullptr);  // closes the socket
+  g_object_unref(r->stream);
+  g_object_unref(r->socket);
+  delete r;
 }
 
-void written(GObject *source, GAsyncResult *res, gpointer data) {
-  auto *p = static_cast<Pending *>(data);
-  g_output_stream_write_all_finish(G_OUTPUT_STREAM(source), res, nullptr, nullptr);
-  // Closing the stream closes the socket (and sends the TLS close_notify).
-  g_io_stream_close_async(p->stream, G_PRIORITY_DEFAULT, nullptr, closed, nullptr);
-  delete p;
+gboolean drain(GSocket *sock, GIOCondition, gpointer data) {
+  auto *r = static_cast<Refusal *>(data);
+  static char scratch[64 * 1024];
+  for (int i = 0; i < 16; ++i) {
+    gssize n = g_socket_receive_with_blocking(sock, scratch, sizeof scratch, FALSE, nullptr, nullptr);
+    if (n < 0) break;  // would block (or an error, checked below)
+    r->drained += static_cast<size_t>(n);
+    if (n == 0 || r->drained > kLingerBytes) {
+      r->deadline = 0;  // EOF, or enough of this
+      break;
+    }
+  }
+  if (g_get_monotonic_time() >= r->deadline || g_socket_is_closed(sock) ||
+      !g_socket_is_connected(sock)) {
+    finish_refusal(r);
+    return G_SOURCE_REMOVE;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+void refusal_written(GObject *source, GAsyncResult *res, gpointer data) {
+  auto *r = static_cast<Refusal *>(data);
+  GError *err = nullptr;
+  if (!g_output_stream_write_all_finish(G_OUTPUT_STREAM(source), res, nullptr, &err)) {
+    g_error_free(err);
+    finish_refusal(r);
+    return;
+  }
+  g_socket_shutdown(r->socket, FALSE, TRUE, nullptr);
+  r->deadline = g_get_monotonic_time() + kLingerMicroseconds;
+  g_socket_set_timeout(r->socket, 1);  // the source also wakes up when nothing comes
+  r->source = g_socket_create_source(r->socket, G_IO_IN, nullptr);
+  g_source_set_callback(r->source, G_SOURCE_FUNC(+drain), r, nullptr);
+  g_source_attach(r->source, nullptr);
 }
 
 }  // namespace
@@ -73,10 +121,16 @@ GTlsCertificate *control_peer_certificate(SoupServerMessage *msg) {
   return static_cast<GTlsCertificate *>(g_object_get_data(G_OBJECT(remote), kPeerCertificateKey));
 }
 
-void write_and_close(GIOStream *stream, std::string response) {
-  auto *p = new Pending{stream, std::move(response)};
-  g_output_stream_write_all_async(g_io_stream_get_output_stream(stream), p->text.data(),
-                                  p->text.size(), G_PRIORITY_DEFAULT, nullptr, written, p);
+GSocket *control_socket(SoupServerMessage *msg) {
+  GSocketAddress *remote = soup_server_message_get_remote_address(msg);
+  if (!remote) return nullptr;
+  return static_cast<GSocket *>(g_object_get_data(G_OBJECT(remote), kSocketKey));
+}
+
+void refuse_and_close(GIOStream *stream, GSocket *socket, std::string response) {
+  auto *r = new Refusal{stream, socket, std::move(response)};
+  g_output_stream_write_all_async(g_io_stream_get_output_stream(stream), r->text.data(),
+                                  r->text.size(), G_PRIORITY_DEFAULT, nullptr, refusal_written, r);
 }
 
 ControlListener::ControlListener(SoupServer *server, GSocket *socket, Tls tls, std::string name)
@@ -196,6 +250,8 @@ void ControlListener::serve(GSocket *client) {
   GSocketAddress *local = g_socket_get_local_address(client, nullptr);
   GSocketAddress *remote = g_socket_get_remote_address(client, nullptr);
   GSocketConnection *conn = g_socket_connection_factory_create_connection(client);
+  if (remote)  // for refuse_and_close(), through the message
+    g_object_set_data_full(G_OBJECT(remote), kSocketKey, g_object_ref(client), g_object_unref);
   if (!local || !remote) {
     // Already gone (or an odd family): nothing to serve.
     g_io_stream_close(G_IO_STREAM(conn), nullptr, nullptr);

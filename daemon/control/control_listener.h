@@ -66,9 +66,14 @@ class ControlListener {
 // verified (null on the Unix socket and without one); borrowed.
 GTlsCertificate *control_peer_certificate(SoupServerMessage *msg);
 
+// The accepted socket under `msg`'s connection; borrowed.
+GSocket *control_socket(SoupServerMessage *msg);
+
 // Writes `response` (a complete HTTP response) to a connection taken from
-// libsoup, then closes it; owns `stream` from now on. Bounded: an error or
-// the idle timeout of the socket ends it.
-void write_and_close(GIOStream *stream, std::string response);
+// libsoup (`stream` and a reference on `socket` under it, both owned from
+// now on), then closes it
+// after a bounded lingering close, so the client reads the answer even
+// while it is still sending a body.
+void refuse_and_close(GIOStream *stream, GSocket *socket, std::string response);
 
 }  // namespace vncgate

@@ -365,11 +365,14 @@ void ControlServer::refuse_early(SoupServerMessage *msg, unsigned status, const 
                      "Content-Length: " + std::to_string(strlen(body)) +
                      "\r\nConnection: close\r\n" + extra_headers + "\r\n" + body;
   g_free(body);
-  GIOStream *stream = soup_server_message_steal_connection(msg);
+  GSocket *socket = control_socket(msg);
+  if (socket) g_object_ref(socket);  // libsoup drops its own with the connection
+  GIOStream *stream = socket ? soup_server_message_steal_connection(msg) : nullptr;
   if (stream) {
-    write_and_close(stream, std::move(text));
+    refuse_and_close(stream, socket, std::move(text));
     return;
   }
+  if (socket) g_object_unref(socket);
   // Not ours to take (cannot happen with HTTP/1): answer the usual way.
   soup_server_message_set_status(msg, status, nullptr);
 }
