@@ -490,7 +490,15 @@ void ControlServer::handle(SoupServerMessage *msg, const std::string &method,
       }
       if (!ok) return respond_error(msg, SOUP_STATUS_BAD_REQUEST, error);
       auto minted = host_.tokens().mint(name, user, ttl, one_time, g_get_real_time() / 1000000);
-      host_.tokens_changed();
+      if (!host_.tokens_changed()) {
+        // A link the daemon forgets on restart (or a one-time link it cannot
+        // mark used) must not exist: no link, and the caller can retry.
+        host_.tokens().forget(minted.record.id);
+        log_error("control: no link minted for console " + name +
+                  ": the token could not be saved in the state directory");
+        return respond_error(msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+                             "the link could not be saved in the state directory; no link was made");
+      }
       std::string h = settings_.public_host;
       if (h.find(':') != std::string::npos) h = "[" + h + "]";
       std::string url = "vncgate://" + h + ":" + std::to_string(settings_.public_port) +
@@ -623,8 +631,17 @@ void ControlServer::handle(SoupServerMessage *msg, const std::string &method,
   if (parts.size() == 3 && parts[1] == "tokens") {
     if (method != "DELETE") return not_allowed();
     if (!host_.tokens().revoke(parts[2])) return respond_error(msg, SOUP_STATUS_NOT_FOUND, "no such token");
-    host_.tokens_changed();
+    bool saved = host_.tokens_changed();
     size_t ended = host_.end_token_sessions(parts[2], "token revoked");
+    if (!saved) {
+      // Revoked in this run (and its sessions ended), but a restart would
+      // bring it back: the caller must know.
+      log_error("control: revoked token " + log_safe(parts[2]) + " until the next restart only: " +
+                "the revocation could not be saved in the state directory");
+      return respond_error(msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+                           "revoked until the daemon restarts: the revocation could not be saved "
+                           "in the state directory");
+    }
     log_info("control: revoked token " + log_safe(parts[2]) + ", ended " + std::to_string(ended) + " sessions");
     JsonBuilder *b = json_builder_new();
     json_builder_begin_object(b);

@@ -39,7 +39,8 @@ class ControlHost {
   virtual ~ControlHost() = default;
   virtual std::shared_ptr<const Config> config() const = 0;
   virtual TokenStore &tokens() = 0;
-  virtual void tokens_changed() = 0;
+  // Saves the tokens; false when they could not be saved (logged).
+  virtual bool tokens_changed() = 0;
   virtual std::vector<SessionInfo> session_list() const = 0;
   virtual bool end_session(uint64_t id, const std::string &reason) = 0;
   virtual size_t end_token_sessions(const std::string &token_id, const std::string &reason) = 0;
