@@ -12,23 +12,32 @@ constexpr const char *kSocketKey = "vncgate-socket";
 constexpr unsigned kFirstBackoffMs = 50;
 constexpr unsigned kMaxBackoffMs = 1000;
 
-struct Handshake {
-  SoupServer *server;
+}  // namespace
+
+// A TLS handshake under way. The listener may go first (a reload that
+// changes [control]): it then cancels the handshake and clears `owner`.
+struct ControlListener::Handshake {
+  ControlListener *owner;
   GTlsConnection *tls;
   GSocketAddress *local, *remote;
 };
 
-void finish_handshake(GObject *source, GAsyncResult *res, gpointer data) {
+void ControlListener::finish_handshake(GObject *source, GAsyncResult *res, gpointer data) {
   auto *h = static_cast<Handshake *>(data);
   GError *err = nullptr;
-  if (g_tls_connection_handshake_finish(G_TLS_CONNECTION(source), res, &err)) {
+  bool ok = g_tls_connection_handshake_finish(G_TLS_CONNECTION(source), res, &err);
+  if (h->owner) h->owner->handshakes_.erase(h);
+  if (ok && !h->owner) {
+    g_io_stream_close(G_IO_STREAM(h->tls), nullptr, nullptr);
+  } else if (ok) {
     // libsoup 3.2 does not see the peer certificate of a connection it is
     // given (soup_server_message_get_tls_peer_certificate() is null): keep it
     // on the remote address object, which libsoup hands back per message.
     if (GTlsCertificate *peer = g_tls_connection_get_peer_certificate(h->tls))
       g_object_set_data_full(G_OBJECT(h->remote), kPeerCertificateKey, g_object_ref(peer),
                              g_object_unref);
-    soup_server_accept_iostream(h->server, G_IO_STREAM(h->tls), h->local, h->remote, nullptr);
+    soup_server_accept_iostream(h->owner->server_, G_IO_STREAM(h->tls), h->local, h->remote,
+                                nullptr);
   } else {
     if (!g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
       log_debug("control: TLS handshake failed: " + std::string(err->message));
@@ -41,12 +50,7 @@ void finish_handshake(GObject *source, GAsyncResult *res, gpointer data) {
   delete h;
 }
 
-bool out_of_descriptors(const GError *err) {
-  // GIO maps EMFILE/ENFILE to G_IO_ERROR_TOO_MANY_OPEN_FILES; ENOBUFS and
-  // ENOMEM come as G_IO_ERROR_FAILED, so look at the message's errno too.
-  return g_error_matches(err, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES) ||
-         g_error_matches(err, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
-}
+namespace {
 
 // After an early refusal: the answer, then a lingering close. Closing at
 // once while the client is still sending its body would make the kernel
@@ -149,6 +153,10 @@ ControlListener::~ControlListener() {
     g_source_unref(source_);
   }
   if (resume_id_) g_source_remove(resume_id_);
+  for (Handshake *h : handshakes_) {
+    g_signal_handlers_disconnect_by_data(h->tls, this);  // accept-certificate
+    h->owner = nullptr;
+  }
   g_cancellable_cancel(cancel_);
   g_object_unref(cancel_);
   for (GSocket *s : clients_) g_object_unref(s);
@@ -214,7 +222,11 @@ void ControlListener::accept_some() {
         backoff_ms_ = 0;
         return;
       }
-      if (out_of_descriptors(err)) {
+      // EMFILE/ENFILE above all, but any failure that is not "nothing to
+      // accept" may repeat at once (ENOBUFS, ENOMEM): the listening socket
+      // stays readable, so retrying now would spin. Back off instead; a
+      // client that gave up before accept() costs one short pause.
+      {
         backoff_ms_ = backoff_ms_ ? std::min(backoff_ms_ * 2, kMaxBackoffMs) : kFirstBackoffMs;
         int64_t now = g_get_monotonic_time();
         if (now - last_warning_us_ >= G_USEC_PER_SEC) {
@@ -231,10 +243,6 @@ void ControlListener::accept_some() {
         pause(backoff_ms_);
         return;
       }
-      // ECONNABORTED and the like: that one connection is gone, go on.
-      log_debug("control " + name_ + ": accept: " + std::string(err->message));
-      g_error_free(err);
-      continue;
     }
     backoff_ms_ = 0;
     serve(client);
@@ -277,9 +285,9 @@ void ControlListener::serve(GSocket *client) {
                          }),
                          this);
       }
-      auto *h = new Handshake{server_, G_TLS_CONNECTION(tls),
-                              G_SOCKET_ADDRESS(g_object_ref(local)),
+      auto *h = new Handshake{this, G_TLS_CONNECTION(tls), G_SOCKET_ADDRESS(g_object_ref(local)),
                               G_SOCKET_ADDRESS(g_object_ref(remote))};
+      handshakes_.insert(h);
       g_tls_connection_handshake_async(G_TLS_CONNECTION(tls), G_PRIORITY_DEFAULT, cancel_,
                                        finish_handshake, h);
     }

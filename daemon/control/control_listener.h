@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,8 @@ class ControlListener {
   size_t connections();  // still open (for tests through the log)
 
  private:
+  struct Handshake;
+  static void finish_handshake(GObject *source, GAsyncResult *res, gpointer data);
   static gboolean on_readable(GSocket *, GIOCondition, gpointer self);
   static gboolean on_resume(gpointer self);
   void watch();
@@ -60,6 +63,7 @@ class ControlListener {
   unsigned suppressed_ = 0;
   GCancellable *cancel_;  // pending TLS handshakes
   std::vector<GSocket *> clients_;  // refs; closed ones are pruned
+  std::set<Handshake *> handshakes_;
 };
 
 // The client certificate that the TLS handshake of `msg`'s connection

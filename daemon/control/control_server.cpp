@@ -317,9 +317,13 @@ void ControlServer::on_request_started(SoupServer *, SoupServerMessage *msg, gpo
 }
 
 void ControlServer::on_got_headers(SoupServerMessage *msg) {
-  if (soup_server_message_get_status(msg) == SOUP_STATUS_BAD_REQUEST) {
-    // libsoup refused the request line (e.g. a bad %-escape): say so in JSON too.
-    respond_error(msg, SOUP_STATUS_BAD_REQUEST, "malformed request");
+  if (unsigned status = soup_server_message_get_status(msg)) {
+    // libsoup refused the request line or headers (e.g. a bad %-escape, an
+    // unknown Transfer-Encoding) and reads no body: its answer stands, in
+    // JSON for a malformed request, and the connection closes after it.
+    if (status == SOUP_STATUS_BAD_REQUEST) respond_error(msg, status, "malformed request");
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
+                                 "close");
     return;
   }
   if (!authorized(msg)) {
@@ -397,7 +401,7 @@ bool ControlServer::authorized(SoupServerMessage *msg) {
 void ControlServer::on_request(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
                                gpointer data) {
   auto *self = static_cast<ControlServer *>(data);
-  if (soup_server_message_get_status(msg) == SOUP_STATUS_BAD_REQUEST) return;
+  if (soup_server_message_get_status(msg) >= 400) return;  // libsoup's refusal, see on_got_headers
   if (!g_object_get_data(G_OBJECT(msg), "vncgate-authorized")) {  // set in on_got_headers
     soup_message_headers_replace(soup_server_message_get_response_headers(msg), "WWW-Authenticate",
                                  "Basic realm=\"vncgate\"");

@@ -208,6 +208,18 @@ def serve(a):
                 if not more:
                     break
                 data += more
+            # Read the body too: closing with it unread resets the connection.
+            head, _, rest = data.partition(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value.strip())
+            while len(rest) < length:
+                more = c.recv(65536)
+                if not more:
+                    break
+                rest += more
             c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                       b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
         except OSError:
