@@ -16,6 +16,7 @@
 #include "config.h"
 #include "control/control_listener.h"
 #include "control/token_store.h"
+#include "control/users_file.h"
 #include "login_limits.h"
 
 namespace vncgate {
@@ -102,11 +103,5 @@ class ControlServer {
   GTlsCertificate *cert_ = nullptr;    // of the TCP listener ([control] cert=, key=)
   std::vector<std::unique_ptr<ControlListener>> listeners_;
 };
-
-// crypt(3) users file: "name:$6$salt$hash" per line.
-bool users_file_check(const std::string &path, const std::string &user,
-                      const std::string &password);
-bool users_file_set(const std::string &path, const std::string &user, const std::string &password,
-                    std::string &error);
 
 }  // namespace vncgate
