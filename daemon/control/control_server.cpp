@@ -261,6 +261,20 @@ void ControlServer::on_got_headers(SoupServerMessage *msg) {
     return;
   }
   if (!authorized(msg)) {
+    if (soup_server_message_get_status(msg) == kHttpTooManyRequests) {
+      // The password-guessing limits answered (control_limits.cpp): their
+      // answer and its Retry-After go out the early way too.
+      GBytes *b = soup_message_body_flatten(soup_server_message_get_response_body(msg));
+      gsize n = 0;
+      const char *d = static_cast<const char *>(g_bytes_get_data(b, &n));
+      std::string body(d ? d : "", n);
+      g_bytes_unref(b);
+      const char *retry = soup_message_headers_get_one(
+          soup_server_message_get_response_headers(msg), "Retry-After");
+      send_early(msg, kHttpTooManyRequests, clean_utf8(body, CleanUtf8::JsonDocument),
+                 retry ? "Retry-After: " + std::string(retry) + "\r\n" : std::string());
+      return;
+    }
     refuse_early(msg, SOUP_STATUS_UNAUTHORIZED, "authentication required",
                  "WWW-Authenticate: Basic realm=\"vncgate\"\r\n");
     return;
@@ -298,11 +312,18 @@ void ControlServer::refuse_early(SoupServerMessage *msg, unsigned status, const 
   gchar *body = json_to_string(root, FALSE);
   json_node_unref(root);
   g_object_unref(b);
-  std::string text = "HTTP/1.1 " + std::to_string(status) + " " + soup_status_get_phrase(status) +
-                     "\r\nServer: vncgated\r\nContent-Type: application/json\r\n" +
-                     "Content-Length: " + std::to_string(strlen(body)) +
-                     "\r\nConnection: close\r\n" + extra_headers + "\r\n" + body;
+  send_early(msg, status, body, extra_headers);
   g_free(body);
+}
+
+void ControlServer::send_early(SoupServerMessage *msg, unsigned status, const std::string &body,
+                               const std::string &extra_headers) {
+  // libsoup 3.2 has no phrase for 429.
+  const char *phrase = status == kHttpTooManyRequests ? "Too Many Requests" : soup_status_get_phrase(status);
+  std::string text = "HTTP/1.1 " + std::to_string(status) + " " + phrase +
+                     "\r\nServer: vncgated\r\nContent-Type: application/json\r\n" +
+                     "Content-Length: " + std::to_string(body.size()) +
+                     "\r\nConnection: close\r\n" + extra_headers + "\r\n" + body;
   GSocket *socket = control_socket(msg);
   if (socket) g_object_ref(socket);  // libsoup drops its own with the connection
   GIOStream *stream = socket ? soup_server_message_steal_connection(msg) : nullptr;

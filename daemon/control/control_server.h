@@ -88,6 +88,9 @@ class ControlServer {
   // Answers with `status` on the connection taken from libsoup and closes it.
   void refuse_early(SoupServerMessage *msg, unsigned status, const char *error,
                     const char *extra_headers = "");
+  // The same with a JSON body already made (and its own headers).
+  void send_early(SoupServerMessage *msg, unsigned status, const std::string &body,
+                  const std::string &extra_headers);
   void handle(SoupServerMessage *msg, const std::string &method, const std::string &path);
   bool authorized(SoupServerMessage *msg);
   bool client_cert_ok(GTlsCertificate *cert) const;
