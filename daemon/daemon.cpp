@@ -299,26 +299,34 @@ TokenCheck Daemon::use_token(const std::string &secret, const std::string &conso
   return tokens_.use(secret, console, g_get_real_time() / 1000000, record);
 }
 
-void Daemon::settle_token(const std::string &id, bool consumed) {
-  if (tokens_.settle(id, consumed)) tokens_changed();
+bool Daemon::settle_token(const std::string &id, bool consumed) {
+  if (!tokens_.settle(id, consumed) || tokens_changed()) return true;
+  // Not saved. The record stays used in memory (this run never accepts it
+  // again), but after a restart the old file would make it valid again:
+  // a one-time token must then open nothing.
+  auto it = tokens_.records().find(id);
+  return !(consumed && it != tokens_.records().end() && it->second.one_time);
 }
 
-void Daemon::tokens_changed() {
+bool Daemon::tokens_changed() {
   tokens_.prune(g_get_real_time() / 1000000);
-  save_state("tokens.json", tokens_.to_json());
+  return save_state("tokens.json", tokens_.to_json());
 }
 
-void Daemon::save_state(const char *name, const std::string &text) {
-  if (config_->state_dir.empty()) return;
+bool Daemon::save_state(const char *name, const std::string &text) {
+  if (config_->state_dir.empty()) return true;
   g_mkdir_with_parents(config_->state_dir.c_str(), 0700);
   std::string path = config_->state_dir + "/" + name;
   GError *err = nullptr;
   // Written to a temporary file and renamed: a crash never leaves half a file.
+  // G_FILE_SET_CONTENTS_CONSISTENT also fsyncs, so a full disk shows here.
   if (!g_file_set_contents_full(path.c_str(), text.data(), static_cast<gssize>(text.size()),
                                 G_FILE_SET_CONTENTS_CONSISTENT, 0600, &err)) {
     log_error("cannot save " + path + ": " + err->message);
     g_error_free(err);
+    return false;
   }
+  return true;
 }
 
 void Daemon::load_state() {

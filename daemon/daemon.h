@@ -34,12 +34,12 @@ class Daemon : public SessionHost, public ControlHost {
   void session_ended(uint64_t id) override;
   TokenCheck use_token(const std::string &secret, const std::string &console,
                        TokenRecord &record) override;
-  void settle_token(const std::string &id, bool consumed) override;
+  bool settle_token(const std::string &id, bool consumed) override;
   LoginLimits &login_limits() override;
 
   // ControlHost
   TokenStore &tokens() override { return tokens_; }
-  void tokens_changed() override;
+  bool tokens_changed() override;
   std::vector<SessionInfo> session_list() const override;
   bool end_session(uint64_t id, const std::string &reason) override;
   size_t end_token_sessions(const std::string &token_id, const std::string &reason) override;
@@ -63,7 +63,7 @@ class Daemon : public SessionHost, public ControlHost {
   bool control_settings_changed() const;
   void save_runtime_consoles();
   void load_state();
-  void save_state(const char *name, const std::string &text);
+  bool save_state(const char *name, const std::string &text);  // false: not saved (logged)
 
   std::string config_path_;
   std::shared_ptr<const Config> config_;

@@ -324,12 +324,22 @@ void Session::on_backend(GSocketConnection *conn, Bytes leftover,
     close_after_flush("backend unavailable");
     return;
   }
-  backend_ = conn;
-  backend_layer_ = std::move(backend_layer);
   if (!token_id_.empty() && !token_settled_) {
     token_settled_ = true;
-    host_.settle_token(token_id_, true);
+    if (!host_.settle_token(token_id_, true)) {
+      // A one-time link whose use cannot be saved would be valid again after
+      // a restart: it opens nothing (the daemon keeps it used until then).
+      g_object_unref(conn);
+      log_error("session " + std::to_string(id_) + ": token " + token_id_ +
+                " could not be recorded as used (state directory): no session");
+      send(encode_security_result(
+          false, "the console link could not be recorded as used; ask for a new link", version_));
+      close_after_flush("token use not recorded");
+      return;
+    }
   }
+  backend_ = conn;
+  backend_layer_ = std::move(backend_layer);
   send(encode_security_result(true, "", version_));
   if (handshake_timer_) {
     g_source_remove(handshake_timer_);

@@ -55,7 +55,8 @@ class SessionHost {
   virtual TokenCheck use_token(const std::string &secret, const std::string &console,
                                TokenRecord &record) = 0;
   // The login with a reserved token ended: consumed on success, else freed.
-  virtual void settle_token(const std::string &id, bool consumed) = 0;
+  // False when a one-time token's use could not be saved: no session then.
+  virtual bool settle_token(const std::string &id, bool consumed) = 0;
   // Password-guessing limits, with the current configuration applied.
   virtual LoginLimits &login_limits() = 0;
 };

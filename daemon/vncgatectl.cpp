@@ -1,7 +1,8 @@
 // vncgatectl: command-line client of vncgated's control API.
 //   vncgatectl [--socket PATH | --url https://HOST:PORT [--auth-user U --password-file F]
 //              [--cacert F]] [--json] COMMAND ...
-// Exit status: 0 done, 1 the daemon refused, 2 usage, 3 the daemon is unreachable.
+// Exit status: 0 done, 1 the daemon refused, 2 usage, 3 the daemon is unreachable,
+// 4 the daemon's reply could not be understood.
 #include <gio/gunixsocketaddress.h>
 #include <glib.h>
 #include <glib/gi18n.h>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "control/control_server.h"
+#include "text/clean_utf8.h"
 
 namespace {
 
@@ -109,11 +111,39 @@ JsonNode *parse(const std::string &text) {
   return n;
 }
 
+// For the terminal: what the daemon relays came from clients (user names)
+// and may hold control characters (an escape sequence would rewrite the
+// screen) or, from an older daemon, bytes that are not UTF-8.
+std::string printable(const std::string &text) {
+  std::string in = vncgate::clean_utf8(text), out;
+  for (size_t i = 0; i < in.size();) {
+    uint32_t cp = 0;
+    size_t len = vncgate::utf8_sequence_length(std::string_view(in).substr(i), cp);
+    if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned>(cp));
+      out += buf;
+    } else {
+      out.append(in, i, len);
+    }
+    i += len;
+  }
+  return out;
+}
+
+// A reply that is not what the API promises (not JSON, or JSON of another
+// shape): say so, never print half a table and succeed.
+int unreadable_reply(const Reply &r) {
+  std::fprintf(stderr, _("vncgatectl: cannot understand the reply of vncgated (HTTP %u, %zu bytes)\n"),
+               r.status, r.body.size());
+  return 4;
+}
+
 std::string field(JsonObject *o, const char *name) {
   if (!json_object_has_member(o, name)) return "";
   JsonNode *n = json_object_get_member(o, name);
   if (JSON_NODE_HOLDS_NULL(n)) return "-";
-  if (json_node_get_value_type(n) == G_TYPE_STRING) return json_node_get_string(n);
+  if (json_node_get_value_type(n) == G_TYPE_STRING) return printable(json_node_get_string(n));
   if (json_node_get_value_type(n) == G_TYPE_INT64) return std::to_string(json_node_get_int(n));
   if (json_node_get_value_type(n) == G_TYPE_BOOLEAN) return json_node_get_boolean(n) ? "yes" : "no";
   return "?";
@@ -135,7 +165,7 @@ void print_table(JsonNode *root, const std::vector<std::pair<const char *, const
     for (size_t c = 0; c < cols.size(); ++c) {
       row.push_back(o ? field(o, cols[c].first) : "");
       if (row.back().empty()) row.back() = "-";
-      width[c] = std::max(width[c], row.back().size());
+      width[c] = std::max(width[c], g_utf8_strlen(row.back().c_str(), -1) + size_t{0});
     }
     rows.push_back(std::move(row));
   }
@@ -143,7 +173,8 @@ void print_table(JsonNode *root, const std::vector<std::pair<const char *, const
     std::string s;
     for (size_t c = 0; c < r.size(); ++c) {
       s += r[c];
-      if (c + 1 < r.size()) s += std::string(width[c] - r[c].size() + 2, ' ');
+      if (c + 1 < r.size())
+        s += std::string(width[c] - static_cast<size_t>(g_utf8_strlen(r[c].c_str(), -1)) + 2, ' ');
     }
     std::printf("%s\n", s.c_str());
   };
@@ -182,12 +213,25 @@ int finish(const Options &o, const Reply &r, const std::vector<std::pair<const c
   if (r.status >= 300) {
     std::string err = r.body;
     if (root && JSON_NODE_HOLDS_OBJECT(root)) err = field(json_node_get_object(root), "error");
+    err = printable(err);
     if (r.status == 401 || r.status == 403)
       std::fprintf(stderr, _("vncgatectl: access denied: %s\n"), err.c_str());
     else
       std::fprintf(stderr, "vncgatectl: %s (HTTP %u)\n", err.c_str(), r.status);
     if (root) json_node_unref(root);
     return 1;
+  }
+  // A body must be JSON (a table: an array of objects); 204 has none.
+  bool readable = r.body.empty() ? cols.empty()
+                                 : root && (cols.empty() || JSON_NODE_HOLDS_ARRAY(root));
+  if (readable && !cols.empty()) {
+    JsonArray *a = json_node_get_array(root);
+    for (guint i = 0; readable && i < json_array_get_length(a); ++i)
+      readable = JSON_NODE_HOLDS_OBJECT(json_array_get_element(a, i));
+  }
+  if (!readable || (!r.body.empty() && !g_utf8_validate(r.body.data(), static_cast<gssize>(r.body.size()), nullptr))) {
+    if (root) json_node_unref(root);
+    return unreadable_reply(r);
   }
   if (o.json || cols.empty()) {
     if (!r.body.empty()) std::printf("%s\n", r.body.c_str());
@@ -300,13 +344,16 @@ int main(int argc, char **argv) {
     Reply r = request(o, "POST", "/v1/consoles/" + args[1] + "/links", body);
     if (o.json || r.status >= 300 || !r.transport_error.empty()) return finish(o, r, {}, nullptr);
     JsonNode *n = parse(r.body);
-    if (n && JSON_NODE_HOLDS_OBJECT(n)) {
-      JsonObject *obj = json_node_get_object(n);
-      std::printf("%s\n", field(obj, "url").c_str());
-      std::fprintf(stderr, _("token %s, valid until %s\n"), field(obj, "token_id").c_str(),
-                   field(obj, "expires_at").c_str());
+    JsonObject *obj = n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : nullptr;
+    std::string url = obj ? field(obj, "url") : "";
+    if (!url.starts_with("vncgate://")) {
+      if (n) json_node_unref(n);
+      return unreadable_reply(r);
     }
-    if (n) json_node_unref(n);
+    std::printf("%s\n", url.c_str());
+    std::fprintf(stderr, _("token %s, valid until %s\n"), field(obj, "token_id").c_str(),
+                 field(obj, "expires_at").c_str());
+    json_node_unref(n);
     return 0;
   }
   if (cmd == "passwd" && args.size() == 2) {

@@ -10,6 +10,7 @@
 
 #include "control/control_server.h"
 #include "logging.h"
+#include "text/clean_utf8.h"
 
 namespace vncgate {
 namespace {
@@ -18,8 +19,13 @@ void reply_json(SoupServerMessage *msg, unsigned status, JsonBuilder *b) {
   JsonNode *node = json_builder_get_root(b);
   gchar *text = json_to_string(node, FALSE);
   json_node_unref(node);
+  // Lockout keys carry user names as clients sent them: valid UTF-8 out
+  // (see respond_json in control_server.cpp).
+  std::string clean = clean_utf8(text, CleanUtf8::JsonDocument);
+  g_free(text);
   soup_server_message_set_status(msg, status, nullptr);
-  soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, text, strlen(text));
+  soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, clean.data(),
+                                   clean.size());
 }
 
 void reply_error(SoupServerMessage *msg, unsigned status, const std::string &error) {

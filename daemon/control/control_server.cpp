@@ -1,18 +1,18 @@
 #include "control/control_server.h"
 
-#include <crypt.h>
 #include <gio/gunixsocketaddress.h>
 #include <grp.h>
 #include <json-glib/json-glib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
-#include <fstream>
 #include <sstream>
 
 #include "logging.h"
 #include "rfb/http_connect.h"
+#include "text/clean_utf8.h"
 
 namespace vncgate {
 namespace {
@@ -22,8 +22,15 @@ constexpr size_t kMaxBody = 64 * 1024;
 void respond_json(SoupServerMessage *msg, unsigned status, JsonNode *node) {
   gchar *text = json_to_string(node, FALSE);
   json_node_unref(node);
+  // Strings in replies carry what clients and backends sent (user names,
+  // console names, certificate subjects); json-glib copies their bytes as
+  // they are. Clean once here, for every endpoint: a reply is always valid
+  // UTF-8 JSON.
+  std::string clean = clean_utf8(text, CleanUtf8::JsonDocument);
+  g_free(text);
   soup_server_message_set_status(msg, status, nullptr);
-  soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, text, strlen(text));
+  soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, clean.data(),
+                                   clean.size());
 }
 
 void respond_error(SoupServerMessage *msg, unsigned status, const std::string &error) {
@@ -111,88 +118,39 @@ std::vector<std::string> split_path(const std::string &path) {
   return parts;
 }
 
-bool constant_time_equal(const std::string &a, const std::string &b) {
-  if (a.size() != b.size()) return false;
-  unsigned char d = 0;
-  for (size_t i = 0; i < a.size(); ++i) d |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return d == 0;
+// A bound and listening socket for `addr`; null with `error` set on failure.
+GSocket *listen_on(GSocketAddress *addr, GError **err) {
+  GSocket *sock = g_socket_new(g_socket_address_get_family(addr), G_SOCKET_TYPE_STREAM,
+                               G_SOCKET_PROTOCOL_DEFAULT, err);
+  if (!sock) return nullptr;
+  g_socket_set_listen_backlog(sock, SOMAXCONN);
+  if (!g_socket_bind(sock, addr, TRUE, err) || !g_socket_listen(sock, err)) {
+    g_object_unref(sock);
+    return nullptr;
+  }
+  return sock;
 }
 
 }  // namespace
-
-bool users_file_check(const std::string &path, const std::string &user,
-                      const std::string &password) {
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    size_t colon = line.find(':');
-    if (colon == std::string::npos || line.compare(0, colon, user) != 0 || colon != user.size())
-      continue;
-    std::string hash = line.substr(colon + 1);
-    struct crypt_data data;
-    std::memset(&data, 0, sizeof data);
-    const char *out = crypt_r(password.c_str(), hash.c_str(), &data);
-    return out && out[0] != '*' && constant_time_equal(out, hash);
-  }
-  return false;
-}
-
-bool users_file_set(const std::string &path, const std::string &user, const std::string &password,
-                    std::string &error) {
-  if (user.empty() || user.find_first_of(":\n\r") != std::string::npos) {
-    error = "a user name cannot be empty or contain ':' or line breaks";
-    return false;
-  }
-  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-  if (!crypt_gensalt_rn("$6$", 0, nullptr, 0, salt, sizeof salt)) {
-    error = "cannot make a salt";
-    return false;
-  }
-  struct crypt_data data;
-  std::memset(&data, 0, sizeof data);
-  const char *hash = crypt_r(password.c_str(), salt, &data);
-  if (!hash || hash[0] == '*') {
-    error = "crypt(3) failed";
-    return false;
-  }
-  std::string out;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.compare(0, user.size() + 1, user + ":") == 0) continue;
-    if (!line.empty()) out += line + "\n";
-  }
-  out += user + ":" + hash + "\n";
-  GError *err = nullptr;
-  if (!g_file_set_contents_full(path.c_str(), out.data(), static_cast<gssize>(out.size()),
-                                G_FILE_SET_CONTENTS_CONSISTENT, 0600, &err)) {
-    error = err->message;
-    g_error_free(err);
-    return false;
-  }
-  return true;
-}
 
 std::unique_ptr<ControlServer> ControlServer::start(ControlHost &host, const ControlSettings &s,
                                                     std::string &error) {
   std::unique_ptr<ControlServer> cs(new ControlServer(host, s));
   GError *err = nullptr;
-  GTlsCertificate *cert = nullptr;
   if (s.listen) {
     if (s.cert.empty() || s.key.empty()) {
       error = "[control] listen needs cert and key (the TCP control API is TLS only)";
       return nullptr;
     }
-    cert = g_tls_certificate_new_from_files(s.cert.c_str(), s.key.c_str(), &err);
-    if (!cert) {
+    cs->cert_ = g_tls_certificate_new_from_files(s.cert.c_str(), s.key.c_str(), &err);
+    if (!cs->cert_) {
       error = std::string("[control] cert/key: ") + err->message;
       g_error_free(err);
       return nullptr;
     }
   }
-  cs->server_ = SOUP_SERVER(g_object_new(SOUP_TYPE_SERVER, "server-header", "vncgated",
-                                         "tls-certificate", cert, nullptr));
-  if (cert) g_object_unref(cert);
+  // TLS is done by ControlListener, not by libsoup (see control_listener.h).
+  cs->server_ = SOUP_SERVER(g_object_new(SOUP_TYPE_SERVER, "server-header", "vncgated", nullptr));
   if (s.listen && !s.ca.empty()) {
     GTlsDatabase *db = g_tls_file_database_new(s.ca.c_str(), &err);
     if (!db) {
@@ -200,8 +158,6 @@ std::unique_ptr<ControlServer> ControlServer::start(ControlHost &host, const Con
       g_error_free(err);
       return nullptr;
     }
-    g_object_set(cs->server_, "tls-database", db, "tls-auth-mode", G_TLS_AUTHENTICATION_REQUESTED,
-                 nullptr);
     cs->client_ca_ = db;  // owned
   }
   soup_server_add_handler(cs->server_, nullptr, &ControlServer::on_request, cs.get(), nullptr);
@@ -213,47 +169,57 @@ std::unique_ptr<ControlServer> ControlServer::start(ControlHost &host, const Con
     g_mkdir_with_parents(dir, 0750);
     g_free(dir);
     unlink(s.socket_path.c_str());  // a stale socket from a previous run
-    GSocket *sock = g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, &err);
     GSocketAddress *addr = g_unix_socket_address_new(s.socket_path.c_str());
-    bool ok = sock && g_socket_bind(sock, addr, FALSE, &err) && g_socket_listen(sock, &err);
+    GSocket *sock = listen_on(addr, &err);
     g_object_unref(addr);
-    if (ok) {
-      chmod(s.socket_path.c_str(), 0660);
-      if (!s.socket_group.empty()) {
-        struct group *gr = getgrnam(s.socket_group.c_str());
-        if (!gr || chown(s.socket_path.c_str(), static_cast<uid_t>(-1), gr->gr_gid) != 0)
-          log_warning("[control] group " + s.socket_group + ": cannot give the socket to it");
-      }
-      ok = soup_server_listen_socket(cs->server_, sock, SoupServerListenOptions(0), &err);
-    }
-    if (sock) g_object_unref(sock);
-    if (!ok) {
+    if (!sock) {
       error = "control socket " + s.socket_path + ": " + (err ? err->message : "failed");
       if (err) g_error_free(err);
       return nullptr;
     }
+    chmod(s.socket_path.c_str(), 0660);
+    if (!s.socket_group.empty()) {
+      struct group *gr = getgrnam(s.socket_group.c_str());
+      if (!gr || chown(s.socket_path.c_str(), static_cast<uid_t>(-1), gr->gr_gid) != 0)
+        log_warning("[control] group " + s.socket_group + ": cannot give the socket to it");
+    }
+    cs->listeners_.push_back(
+        std::make_unique<ControlListener>(cs->server_, sock, ControlListener::Tls{}, s.socket_path));
+    g_object_unref(sock);
   }
   if (s.listen) {
     GInetAddress *ia = g_inet_address_new_from_string(s.listen->host.empty() ? "0.0.0.0" : s.listen->host.c_str());
+    if (!ia) {
+      error = "control listener " + s.listen->to_string() + ": not an IP address";
+      return nullptr;
+    }
     GSocketAddress *addr = g_inet_socket_address_new(ia, s.listen->port);
     g_object_unref(ia);
-    bool ok = soup_server_listen(cs->server_, addr, SOUP_SERVER_LISTEN_HTTPS, &err);
+    GSocket *sock = listen_on(addr, &err);
     g_object_unref(addr);
-    if (!ok) {
+    if (!sock) {
       error = "control listener " + s.listen->to_string() + ": " + err->message;
       g_error_free(err);
       return nullptr;
     }
+    ControlServer *self = cs.get();
+    ControlListener::Tls tls{cs->cert_, cs->client_ca_,
+                             [self](GTlsCertificate *c) { return self->client_cert_ok(c); }};
+    cs->listeners_.push_back(
+        std::make_unique<ControlListener>(cs->server_, sock, std::move(tls), s.listen->to_string()));
+    g_object_unref(sock);
   }
   return cs;
 }
 
 ControlServer::~ControlServer() {
+  listeners_.clear();  // they hand connections to server_
   if (server_) {
     soup_server_disconnect(server_);
     g_object_unref(server_);
   }
   if (client_ca_) g_object_unref(client_ca_);
+  if (cert_) g_object_unref(cert_);
   if (!settings_.socket_path.empty()) unlink(settings_.socket_path.c_str());
 }
 
@@ -267,34 +233,113 @@ bool ControlServer::client_cert_ok(GTlsCertificate *cert) const {
   return flags == 0;
 }
 
+// Every request is checked when its headers have arrived, before libsoup
+// reads any body: a request that is refused (no credentials, or a body over
+// 64 KiB announced or streamed) is answered on a connection taken from
+// libsoup and then closed, so its body is never read. libsoup 3.2 itself
+// would read the whole body before any answer, even with a status set.
 void ControlServer::on_request_started(SoupServer *, SoupServerMessage *msg, gpointer data) {
-  auto *self = static_cast<ControlServer *>(data);
-  if (self->client_ca_) {
-    g_signal_connect(msg, "accept-certificate",
-                     G_CALLBACK(+[](SoupServerMessage *, GTlsCertificate *cert, GTlsCertificateFlags,
-                                    gpointer d) -> gboolean {
-                       return static_cast<ControlServer *>(d)->client_cert_ok(cert);
-                     }),
-                     self);
-  }
-  // Refuse an oversize body before it is read into memory.
   // After libsoup's own got-headers handler, which validates the request line.
-  g_signal_connect_after(msg, "got-headers", G_CALLBACK(+[](SoupServerMessage *m, gpointer) {
-                     SoupMessageHeaders *h = soup_server_message_get_request_headers(m);
-                     if (soup_message_headers_get_content_length(h) > static_cast<goffset>(kMaxBody))
-                       respond_error(m, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-                                     "request body larger than 64 KiB");
-                     else if (soup_server_message_get_status(m) == SOUP_STATUS_BAD_REQUEST)
-                       // libsoup refused the request line (e.g. a bad %-escape): say so in JSON too.
-                       respond_error(m, SOUP_STATUS_BAD_REQUEST, "malformed request");
+  g_signal_connect_after(msg, "got-headers", G_CALLBACK(+[](SoupServerMessage *m, gpointer d) {
+                           static_cast<ControlServer *>(d)->on_got_headers(m);
+                         }),
+                         data);
+  g_signal_connect(msg, "got-chunk", G_CALLBACK(+[](SoupServerMessage *m, GBytes *, gpointer d) {
+                     static_cast<ControlServer *>(d)->on_got_chunk(m);
                    }),
-                   nullptr);
+                   data);
+}
+
+void ControlServer::on_got_headers(SoupServerMessage *msg) {
+  if (unsigned status = soup_server_message_get_status(msg)) {
+    // libsoup refused the request line or headers (e.g. a bad %-escape, an
+    // unknown Transfer-Encoding) and reads no body: its answer stands, in
+    // JSON for a malformed request, and the connection closes after it.
+    if (status == SOUP_STATUS_BAD_REQUEST) respond_error(msg, status, "malformed request");
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
+                                 "close");
+    return;
+  }
+  if (!authorized(msg)) {
+    if (soup_server_message_get_status(msg) == kHttpTooManyRequests) {
+      // The password-guessing limits answered (control_limits.cpp): their
+      // answer and its Retry-After go out the early way too.
+      GBytes *b = soup_message_body_flatten(soup_server_message_get_response_body(msg));
+      gsize n = 0;
+      const char *d = static_cast<const char *>(g_bytes_get_data(b, &n));
+      std::string body(d ? d : "", n);
+      g_bytes_unref(b);
+      const char *retry = soup_message_headers_get_one(
+          soup_server_message_get_response_headers(msg), "Retry-After");
+      send_early(msg, kHttpTooManyRequests, clean_utf8(body, CleanUtf8::JsonDocument),
+                 retry ? "Retry-After: " + std::string(retry) + "\r\n" : std::string());
+      return;
+    }
+    refuse_early(msg, SOUP_STATUS_UNAUTHORIZED, "authentication required",
+                 "WWW-Authenticate: Basic realm=\"vncgate\"\r\n");
+    return;
+  }
+  SoupMessageHeaders *h = soup_server_message_get_request_headers(msg);
+  if (soup_message_headers_get_content_length(h) > static_cast<goffset>(kMaxBody)) {
+    refuse_early(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "request body larger than 64 KiB");
+    return;
+  }
+  g_object_set_data(G_OBJECT(msg), "vncgate-authorized", GINT_TO_POINTER(1));
+  // libsoup 3.2 (Debian 12's 3.2.3) leaks every keep-alive connection that
+  // the client closes while it is idle: the socket stays in CLOSE-WAIT and
+  // its descriptor open for good (fixed upstream in 3.3, commit d20c6601,
+  // "server-connection: fix dep cycle and connection leak"). One request per
+  // connection avoids that state: libsoup closes the connection after the
+  // response.
+  soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
+                               "close");
+}
+
+void ControlServer::on_got_chunk(SoupServerMessage *msg) {
+  // Chunked bodies carry no Content-Length: count while they stream.
+  if (soup_server_message_get_request_body(msg)->length > static_cast<goffset>(kMaxBody))
+    refuse_early(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "request body larger than 64 KiB");
+}
+
+void ControlServer::refuse_early(SoupServerMessage *msg, unsigned status, const char *error,
+                                 const char *extra_headers) {
+  JsonBuilder *b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "error");
+  json_builder_add_string_value(b, error);
+  json_builder_end_object(b);
+  JsonNode *root = json_builder_get_root(b);
+  gchar *body = json_to_string(root, FALSE);
+  json_node_unref(root);
+  g_object_unref(b);
+  send_early(msg, status, body, extra_headers);
+  g_free(body);
+}
+
+void ControlServer::send_early(SoupServerMessage *msg, unsigned status, const std::string &body,
+                               const std::string &extra_headers) {
+  // libsoup 3.2 has no phrase for 429.
+  const char *phrase = status == kHttpTooManyRequests ? "Too Many Requests" : soup_status_get_phrase(status);
+  std::string text = "HTTP/1.1 " + std::to_string(status) + " " + phrase +
+                     "\r\nServer: vncgated\r\nContent-Type: application/json\r\n" +
+                     "Content-Length: " + std::to_string(body.size()) +
+                     "\r\nConnection: close\r\n" + extra_headers + "\r\n" + body;
+  GSocket *socket = control_socket(msg);
+  if (socket) g_object_ref(socket);  // libsoup drops its own with the connection
+  GIOStream *stream = socket ? soup_server_message_steal_connection(msg) : nullptr;
+  if (stream) {
+    refuse_and_close(stream, socket, std::move(text));
+    return;
+  }
+  if (socket) g_object_unref(socket);
+  // Not ours to take (cannot happen with HTTP/1): answer the usual way.
+  soup_server_message_set_status(msg, status, nullptr);
 }
 
 bool ControlServer::authorized(SoupServerMessage *msg) {
   GSocketAddress *local = soup_server_message_get_local_address(msg);
   if (local && G_IS_UNIX_SOCKET_ADDRESS(local)) return true;  // trusted by socket mode/group
-  GTlsCertificate *peer = soup_server_message_get_tls_peer_certificate(msg);
+  GTlsCertificate *peer = control_peer_certificate(msg);
   if (peer && client_cert_ok(peer)) return true;
   const char *auth = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
                                                   "Authorization");
@@ -311,9 +356,8 @@ bool ControlServer::authorized(SoupServerMessage *msg) {
 void ControlServer::on_request(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
                                gpointer data) {
   auto *self = static_cast<ControlServer *>(data);
-  if (soup_server_message_get_status(msg) == SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE) return;
-  if (!self->authorized(msg)) {
-    if (soup_server_message_get_status(msg) == kHttpTooManyRequests) return;
+  if (soup_server_message_get_status(msg) >= 400) return;  // libsoup's refusal, see on_got_headers
+  if (!g_object_get_data(G_OBJECT(msg), "vncgate-authorized")) {  // set in on_got_headers
     soup_message_headers_replace(soup_server_message_get_response_headers(msg), "WWW-Authenticate",
                                  "Basic realm=\"vncgate\"");
     respond_error(msg, SOUP_STATUS_UNAUTHORIZED, "authentication required");
@@ -405,7 +449,15 @@ void ControlServer::handle(SoupServerMessage *msg, const std::string &method,
       }
       if (!ok) return respond_error(msg, SOUP_STATUS_BAD_REQUEST, error);
       auto minted = host_.tokens().mint(name, user, ttl, one_time, g_get_real_time() / 1000000);
-      host_.tokens_changed();
+      if (!host_.tokens_changed()) {
+        // A link the daemon forgets on restart (or a one-time link it cannot
+        // mark used) must not exist: no link, and the caller can retry.
+        host_.tokens().forget(minted.record.id);
+        log_error("control: no link minted for console " + name +
+                  ": the token could not be saved in the state directory");
+        return respond_error(msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+                             "the link could not be saved in the state directory; no link was made");
+      }
       std::string h = settings_.public_host;
       if (h.find(':') != std::string::npos) h = "[" + h + "]";
       std::string url = "vncgate://" + h + ":" + std::to_string(settings_.public_port) +
@@ -538,8 +590,17 @@ void ControlServer::handle(SoupServerMessage *msg, const std::string &method,
   if (parts.size() == 3 && parts[1] == "tokens") {
     if (method != "DELETE") return not_allowed();
     if (!host_.tokens().revoke(parts[2])) return respond_error(msg, SOUP_STATUS_NOT_FOUND, "no such token");
-    host_.tokens_changed();
+    bool saved = host_.tokens_changed();
     size_t ended = host_.end_token_sessions(parts[2], "token revoked");
+    if (!saved) {
+      // Revoked in this run (and its sessions ended), but a restart would
+      // bring it back: the caller must know.
+      log_error("control: revoked token " + log_safe(parts[2]) + " until the next restart only: " +
+                "the revocation could not be saved in the state directory");
+      return respond_error(msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+                           "revoked until the daemon restarts: the revocation could not be saved "
+                           "in the state directory");
+    }
     log_info("control: revoked token " + log_safe(parts[2]) + ", ended " + std::to_string(ended) + " sessions");
     JsonBuilder *b = json_builder_new();
     json_builder_begin_object(b);

@@ -14,7 +14,9 @@
 #include <vector>
 
 #include "config.h"
+#include "control/control_listener.h"
 #include "control/token_store.h"
+#include "control/users_file.h"
 #include "login_limits.h"
 
 namespace vncgate {
@@ -38,7 +40,8 @@ class ControlHost {
   virtual ~ControlHost() = default;
   virtual std::shared_ptr<const Config> config() const = 0;
   virtual TokenStore &tokens() = 0;
-  virtual void tokens_changed() = 0;
+  // Saves the tokens; false when they could not be saved (logged).
+  virtual bool tokens_changed() = 0;
   virtual std::vector<SessionInfo> session_list() const = 0;
   virtual bool end_session(uint64_t id, const std::string &reason) = 0;
   virtual size_t end_token_sessions(const std::string &token_id, const std::string &reason) = 0;
@@ -80,6 +83,14 @@ class ControlServer {
   static void on_request(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
                          gpointer data);
   static void on_request_started(SoupServer *, SoupServerMessage *msg, gpointer data);
+  void on_got_headers(SoupServerMessage *msg);
+  void on_got_chunk(SoupServerMessage *msg);
+  // Answers with `status` on the connection taken from libsoup and closes it.
+  void refuse_early(SoupServerMessage *msg, unsigned status, const char *error,
+                    const char *extra_headers = "");
+  // The same with a JSON body already made (and its own headers).
+  void send_early(SoupServerMessage *msg, unsigned status, const std::string &body,
+                  const std::string &extra_headers);
   void handle(SoupServerMessage *msg, const std::string &method, const std::string &path);
   bool authorized(SoupServerMessage *msg);
   bool client_cert_ok(GTlsCertificate *cert) const;
@@ -92,12 +103,8 @@ class ControlServer {
   ControlSettings settings_;
   SoupServer *server_ = nullptr;
   GTlsDatabase *client_ca_ = nullptr;  // verifies client certificates ([control] ca=)
+  GTlsCertificate *cert_ = nullptr;    // of the TCP listener ([control] cert=, key=)
+  std::vector<std::unique_ptr<ControlListener>> listeners_;
 };
-
-// crypt(3) users file: "name:$6$salt$hash" per line.
-bool users_file_check(const std::string &path, const std::string &user,
-                      const std::string &password);
-bool users_file_set(const std::string &path, const std::string &user, const std::string &password,
-                    std::string &error);
 
 }  // namespace vncgate

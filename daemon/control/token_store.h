@@ -47,6 +47,8 @@ class TokenStore {
 
   // Marks revoked; false when unknown.
   bool revoke(const std::string &id);
+  // Drops a token as if it had never been minted (its minting failed).
+  void forget(const std::string &id) { by_id_.erase(id); }
   // Forgets tokens that can never be used again (expired, used, revoked)
   // once `grace` seconds past expiry.
   void prune(int64_t now, int64_t grace = 3600);

@@ -1,0 +1,83 @@
+// The control API's own accept loop: accepts on the Unix socket and the TCP
+// port, does the TLS handshake, and hands each connection to SoupServer
+// (soup_server_accept_iostream). libsoup 3.2's listener is not used because
+// its accept callback drops the listening source on the first failed
+// accept(): one EMFILE and the control API stops accepting for good. Here
+// an EMFILE/ENFILE pauses accepting with a backoff (one warning a second at
+// most) and accepting resumes by itself; each listener holds at most
+// kMaxConnections connections, idle ones time out, and every descriptor
+// is closed by its owner (see ControlServer for the libsoup 3.2 keep-alive
+// leak this works around).
+#pragma once
+
+#include <gio/gio.h>
+#include <libsoup/soup.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace vncgate {
+
+class ControlListener {
+ public:
+  static constexpr size_t kMaxConnections = 128;
+  static constexpr unsigned kIdleTimeoutSeconds = 30;
+
+  struct Tls {
+    GTlsCertificate *cert = nullptr;  // borrowed; null: plain HTTP (the Unix socket)
+    GTlsDatabase *ca = nullptr;       // borrowed; client certificates are requested when set
+    std::function<bool(GTlsCertificate *)> accept_client;
+  };
+
+  // Takes a reference on the bound and listening `socket`.
+  ControlListener(SoupServer *server, GSocket *socket, Tls tls, std::string name);
+  ~ControlListener();
+  ControlListener(const ControlListener &) = delete;
+  ControlListener &operator=(const ControlListener &) = delete;
+
+  size_t connections();  // still open (for tests through the log)
+
+ private:
+  struct Handshake;
+  static void finish_handshake(GObject *source, GAsyncResult *res, gpointer data);
+  static gboolean on_readable(GSocket *, GIOCondition, gpointer self);
+  static gboolean on_resume(gpointer self);
+  void watch();
+  void pause(unsigned ms);
+  void accept_some();
+  void serve(GSocket *client);
+  void prune();
+
+  SoupServer *server_;
+  GSocket *socket_;
+  Tls tls_;
+  std::string name_;
+  GSource *source_ = nullptr;
+  guint resume_id_ = 0;
+  unsigned backoff_ms_ = 0;
+  int64_t last_warning_us_ = 0;
+  unsigned suppressed_ = 0;
+  GCancellable *cancel_;  // pending TLS handshakes
+  std::vector<GSocket *> clients_;  // refs; closed ones are pruned
+  std::set<Handshake *> handshakes_;
+};
+
+// The client certificate that the TLS handshake of `msg`'s connection
+// verified (null on the Unix socket and without one); borrowed.
+GTlsCertificate *control_peer_certificate(SoupServerMessage *msg);
+
+// The accepted socket under `msg`'s connection; borrowed.
+GSocket *control_socket(SoupServerMessage *msg);
+
+// Writes `response` (a complete HTTP response) to a connection taken from
+// libsoup (`stream` and a reference on `socket` under it, both owned from
+// now on), then closes it
+// after a bounded lingering close, so the client reads the answer even
+// while it is still sending a body.
+void refuse_and_close(GIOStream *stream, GSocket *socket, std::string response);
+
+}  // namespace vncgate
