@@ -480,7 +480,7 @@ void Session::audit(const std::string &reason) {
     for (const char *label : {"authentication failed", "not authorized", "handshake timeout",
                               "protocol error", "console unavailable", "backend unavailable",
                               "token", "unknown console", "client closed", "TLS",
-                              "authorization withdrawn"}) {
+                              "authorization withdrawn", "too many"}) {
       if (reason.rfind(label, 0) == 0) result = label;
     }
     std::replace(result.begin(), result.end(), ' ', '_');
