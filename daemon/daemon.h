@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "admission.h"
 #include "config.h"
 #include "console_registry.h"
 #include "control/control_server.h"
@@ -35,6 +36,7 @@ class Daemon : public SessionHost, public ControlHost {
   TokenCheck use_token(const std::string &secret, const std::string &console,
                        TokenRecord &record) override;
   void settle_token(const std::string &id, bool consumed) override;
+  bool session_slot_free() const override;
 
   // ControlHost
   TokenStore &tokens() override { return tokens_; }
@@ -73,6 +75,7 @@ class Daemon : public SessionHost, public ControlHost {
   ConsoleRegistry registry_;
   // key: "" for the gateway port, else the console name
   std::map<std::string, std::unique_ptr<Listener>> listeners_;
+  AdmissionControl admission_;  // outlives the sessions, which hold its tickets
   std::map<uint64_t, std::unique_ptr<Session>> sessions_;
   std::vector<std::unique_ptr<Session>> ended_;
   guint reap_idle_ = 0;
