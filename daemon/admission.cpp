@@ -7,6 +7,7 @@ namespace vncgate {
 namespace {
 
 constexpr size_t kDrainHighWater = 4u << 20;
+constexpr size_t kDrainLastCrumbs = 256u << 10;
 constexpr size_t kMaxLogSources = 4096;
 constexpr int64_t kLogIntervalUs = 1000000;
 
@@ -79,7 +80,8 @@ void AdmissionControl::Ticket::release() {
 
 void AdmissionControl::unbuffer(size_t bytes) {
   buffered_ -= bytes;
-  if (high_water_ >= kDrainHighWater && buffered_ <= high_water_ / 4) {
+  if ((high_water_ >= kDrainHighWater && buffered_ <= high_water_ / 4) ||
+      (high_water_ >= kDrainLastCrumbs && buffered_ == 0)) {
     high_water_ = buffered_;
     if (on_drained) on_drained();
   }

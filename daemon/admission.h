@@ -79,7 +79,8 @@ class AdmissionControl {
   size_t buffered() const { return buffered_; }
 
   // Called when buffered bytes fell to a quarter of a high-water mark of at
-  // least 4 MiB: a moment to hand freed memory back to the system.
+  // least 4 MiB, or to nothing after at least 256 KiB: a moment to hand
+  // freed memory back to the system.
   std::function<void()> on_drained;
 
  private:

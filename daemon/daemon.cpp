@@ -56,13 +56,25 @@ Daemon::Daemon(std::string config_path, Config config, std::shared_ptr<TlsCreden
 #if defined(__GLIBC__)
   // glibc keeps freed handshake buffers in its heap; after a flood of large
   // SASL fields, hand them back so RSS returns to its baseline.
-  admission_.on_drained = [] { malloc_trim(0); };
+  // Deferred a little, so the sessions that just ended have been reaped.
+  admission_.on_drained = [this] {
+    if (trim_timer_) return;
+    trim_timer_ = g_timeout_add(
+        250,
+        [](gpointer d) -> gboolean {
+          static_cast<Daemon *>(d)->trim_timer_ = 0;
+          malloc_trim(0);
+          return G_SOURCE_REMOVE;
+        },
+        this);
+  };
 #endif
 }
 
 Daemon::~Daemon() {
   for (guint id : signal_sources_) g_source_remove(id);
   if (reap_idle_) g_source_remove(reap_idle_);
+  if (trim_timer_) g_source_remove(trim_timer_);
   listeners_.clear();
   sessions_.clear();
   ended_.clear();

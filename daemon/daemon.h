@@ -79,6 +79,7 @@ class Daemon : public SessionHost, public ControlHost {
   std::map<uint64_t, std::unique_ptr<Session>> sessions_;
   std::vector<std::unique_ptr<Session>> ended_;
   guint reap_idle_ = 0;
+  guint trim_timer_ = 0;  // malloc_trim after a flood of handshake buffers
   uint64_t next_id_ = 1;
   GMainLoop *loop_ = nullptr;
   std::vector<guint> signal_sources_;

@@ -437,6 +437,10 @@ void Session::end(const std::string &reason) {
   g_socket_close(g_socket_connection_get_socket(conn_), nullptr);
   if (backend_) g_socket_close(g_socket_connection_get_socket(backend_), nullptr);
   lease_.reset();
+  // Handshake buffers go now, not when the session is reaped: the trim that
+  // a drained admission budget schedules should find them free.
+  Bytes().swap(in_);
+  Bytes().swap(out_);
   admission_.release();
   if (!token_id_.empty() && !token_settled_) {
     token_settled_ = true;
