@@ -50,6 +50,7 @@ AdmissionControl::Ticket &AdmissionControl::Ticket::operator=(Ticket &&other) no
     release();
     owner_ = std::exchange(other.owner_, nullptr);
     source_ = std::move(other.source_);
+    seq_ = other.seq_;
     buffered_ = std::exchange(other.buffered_, 0);
   }
   return *this;
@@ -73,7 +74,10 @@ void AdmissionControl::Ticket::release() {
   if (!owner_) return;
   AdmissionControl *o = std::exchange(owner_, nullptr);
   auto it = o->per_source_.find(source_);
-  if (it != o->per_source_.end() && --it->second == 0) o->per_source_.erase(it);
+  if (it != o->per_source_.end()) {
+    it->second.erase(seq_);
+    if (it->second.empty()) o->per_source_.erase(it);
+  }
   --o->total_;
   o->unbuffer(std::exchange(buffered_, 0));
 }
@@ -87,23 +91,39 @@ void AdmissionControl::unbuffer(size_t bytes) {
   }
 }
 
-AdmissionControl::Ticket AdmissionControl::admit(const std::string &source, Refusal &why) {
-  Ticket t;
-  if (total_ >= limits_.total) {
-    why = Refusal::Total;
-    return t;
+bool AdmissionControl::evict_for(const std::string &source) {
+  auto heaviest = per_source_.end();
+  for (auto it = per_source_.begin(); it != per_source_.end(); ++it) {
+    if (heaviest == per_source_.end() || it->second.size() > heaviest->second.size()) heaviest = it;
   }
-  size_t &mine = per_source_[source];
-  if (mine >= limits_.per_source) {
+  if (heaviest == per_source_.end() || heaviest->second.size() < handshakes_from(source) + 2)
+    return false;
+  // A copy: ending that handshake releases its ticket, which erases the entry.
+  std::function<void()> evict = heaviest->second.begin()->second;
+  size_t before = total_;
+  if (evict) evict();
+  return total_ < before;
+}
+
+AdmissionControl::Ticket AdmissionControl::admit(const std::string &source, Refusal &why,
+                                                 std::function<void()> evict) {
+  Ticket t;
+  if (handshakes_from(source) >= limits_.per_source) {
     why = Refusal::PerSource;
     return t;
   }
+  while (total_ >= limits_.total) {  // more than once only after a reload lowered the limit
+    if (!evict_for(source)) {
+      why = Refusal::Total;
+      return t;
+    }
+  }
   if (buffered_ >= limits_.buffer_budget) {
-    if (mine == 0) per_source_.erase(source);
     why = Refusal::Budget;
     return t;
   }
-  ++mine;
+  t.seq_ = next_seq_++;
+  per_source_[source].emplace(t.seq_, std::move(evict));
   ++total_;
   why = Refusal::None;
   t.owner_ = this;
@@ -113,7 +133,7 @@ AdmissionControl::Ticket AdmissionControl::admit(const std::string &source, Refu
 
 size_t AdmissionControl::handshakes_from(const std::string &source) const {
   auto it = per_source_.find(source);
-  return it == per_source_.end() ? 0 : it->second;
+  return it == per_source_.end() ? 0 : it->second.size();
 }
 
 bool AdmissionControl::should_log(const std::string &source, int64_t now_us, uint64_t &suppressed) {

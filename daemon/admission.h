@@ -53,6 +53,7 @@ class AdmissionControl {
     friend class AdmissionControl;
     AdmissionControl *owner_ = nullptr;
     std::string source_;
+    uint64_t seq_ = 0;  // admission order within the source
     size_t buffered_ = 0;
   };
 
@@ -67,7 +68,12 @@ class AdmissionControl {
   const AdmissionLimits &limits() const { return limits_; }
 
   // A ticket for a new handshake from `source`, or an empty one with `why`.
-  Ticket admit(const std::string &source, Refusal &why);
+  // When every place (limits.total) is taken, the source holding the most
+  // handshakes loses its oldest one, if it holds at least two more than
+  // `source`: `evict` of that ticket is called (it must end that handshake,
+  // releasing its ticket) and the place goes to the newcomer. So sources
+  // that flood cannot lock out one that does not.
+  Ticket admit(const std::string &source, Refusal &why, std::function<void()> evict = {});
 
   // True when a refusal of `source` at `now_us` (monotonic µs) should be
   // logged: at most one line a second per source. Remembers a bounded number
@@ -85,9 +91,14 @@ class AdmissionControl {
 
  private:
   void unbuffer(size_t bytes);
+  // Ends the oldest handshake of the busiest source if it holds at least two
+  // more than `source`; true when a place was freed.
+  bool evict_for(const std::string &source);
 
   AdmissionLimits limits_;
-  std::map<std::string, size_t> per_source_;
+  // Per source: each outstanding ticket's eviction, oldest first.
+  std::map<std::string, std::map<uint64_t, std::function<void()>>> per_source_;
+  uint64_t next_seq_ = 0;
   size_t total_ = 0;
   size_t buffered_ = 0;
   size_t high_water_ = 0;

@@ -256,7 +256,20 @@ void Daemon::on_accept(GSocketConnection *conn, const std::optional<std::string>
   if (sessions_.size() - admission_.handshakes() >= config_->max_sessions)
     return refuse("max-sessions (" + std::to_string(config_->max_sessions) + ") reached");
   AdmissionControl::Refusal why;
-  auto ticket = admission_.admit(source, why);
+  uint64_t id = next_id_;
+  auto ticket = admission_.admit(source, why, [this](uint64_t victim) {
+    return [this, victim] {
+      auto it = sessions_.find(victim);
+      if (it == sessions_.end()) return;
+      uint64_t suppressed = 0;
+      if (admission_.should_log("(evictions)", g_get_monotonic_time(), suppressed))
+        log_warning("every handshake place (max-handshakes) is taken: ended the oldest handshake "
+                    "of the busiest source, session " + std::to_string(victim) + " from " +
+                    it->second->client_address() +
+                    (suppressed ? " (and " + std::to_string(suppressed) + " more not logged)" : ""));
+      it->second->stop("handshake place taken by another source");
+    };
+  }(id));
   if (!ticket.held()) {
     std::string detail;
     switch (why) {
@@ -273,7 +286,7 @@ void Daemon::on_accept(GSocketConnection *conn, const std::optional<std::string>
     }
     return refuse(detail);
   }
-  uint64_t id = next_id_++;
+  next_id_++;
   auto s = std::make_unique<Session>(*this, id, conn, console);
   Session *raw = s.get();
   raw->hold_admission(std::move(ticket));

@@ -256,6 +256,34 @@ TEST_F(AdmissionTest, HandshakesDoNotTakeThePlacesOfSessions) {
   EXPECT_LOG(daemon_, ".*refused connection from 127\\.0\\.0\\.1: max-sessions \\(2\\) reached.*", 5s);
 }
 
+TEST_F(AdmissionTest, FloodFromManySourcesCannotTakeEveryPlace) {
+  ASSERT_NO_FATAL_FAILURE(raise_nofile(4096));
+  add_static_console("static1");
+  daemon_.config().set("gateway", "max-handshakes", "32");
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+
+  // 4 sources × 16 handshakes want twice the 32 places.
+  Sockets flood;
+  for (int src = 2; src < 6; ++src) {
+    for (int i = 0; i < 16; ++i) {
+      int fd = connect_from("127.0.0." + std::to_string(src), daemon_.gateway_port());
+      ASSERT_GE(fd, 0);
+      flood.fds.push_back(fd);
+    }
+  }
+  EXPECT_LOG(daemon_, ".*every handshake place \\(max-handshakes\\) is taken.*", 5s);
+  // A source with no handshake takes the oldest place of the busiest source.
+  std::string error;
+  double ms = 0;
+  EXPECT_TRUE(login(error, &ms)) << error;
+  EXPECT_LT(ms, 2000);
+  auto audits = daemon_.audits();
+  EXPECT_TRUE(std::any_of(audits.begin(), audits.end(), [](const AuditRecord &a) {
+    auto it = a.find("end");
+    return it != a.end() && it->second == "handshake place taken by another source";
+  }));
+}
+
 TEST_F(AdmissionTest, SaslFieldOverTheLimitGetsAFailedResult) {
   add_static_console("static1");
   daemon_.config().set("sasl", "max-field", "1024");

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <vector>
 
 namespace vncgate {
@@ -69,6 +70,40 @@ TEST(Admission, TotalLimitAndRaii) {
   }
   EXPECT_EQ(ac.handshakes(), 0u);
   EXPECT_EQ(ac.handshakes_from("a"), 0u);
+}
+
+TEST(Admission, FullPlacesEvictTheBusiestSourcesOldest) {
+  AdmissionControl ac({10, 4, 1 << 20});
+  Refusal why;
+  std::map<std::string, AdmissionControl::Ticket> held;
+  std::vector<std::string> evicted;
+  auto admit = [&](const std::string &name, const std::string &source) {
+    auto t = ac.admit(source, why, [&, name] {
+      evicted.push_back(name);
+      held.erase(name);  // ending the handshake releases its ticket
+    });
+    if (t.held()) held.emplace(name, std::move(t));
+    return why;
+  };
+  EXPECT_EQ(admit("f1", "flood"), Refusal::None);
+  EXPECT_EQ(admit("f2", "flood"), Refusal::None);
+  EXPECT_EQ(admit("f3", "flood"), Refusal::None);
+  EXPECT_EQ(admit("a1", "alice"), Refusal::None);
+  // Full: flood holds 3, bob 0: flood's oldest goes.
+  EXPECT_EQ(admit("b1", "bob"), Refusal::None);
+  EXPECT_EQ(evicted, std::vector<std::string>{"f1"});
+  // flood 2, alice 1, bob 1: flood does not hold two more than alice.
+  EXPECT_EQ(admit("a2", "alice"), Refusal::Total);
+  // ...but two more than a newcomer.
+  EXPECT_EQ(admit("c1", "carol"), Refusal::None);
+  EXPECT_EQ(evicted, (std::vector<std::string>{"f1", "f2"}));
+  EXPECT_EQ(ac.handshakes(), 4u);
+  EXPECT_EQ(ac.handshakes_from("flood"), 1u);
+  // Without an eviction that frees a place, the newcomer is refused.
+  AdmissionControl strict({10, 1, 1 << 20});
+  auto x1 = strict.admit("x", why);
+  auto x2 = strict.admit("y", why);
+  EXPECT_EQ(why, Refusal::Total);
 }
 
 TEST(Admission, MovedTicketReleasesOnce) {
