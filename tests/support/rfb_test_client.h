@@ -61,6 +61,8 @@ class RfbSaslTestClient {
 
   // ---- connection -------------------------------------------------------
   bool connect(const std::string &host, uint16_t port);
+  // Source address for connect() (an IPv4 literal; see TimedSocket).
+  void set_source(std::string ipv4) { sock_.set_source(std::move(ipv4)); }
   void close();
   bool is_open() const { return sock_.is_open(); }
   int fd() const { return sock_.fd(); }

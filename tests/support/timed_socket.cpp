@@ -114,6 +114,16 @@ bool TimedSocket::connect(const std::string &host, uint16_t port, std::string &e
       continue;
     }
     fd_ = fd;
+    if (!source_.empty() && ai->ai_family == AF_INET) {
+      sockaddr_in src{};
+      src.sin_family = AF_INET;
+      if (inet_pton(AF_INET, source_.c_str(), &src.sin_addr) != 1 ||
+          ::bind(fd, reinterpret_cast<sockaddr *>(&src), sizeof src) != 0) {
+        error = errno_text(("binding source " + source_).c_str(), errno);
+        close();
+        continue;
+      }
+    }
     if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
       if (errno != EINPROGRESS) {
         error = errno_text(("connecting to " + host + ":" + service).c_str(), errno);

@@ -26,6 +26,9 @@ class TimedSocket {
   // Resolves `host` (IPv4 or IPv6 literal or name) and connects within the
   // timeout, trying each address in turn. Sets TCP_NODELAY.
   bool connect(const std::string &host, uint16_t port, std::string &error);
+  // IPv4 literal to bind as the source address of later connect()s (e.g.
+  // 127.0.0.2, so a loopback test can play another client); empty = any.
+  void set_source(std::string ipv4) { source_ = std::move(ipv4); }
 
   // Writes all of `data` or fails (timeout, peer gone).
   bool write_all(std::span<const uint8_t> data, std::string &error);
@@ -54,6 +57,7 @@ class TimedSocket {
 
   int fd_ = -1;
   int timeout_ms_;
+  std::string source_;
 };
 
 // Binds a listening TCP socket on host:port (port 0 = any free port).
