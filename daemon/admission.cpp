@@ -1,6 +1,7 @@
 #include "admission.h"
 
 #include <cstdio>
+#include <string>
 #include <utility>
 
 namespace vncgate {
@@ -102,7 +103,9 @@ bool AdmissionControl::evict_for(const std::string &source) {
   std::function<void()> evict = heaviest->second.begin()->second;
   size_t before = total_;
   if (evict) evict();
-  return total_ < before;
+  if (total_ >= before) return false;
+  ++evicted_;
+  return true;
 }
 
 AdmissionControl::Ticket AdmissionControl::admit(const std::string &source, Refusal &why,
@@ -110,16 +113,19 @@ AdmissionControl::Ticket AdmissionControl::admit(const std::string &source, Refu
   Ticket t;
   if (handshakes_from(source) >= limits_.per_source) {
     why = Refusal::PerSource;
+    ++refused_[static_cast<int>(why)];
     return t;
   }
   while (total_ >= limits_.total) {  // more than once only after a reload lowered the limit
     if (!evict_for(source)) {
       why = Refusal::Total;
+      ++refused_[static_cast<int>(why)];
       return t;
     }
   }
   if (buffered_ >= limits_.buffer_budget) {
     why = Refusal::Budget;
+    ++refused_[static_cast<int>(why)];
     return t;
   }
   t.seq_ = next_seq_++;
@@ -129,6 +135,27 @@ AdmissionControl::Ticket AdmissionControl::admit(const std::string &source, Refu
   t.owner_ = this;
   t.source_ = source;
   return t;
+}
+
+std::string AdmissionControl::metrics_text() const {
+  std::string o;
+  auto metric = [&](const char *name, const char *type, const char *help) {
+    o += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  };
+  metric("vncgate_handshakes_in_progress", "gauge", "Connections still in the handshake.");
+  o += "vncgate_handshakes_in_progress " + std::to_string(total_) + "\n";
+  metric("vncgate_handshake_buffer_bytes", "gauge", "Bytes buffered by handshakes before login.");
+  o += "vncgate_handshake_buffer_bytes " + std::to_string(buffered_) + "\n";
+  metric("vncgate_connections_refused_total", "counter", "Connections closed at accept, by limit.");
+  for (Refusal r : {Refusal::PerSource, Refusal::Total, Refusal::Budget})
+    o += std::string("vncgate_connections_refused_total{limit=\"") + admission_refusal_name(r) +
+         "\"} " + std::to_string(refused_[static_cast<int>(r)]) + "\n";
+  o += "vncgate_connections_refused_total{limit=\"max-sessions\"} " +
+       std::to_string(refused_max_sessions_) + "\n";
+  metric("vncgate_handshakes_evicted_total", "counter",
+         "Handshakes ended to give their place to a lighter source.");
+  o += "vncgate_handshakes_evicted_total " + std::to_string(evicted_) + "\n";
+  return o;
 }
 
 size_t AdmissionControl::handshakes_from(const std::string &source) const {

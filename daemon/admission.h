@@ -80,6 +80,13 @@ class AdmissionControl {
   // of sources. `suppressed` gets how many refusals went unlogged before it.
   bool should_log(const std::string &source, int64_t now_us, uint64_t &suppressed);
 
+  // A connection refused at accept because max-sessions was full (counted
+  // here so the metrics show every refusal at accept together).
+  void note_max_sessions_refusal() { ++refused_max_sessions_; }
+  // Prometheus text: handshakes in progress, bytes buffered, refusals by
+  // reason, evictions.
+  std::string metrics_text() const;
+
   size_t handshakes() const { return total_; }
   size_t handshakes_from(const std::string &source) const;
   size_t buffered() const { return buffered_; }
@@ -102,6 +109,9 @@ class AdmissionControl {
   size_t total_ = 0;
   size_t buffered_ = 0;
   size_t high_water_ = 0;
+  uint64_t refused_[4] = {};  // by Refusal
+  uint64_t refused_max_sessions_ = 0;
+  uint64_t evicted_ = 0;
   struct LogState {
     int64_t last_us;
     uint64_t suppressed;

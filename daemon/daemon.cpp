@@ -253,8 +253,10 @@ void Daemon::on_accept(GSocketConnection *conn, const std::optional<std::string>
   };
   // Handshakes have their own places (max-handshakes): only sessions past
   // login fill max-sessions.
-  if (sessions_.size() - admission_.handshakes() >= config_->max_sessions)
+  if (sessions_.size() - admission_.handshakes() >= config_->max_sessions) {
+    admission_.note_max_sessions_refusal();
     return refuse("max-sessions (" + std::to_string(config_->max_sessions) + ") reached");
+  }
   AdmissionControl::Refusal why;
   uint64_t id = next_id_;
   auto ticket = admission_.admit(source, why, [this](uint64_t victim) {
@@ -561,7 +563,7 @@ std::string Daemon::metrics_text() const {
   for (const auto &[name, con] : config_->consoles) {
     if (registry_.snapshot(name).state == "open") ++open;
   }
-  return metrics().render(sessions_.size(), open);
+  return metrics().render(sessions_.size(), open) + admission_.metrics_text();
 }
 
 void Daemon::stop(const char *why) {

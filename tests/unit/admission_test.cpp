@@ -99,6 +99,11 @@ TEST(Admission, FullPlacesEvictTheBusiestSourcesOldest) {
   EXPECT_EQ(evicted, (std::vector<std::string>{"f1", "f2"}));
   EXPECT_EQ(ac.handshakes(), 4u);
   EXPECT_EQ(ac.handshakes_from("flood"), 1u);
+  std::string m = ac.metrics_text();
+  EXPECT_NE(m.find("vncgate_handshakes_evicted_total 2\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("vncgate_connections_refused_total{limit=\"max-handshakes\"} 1\n"),
+            std::string::npos) << m;
+  EXPECT_NE(m.find("vncgate_handshakes_in_progress 4\n"), std::string::npos) << m;
   // Without an eviction that frees a place, the newcomer is refused.
   AdmissionControl strict({10, 1, 1 << 20});
   auto x1 = strict.admit("x", why);
