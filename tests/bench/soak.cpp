@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -252,6 +253,9 @@ void sasl_fields(const Options &o, int sources, int per_source) {
     if (fd >= 0) ::close(fd);
 }
 
+// Cyrus SASL's client side is not safe to use from many threads at once,
+// so the clients that authenticate run in processes of their own, forked
+// before any thread starts, and report through a pipe at the end.
 void wrong_passwords(const Options &o, int source) {
   while (running()) {
     RfbSaslTestClient c(10000);
@@ -377,6 +381,78 @@ double percentile(std::vector<double> v, double p) {
 
 }  // namespace
 
+// Runs `body` in a child process; its stdout goes to the returned pipe.
+struct Child {
+  pid_t pid;
+  int fd;
+};
+template <typename F>
+Child fork_child(F body) {
+  int p[2];
+  if (pipe(p) != 0) std::exit(3);
+  pid_t pid = fork();
+  if (pid == 0) {
+    ::close(p[0]);
+    std::string report = body();
+    size_t off = 0;
+    while (off < report.size()) {
+      ssize_t n = ::write(p[1], report.data() + off, report.size() - off);
+      if (n <= 0) break;
+      off += static_cast<size_t>(n);
+    }
+    _exit(0);
+  }
+  ::close(p[1]);
+  return {pid, p[0]};
+}
+
+std::string read_child(const Child &c) {
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(c.fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(c.fd);
+  waitpid(c.pid, nullptr, 0);
+  return out;
+}
+
+// One legitimate user's report: "ok MS" per login, "fail ERROR" per
+// failure, then "bytes RELAYED LOST".
+std::string legit_report(const Options &o, int index) {
+  legit_session(o, index);
+  std::string r;
+  char line[64];
+  for (double ms : legit.login_ms) {
+    std::snprintf(line, sizeof line, "ok %.3f\n", ms);
+    r += line;
+  }
+  for (const auto &[e, n] : legit.errors)
+    for (int i = 0; i < n; ++i) r += "fail " + e + "\n";
+  r += "bytes " + std::to_string(legit.relayed) + " " + std::to_string(legit.lost) + "\n";
+  return r;
+}
+
+void merge_legit(const std::string &report) {
+  size_t pos = 0;
+  while (pos < report.size()) {
+    size_t nl = report.find('\n', pos);
+    if (nl == std::string::npos) nl = report.size();
+    std::string line = report.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (line.rfind("ok ", 0) == 0) {
+      legit.ok++;
+      legit.login_ms.push_back(std::strtod(line.c_str() + 3, nullptr));
+    } else if (line.rfind("fail ", 0) == 0) {
+      legit.failed++;
+      legit.errors[line.substr(5)]++;
+    } else if (line.rfind("bytes ", 0) == 0) {
+      char *end = nullptr;
+      legit.relayed += std::strtoull(line.c_str() + 6, &end, 10);
+      legit.lost += std::strtoull(end, nullptr, 10);
+    }
+  }
+}
+
 int main(int argc, char **argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -399,13 +475,19 @@ int main(int argc, char **argv) {
   size_t rss_peak = rss_before, fds_peak = fds_before;
   deadline = Clock::now() + std::chrono::seconds(o.seconds);
 
+  std::vector<Child> legit_children, guessers;
+  for (int i = 0; i < o.sessions; ++i)
+    legit_children.push_back(fork_child([&o, i] { return legit_report(o, i); }));
+  for (int i = 1; i <= 4; ++i)
+    guessers.push_back(fork_child([&o, i] {
+      wrong_passwords(o, i);
+      return std::to_string(hostile.wrong_passwords.load());
+    }));
   std::vector<std::thread> threads;
   threads.emplace_back(idle_flood, std::cref(o), 1, 8, 125);   // 1,000 idle sockets, 8 sources
   threads.emplace_back(slowloris, std::cref(o), 4, 16);        // 64 slow CONNECT lines
   threads.emplace_back(sasl_fields, std::cref(o), 25, 16);     // 400 maximal SASL fields
-  for (int i = 1; i <= 4; ++i) threads.emplace_back(wrong_passwords, std::cref(o), i);
   if (!o.control_socket.empty()) threads.emplace_back(control_spam, std::cref(o));
-  for (int i = 0; i < o.sessions; ++i) threads.emplace_back(legit_session, std::cref(o), i);
 
   while (Clock::now() < deadline) {
     std::this_thread::sleep_for(250ms);  // sampling period
@@ -414,6 +496,8 @@ int main(int argc, char **argv) {
   }
   stop_load = true;
   for (auto &t : threads) t.join();
+  for (const auto &c : legit_children) merge_legit(read_child(c));
+  for (const auto &c : guessers) hostile.wrong_passwords += std::strtoull(read_child(c).c_str(), nullptr, 10);
 
   // Settle: every hostile socket is closed; wait (bounded) for the daemon's
   // descriptors to come back, then give the deferred malloc_trim its moment.
