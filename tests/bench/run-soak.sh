@@ -15,11 +15,14 @@
 # through the SASL layer. Prints logins ok/failed with the p99 login time,
 # bytes lost, and the daemon's RSS and descriptors before, at peak and after.
 # Exit status 1 when a legitimate login failed or a byte was lost.
+# Environment: SOAK_SECONDS, SOAK_SESSIONS, SOAK_HOSTILE=0 (a reference run
+# without the hostile clients), BENCH_KEEP=1 (keep the directory and logs).
 set -euo pipefail
 
 BUILD=$(cd "${1:?usage: run-soak.sh BUILD_DIR}" && pwd)
 SECONDS_OF_LOAD=${SOAK_SECONDS:-90}
 SESSIONS=${SOAK_SESSIONS:-50}
+HOSTILE=${SOAK_HOSTILE:-1}  # 0: the legitimate sessions alone, for reference
 
 VNCGATED=$BUILD/daemon/vncgated
 SOAK=$BUILD/tests/bench/vncgate-soak
@@ -97,7 +100,7 @@ status=0
 timeout --kill-after=5 $((SECONDS_OF_LOAD + 60)) \
   "$SOAK" --port "$GW_PORT" --pid "$GW_PID" --user soak --password "$PASSWORD" \
   --guessed-user guessed --seconds "$SECONDS_OF_LOAD" --sessions "$SESSIONS" \
-  --control-socket "$CONTROL_SOCKET" || status=$?
+  --control-socket "$CONTROL_SOCKET" --hostile "$HOSTILE" || status=$?
 kill -0 "$GW_PID" 2>/dev/null || { echo "run-soak: vncgated died during the soak" >&2; status=1; }
 printf '  daemon log: %s lines, %s "refused connection" lines, %s accept pauses\n' \
   "$(wc -l <"$TMP/vncgated.log")" "$(grep -c 'refused connection' "$TMP/vncgated.log" || true)" \

@@ -9,6 +9,7 @@
 //   vncgate-soak --port P --pid PID --user U --password PW [--seconds 90]
 //                [--sessions 50] [--control-socket PATH] [--console NAME]
 //                [--guessed-user NAME (the account wrong passwords go to)]
+//                [--hostile 0 (legitimate sessions only: a reference run)]
 //
 // Exit status: 0 when every legitimate login succeeded and no relayed byte
 // was lost, 1 otherwise.
@@ -55,6 +56,7 @@ struct Options {
   std::string guessed_user = "guessed";  // the account the password guessers attack
   int seconds = 90;
   int sessions = 50;
+  bool hostile = true;  // --hostile 0: the legitimate sessions alone (a reference run)
 };
 
 std::atomic<bool> stop_load{false};
@@ -466,6 +468,7 @@ int main(int argc, char **argv) {
     else if (k == "--control-socket") o.control_socket = v;
     else if (k == "--console") o.console = v;
     else if (k == "--guessed-user") o.guessed_user = v;
+    else if (k == "--hostile") o.hostile = v != "0";
     else usage();
   }
   if (!o.port || !o.pid || o.user.empty() || o.seconds < 1 || o.seconds > 150) usage();
@@ -478,16 +481,18 @@ int main(int argc, char **argv) {
   std::vector<Child> legit_children, guessers;
   for (int i = 0; i < o.sessions; ++i)
     legit_children.push_back(fork_child([&o, i] { return legit_report(o, i); }));
-  for (int i = 1; i <= 4; ++i)
+  for (int i = 1; i <= 4 && o.hostile; ++i)
     guessers.push_back(fork_child([&o, i] {
       wrong_passwords(o, i);
       return std::to_string(hostile.wrong_passwords.load());
     }));
   std::vector<std::thread> threads;
-  threads.emplace_back(idle_flood, std::cref(o), 1, 8, 125);   // 1,000 idle sockets, 8 sources
-  threads.emplace_back(slowloris, std::cref(o), 4, 16);        // 64 slow CONNECT lines
-  threads.emplace_back(sasl_fields, std::cref(o), 25, 16);     // 400 maximal SASL fields
-  if (!o.control_socket.empty()) threads.emplace_back(control_spam, std::cref(o));
+  if (o.hostile) {
+    threads.emplace_back(idle_flood, std::cref(o), 1, 8, 125);  // 1,000 idle sockets, 8 sources
+    threads.emplace_back(slowloris, std::cref(o), 4, 16);       // 64 slow CONNECT lines
+    threads.emplace_back(sasl_fields, std::cref(o), 25, 16);    // 400 maximal SASL fields
+    if (!o.control_socket.empty()) threads.emplace_back(control_spam, std::cref(o));
+  }
 
   while (Clock::now() < deadline) {
     std::this_thread::sleep_for(250ms);  // sampling period
@@ -507,7 +512,8 @@ int main(int argc, char **argv) {
   std::this_thread::sleep_for(1s);
   size_t rss_after = rss_kib(o.pid), fds_after = fd_count(o.pid);
 
-  std::printf("soak: %d s of hostile load beside %d legitimate sessions\n", o.seconds, o.sessions);
+  std::printf("soak: %d s of %s beside %d legitimate sessions\n", o.seconds,
+              o.hostile ? "hostile load" : "no hostile load (reference run)", o.sessions);
   std::printf("  legitimate logins: ok=%llu failed=%llu  login time p50=%.0f ms p99=%.0f ms max=%.0f ms\n",
               (unsigned long long)legit.ok, (unsigned long long)legit.failed,
               percentile(legit.login_ms, 0.5), percentile(legit.login_ms, 0.99),
