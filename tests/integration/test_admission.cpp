@@ -19,6 +19,8 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -282,6 +284,41 @@ TEST_F(AdmissionTest, FloodFromManySourcesCannotTakeEveryPlace) {
     auto it = a.find("end");
     return it != a.end() && it->second == "handshake place taken by another source";
   }));
+}
+
+// The kernel's view of a listening socket's backlog: ss(8) shows it as
+// Send-Q. -1 when ss is missing or shows no such listener.
+int listen_backlog(uint16_t port) {
+  std::string cmd = "ss -ltnH 'sport = :" + std::to_string(port) + "' 2>/dev/null";
+  FILE *f = popen(cmd.c_str(), "r");
+  if (!f) return -1;
+  char line[512];
+  int backlog = -1;
+  if (fgets(line, sizeof line, f)) {
+    char state[32];
+    int recvq = 0;
+    if (sscanf(line, "%31s %d %d", state, &recvq, &backlog) != 3) backlog = -1;
+  }
+  pclose(f);
+  return backlog;
+}
+
+TEST_F(AdmissionTest, ListenBacklogIsConfiguredAndReloaded) {
+  add_static_console("static1");
+  daemon_.config().set("gateway", "listen-backlog", "10");
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+  int backlog = listen_backlog(daemon_.gateway_port());
+  if (backlog < 0) GTEST_SKIP() << "ss(8) is not available";
+  EXPECT_EQ(backlog, 10);
+
+  // Without the key: SOMAXCONN (4096), capped by net.core.somaxconn.
+  daemon_.config().remove("gateway", "listen-backlog");
+  daemon_.write_config_text(daemon_.config().render());
+  ASSERT_TRUE(daemon_.send_signal(SIGHUP));
+  int somaxconn = 4096;
+  std::ifstream("/proc/sys/net/core/somaxconn") >> somaxconn;
+  EXPECT_TRUE(wait_until([&] { return listen_backlog(daemon_.gateway_port()) != 10; }, 5s));
+  EXPECT_EQ(listen_backlog(daemon_.gateway_port()), std::min(4096, somaxconn));
 }
 
 TEST_F(AdmissionTest, SaslFieldOverTheLimitGetsAFailedResult) {
