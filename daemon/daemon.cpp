@@ -307,14 +307,18 @@ void Daemon::session_ended(uint64_t id) {
   sessions_.erase(it);
   // Destroy from the main loop, never inside the session's own callback.
   if (!reap_idle_) {
-    reap_idle_ = g_idle_add(
+    // At default priority: an idle-priority source starves while relays keep
+    // the loop busy, and ended sessions (with their buffers and SASL
+    // contexts) would pile up for as long as the load lasts.
+    reap_idle_ = g_idle_add_full(
+        G_PRIORITY_DEFAULT,
         [](gpointer d) -> gboolean {
           auto *self = static_cast<Daemon *>(d);
           self->reap_idle_ = 0;
           self->ended_.clear();
           return G_SOURCE_REMOVE;
         },
-        this);
+        this, nullptr);
   }
 }
 
