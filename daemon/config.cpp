@@ -141,8 +141,8 @@ class SectionReader {
 bool parse_gateway(const SectionReader &r, Config &c, std::string &error) {
   if (!r.only_known({"listen", "allowed-clients", "handshake-timeout", "idle-close", "mkvterm",
                      "rmvterm", "mkvterm-timeout", "max-sessions", "state-dir", "public-host",
-                     "max-handshakes", "max-handshakes-per-source", "handshake-buffer-mib",
-                     "listen-backlog"},
+                     "backend-timeout", "max-session-time", "max-handshakes",
+                     "max-handshakes-per-source", "handshake-buffer-mib", "listen-backlog"},
                     error))
     return false;
   if (r.has("listen")) {
@@ -182,6 +182,8 @@ bool parse_gateway(const SectionReader &r, Config &c, std::string &error) {
   return r.uint_in("handshake-timeout", 1, 3600, c.handshake_timeout, error) &&
          r.uint_in("idle-close", 0, 7 * 24 * 3600, c.idle_close, error) &&
          r.uint_in("mkvterm-timeout", 1, 600, c.mkvterm_timeout, error) &&
+         r.uint_in("backend-timeout", 1, 600, c.backend_timeout, error) &&
+         r.uint_in("max-session-time", 0, 30 * 24 * 3600, c.max_session_time, error) &&
          r.uint_in("max-sessions", 1, 1000000, c.max_sessions, error) &&
          r.uint_in("max-handshakes", 1, 1000000, c.max_handshakes, error) &&
          r.uint_in("max-handshakes-per-source", 1, 1000000, c.max_handshakes_per_source, error) &&
@@ -274,8 +276,8 @@ bool parse_control(const SectionReader &r, Config &c, std::string &error) {
 }
 
 bool parse_tls(const SectionReader &r, Config &c, std::string &error) {
-  if (!r.only_known({"cert", "key", "ca", "crl", "verify-client", "priority", "subtypes",
-                     "offer-plain-sasl", "wrap"},
+  if (!r.only_known({"cert", "key", "ca", "crl", "verify-client", "identity", "priority",
+                     "subtypes", "offer-plain-sasl", "wrap"},
                     error))
     return false;
   if (!r.path("cert", c.tls.cert, error) || !r.path("key", c.tls.key, error) ||
@@ -289,6 +291,17 @@ bool parse_tls(const SectionReader &r, Config &c, std::string &error) {
     else {
       error = r.where("verify-client") + ": " +
               printf_string(_("expected none, optional or require, got '%s'"), v.c_str());
+      return false;
+    }
+  }
+  if (r.has("identity")) {
+    std::string v = r.raw("identity");
+    if (v == "cn") c.tls.identity = CertIdentity::Cn;
+    else if (v == "san-email") c.tls.identity = CertIdentity::SanEmail;
+    else if (v == "san-upn") c.tls.identity = CertIdentity::SanUpn;
+    else {
+      error = r.where("identity") + ": " +
+              printf_string(_("expected cn, san-email or san-upn, got '%s'"), v.c_str());
       return false;
     }
   }

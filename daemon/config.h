@@ -50,6 +50,8 @@ struct Config {
   std::string mkvterm = "/usr/bin/mkvterm";
   std::string rmvterm = "/usr/bin/rmvterm";
   unsigned mkvterm_timeout = 30;
+  unsigned backend_timeout = 10;   // after login: the backend's RFB handshake
+  unsigned max_session_time = 0;   // seconds of relay; 0 = unlimited
   unsigned max_sessions = 1000;
   // Admission of unauthenticated connections (daemon/admission.h).
   unsigned max_handshakes = 256;

@@ -174,7 +174,9 @@ void ConsoleRegistry::on_mkvterm(const std::string &name, ProcessResult r) {
   if (v == MkvtermVerdict::BusyOutOfBand) error += "; set force=true to reset it";
   metrics().mkvterm_failures++;
   log_error("console " + name + ": " + cmd + " failed " + error);
-  notify(c, nullptr, cmd + " failed");
+  // The sessions' audit records carry the operator's detail; their users
+  // get a fixed reason (Session::on_console_ready).
+  notify(c, nullptr, cmd + " failed " + error);
   maybe_forget(name);
 }
 

@@ -21,7 +21,8 @@ namespace vncgate {
 
 class ConsoleRegistry {
  public:
-  // `backend` is null when opening failed; `error` says why (operator log).
+  // `backend` is null when opening failed; `error` says why (operator log
+  // and audit, sanitized; never shown to the client).
   using Ready = std::function<void(const HostPort *backend, const std::string &error)>;
 
   class Lease {

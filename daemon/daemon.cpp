@@ -356,10 +356,21 @@ void Daemon::reload() {
   config_ = std::make_shared<Config>(std::move(eff));
   if (config_->control && (!control_ || control_settings_changed())) start_control();
   if (!config_->control) control_.reset();
+  recheck_sessions();
   log_info("configuration reloaded from " + config_path_ + " (" +
            std::to_string(config_->consoles.size()) + " consoles, " +
            std::to_string(sessions_.size()) + " sessions kept)");
   notify_systemd("READY=1\nSTATUS=configuration reloaded");
+}
+
+void Daemon::recheck_sessions() {
+  // Ending a session removes it from sessions_: walk a copy of the ids.
+  std::vector<uint64_t> ids;
+  for (const auto &[id, s] : sessions_) ids.push_back(id);
+  for (uint64_t id : ids) {
+    auto it = sessions_.find(id);
+    if (it != sessions_.end()) it->second->recheck_authorization(*config_);
+  }
 }
 
 TokenCheck Daemon::use_token(const std::string &secret, const std::string &console,

@@ -53,6 +53,7 @@ class Daemon : public SessionHost, public ControlHost {
   void on_accept(GSocketConnection *conn, const std::optional<std::string> &console);
   bool apply_listeners(const Config &c, bool at_start);
   void reload();
+  void recheck_sessions();  // after a reload: authorization stays live
   void stop(const char *why);
   void notify_systemd(const std::string &state);
   // File configuration plus consoles added through the control API.

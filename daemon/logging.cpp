@@ -1,5 +1,6 @@
 #include "logging.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <unistd.h>
 
@@ -48,18 +49,66 @@ void log_record(GLogLevelFlags level, const std::string &message, const LogField
   g_log_structured_array(level, f.data(), f.size());
 }
 
+namespace {
+
+// Length of the well-formed UTF-8 sequence at `s` (RFC 3629: no overlongs,
+// no surrogates, nothing above U+10FFFF), or 0 when it is not one.
+size_t utf8_sequence(std::string_view s, uint32_t &cp) {
+  auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  const unsigned char c = b(0);
+  size_t len;
+  uint32_t min;
+  if (c < 0x80) {
+    cp = c;
+    return 1;
+  } else if (c >= 0xc2 && c <= 0xdf) {
+    len = 2, cp = c & 0x1f, min = 0x80;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    len = 3, cp = c & 0x0f, min = 0x800;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    len = 4, cp = c & 0x07, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (s.size() < len) return 0;
+  for (size_t i = 1; i < len; ++i) {
+    if ((b(i) & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (b(i) & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return len;
+}
+
+}  // namespace
+
 std::string log_safe(std::string_view text, size_t max) {
   std::string out;
-  for (unsigned char c : text.substr(0, max)) {
-    if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+  size_t i = 0;
+  while (i < text.size() && i < max) {
+    uint32_t cp = 0;
+    size_t len = utf8_sequence(text.substr(i), cp);
+    char buf[16];
+    if (len == 0) {
+      // Not UTF-8: the byte itself, visibly, so the line stays valid UTF-8.
+      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(text[i]));
+      out += buf;
+      ++i;
+      continue;
+    }
+    if (i + len > max) break;  // never cut a character in two
+    if (cp < 0x20 || cp == 0x7f || cp == '"' || cp == '\\') {
+      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned>(cp));
+      out += buf;
+    } else if ((cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029) {
+      // C1 controls and the line/paragraph separators end lines in some viewers.
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(cp));
       out += buf;
     } else {
-      out.push_back(static_cast<char>(c));
+      out.append(text.substr(i, len));
     }
+    i += len;
   }
-  if (text.size() > max) out += "...";
+  if (i < text.size()) out += "...";
   return out;
 }
 

@@ -24,7 +24,11 @@ inline void log_info(const std::string &m) { log_record(G_LOG_LEVEL_INFO, m); }
 inline void log_warning(const std::string &m) { log_record(G_LOG_LEVEL_WARNING, m); }
 inline void log_error(const std::string &m) { log_record(G_LOG_LEVEL_CRITICAL, m); }
 
-// Printable, single-line form of untrusted text (control chars escaped, capped).
+// Printable, single-line, valid UTF-8 form of untrusted text (user names,
+// CONNECT lines, certificate subjects, tool output): bytes that are not
+// UTF-8, C0/C1 controls, DEL, '"' and '\' become \xNN, U+0080-U+009F and
+// U+2028/U+2029 become \uNNNN. At most `max` input bytes are kept (never
+// half a character); "..." marks a cut. Pure.
 std::string log_safe(std::string_view text, size_t max = 200);
 
 }  // namespace vncgate

@@ -72,8 +72,10 @@ Session::Session(SessionHost &host, uint64_t id, GSocketConnection *conn,
 }
 
 Session::~Session() {
-  if (handshake_timer_) g_source_remove(handshake_timer_);
-  if (fail_timer_) g_source_remove(fail_timer_);
+  cancel_timer(handshake_timer_);
+  cancel_timer(fail_timer_);
+  cancel_timer(backend_timer_);
+  cancel_timer(session_timer_);
   relay_.reset();
   watch_.reset();
   backend_conn_.reset();
@@ -122,7 +124,6 @@ size_t Session::input_cap() const {
     case State::ReadConnect: return kMaxConnectPreamble;
     case State::ReadSaslStart:
     case State::ReadSaslStep: return config_->sasl_max_field + kMaxSaslMechName + 16;
-    case State::WaitConsole:
     case State::WaitBackend:
     case State::TlsHandshake: return kWaitCap;
     default: return kSmallCap;
@@ -240,9 +241,9 @@ bool Session::on_connect_request() {
   if (parsed.result.status == ParseStatus::NeedMore) return false;
   if (parsed.result.status == ParseStatus::Error) {
     log_info("session " + std::to_string(id_) + ": refused CONNECT from " + client_addr_ +
-             " with " + std::to_string(parsed.http_status) + ": " + parsed.result.error);
+             " with " + std::to_string(parsed.http_status) + ": " + log_safe(parsed.result.error));
     send(http_response(parsed.http_status));
-    close_after_flush("protocol error: " + parsed.result.error);
+    close_after_flush("protocol error: " + log_safe(parsed.result.error));
     return false;
   }
   in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(parsed.result.consumed));
@@ -270,32 +271,32 @@ bool Session::on_connect_request() {
     token_id_ = rec.id;
     token_user_ = rec.user;
   }
-  state_ = State::WaitConsole;
-  lease_ = host_.registry().acquire(name, [this](const HostPort *b, const std::string &e) {
+  // The console is opened only after login and authorization
+  // (on_authenticated): an unauthenticated client costs no mkvterm run.
+  send(http_response(200));
+  begin_rfb();
+  return true;
+}
+
+void Session::open_console() {
+  state_ = State::WaitBackend;
+  lease_ = host_.registry().acquire(*console_, [this](const HostPort *b, const std::string &e) {
     on_console_ready(b, e);
   });
-  return false;
 }
 
 void Session::on_console_ready(const HostPort *backend, const std::string &error) {
-  if (state_ == State::Closed) return;
+  if (state_ != State::WaitBackend || closing_) return;
   if (!backend) {
-    if (state_ == State::WaitConsole) {
-      send(http_response(503));
-    } else {
-      send(encode_security_result(false, "the console could not be opened", version_));
-    }
+    // The user gets a reason to act on; the operator's detail (the tool's
+    // stderr) goes to the log line the registry wrote and to the audit.
+    log_info("session " + std::to_string(id_) + ": console " + *console_ +
+             " could not be opened for " + log_safe(user_) + " (" + client_addr_ + ")");
+    send(encode_security_result(false, "the console could not be opened", version_));
     close_after_flush("console unavailable: " + error);
     return;
   }
-  backend_addr_ = *backend;
-  if (state_ == State::WaitConsole) {
-    send(http_response(200));
-    begin_rfb();
-    process_input();
-  } else if (state_ == State::WaitBackend) {
-    connect_backend(*backend);
-  }
+  connect_backend(*backend);
 }
 
 void Session::begin_rfb() {
@@ -327,26 +328,48 @@ void Session::connect_backend(const HostPort &backend) {
   }
   std::optional<TlsClientSettings> tls;
   if (it != con.end()) tls = it->second.backend_tls;
+  // A backend that accepts TCP and then says nothing must not keep a
+  // logged-in user waiting without a word.
+  arm_timer(backend_timer_, host_.config()->backend_timeout * 1000u, &Session::on_backend_timeout);
   backend_conn_ = std::make_unique<BackendConnection>(
       backend, std::move(password), std::move(tls),
       [this](GSocketConnection *c, Bytes leftover, std::unique_ptr<SecurityLayer> layer,
              std::string error) { on_backend(c, std::move(leftover), std::move(layer), error); });
 }
 
+void Session::on_backend_timeout() {
+  if (state_ != State::WaitBackend || closing_) return;
+  backend_conn_.reset();  // abandons the connection attempt or its handshake
+  unsigned limit = host_.config()->backend_timeout;
+  log_error("session " + std::to_string(id_) + ": console " + *console_ +
+            ": the backend did not complete its RFB handshake within " + std::to_string(limit) +
+            " s (backend-timeout)");
+  send(encode_security_result(false, "the console did not answer", version_));
+  close_after_flush("backend unavailable: the console did not answer within " +
+                    std::to_string(limit) + " s");
+}
+
 void Session::on_backend(GSocketConnection *conn, Bytes leftover,
                          std::unique_ptr<SecurityLayer> backend_layer, const std::string &error) {
-  if (state_ == State::Closed) {
+  cancel_timer(backend_timer_);
+  if (state_ != State::WaitBackend || closing_) {
     if (conn) g_object_unref(conn);
     return;
   }
   if (!conn) {
-    log_error("session " + std::to_string(id_) + ": console " + *console_ + ": backend " + error);
+    // The backend's own refusal reason is in `error`: untrusted text.
+    log_error("session " + std::to_string(id_) + ": console " + *console_ + ": backend " +
+              log_safe(error, 500));
     send(encode_security_result(false, "the console is not reachable", version_));
     close_after_flush("backend unavailable");
     return;
   }
   backend_ = conn;
   backend_layer_ = std::move(backend_layer);
+  if (!token_id_.empty() && !token_settled_) {
+    token_settled_ = true;
+    host_.settle_token(token_id_, true);
+  }
   send(encode_security_result(true, "", version_));
   if (handshake_timer_) {
     g_source_remove(handshake_timer_);
@@ -369,6 +392,8 @@ void Session::on_backend(GSocketConnection *conn, Bytes leftover,
   Bytes().swap(out_);
   log_info("session " + std::to_string(id_) + ": " + client_addr_ + " connected to console " +
            *console_ + " as " + log_safe(user_));
+  if (unsigned limit = host_.config()->max_session_time; limit > 0)
+    arm_timer(session_timer_, limit * 1000u, &Session::on_max_session_time);
   metrics().observe_handshake("ok", static_cast<double>(g_get_monotonic_time() - started_us_) / 1e6);
   // TLS hands us plaintext; the SASL layer starts after the handshake, so
   // early bytes under it are still encoded.
@@ -377,6 +402,35 @@ void Session::on_backend(GSocketConnection *conn, Bytes leftover,
   if (!early_plain && state_ == State::Relay) relay_->feed_raw_from_client(early_client);
 }
 
+
+void Session::on_max_session_time() {
+  log_info("session " + std::to_string(id_) + ": " + client_addr_ + " (" + log_safe(user_) +
+           ") on console " + *console_ + " reached max-session-time");
+  end("max-session-time reached");
+}
+
+void Session::arm_timer(guint &timer, unsigned ms, void (Session::*fire)()) {
+  cancel_timer(timer);
+  struct Ctx {
+    Session *self;
+    guint *timer;
+    void (Session::*fire)();
+  };
+  timer = g_timeout_add_full(
+      G_PRIORITY_DEFAULT, ms,
+      [](gpointer d) -> gboolean {
+        auto *c = static_cast<Ctx *>(d);
+        *c->timer = 0;
+        (c->self->*c->fire)();
+        return G_SOURCE_REMOVE;
+      },
+      new Ctx{this, &timer, fire}, [](gpointer d) { delete static_cast<Ctx *>(d); });
+}
+
+void Session::cancel_timer(guint &timer) {
+  if (timer) g_source_remove(timer);
+  timer = 0;
+}
 
 void Session::send(const Bytes &b) {
   if (tls_up_) {
@@ -424,14 +478,10 @@ void Session::end(const std::string &reason) {
   if (state_ == State::Closed) return;
   state_ = State::Closed;
   audit(reason);
-  if (handshake_timer_) {
-    g_source_remove(handshake_timer_);
-    handshake_timer_ = 0;
-  }
-  if (fail_timer_) {
-    g_source_remove(fail_timer_);
-    fail_timer_ = 0;
-  }
+  cancel_timer(handshake_timer_);
+  cancel_timer(fail_timer_);
+  cancel_timer(backend_timer_);
+  cancel_timer(session_timer_);
   if (relay_) relay_->stop();
   if (watch_) watch_->cancel();
   g_socket_close(g_socket_connection_get_socket(conn_), nullptr);
@@ -453,7 +503,7 @@ SessionInfo Session::info() const {
   const char *st = "handshake";
   if (state_ == State::Relay) st = "relaying";
   else if (state_ == State::Closed) st = "closed";
-  else if (state_ == State::WaitBackend || state_ == State::WaitConsole) st = "connecting";
+  else if (state_ == State::WaitBackend) st = "connecting";
   return SessionInfo{id_, client_addr_, console_ ? *console_ : "", user_, mechanism_, st,
                      token_id_, started_wall_, relay_ ? relay_->bytes_to_client() : 0,
                      relay_ ? relay_->bytes_from_client() : 0};
@@ -464,7 +514,8 @@ void Session::audit(const std::string &reason) {
     std::string result = "other";  // coarse label for the metric
     for (const char *label : {"authentication failed", "not authorized", "handshake timeout",
                               "protocol error", "console unavailable", "backend unavailable",
-                              "token", "unknown console", "client closed", "TLS"}) {
+                              "token", "unknown console", "client closed", "TLS",
+                              "authorization withdrawn"}) {
       if (reason.rfind(label, 0) == 0) result = label;
     }
     std::replace(result.begin(), result.end(), ' ', '_');
@@ -480,7 +531,7 @@ void Session::audit(const std::string &reason) {
   g_ascii_formatd(dur, sizeof dur, "%.3f", duration);
   std::string user = user_.empty() ? "-" : log_safe(user_, 256);
   std::string mech = mechanism_.empty() ? "-" : log_safe(mechanism_, 100);
-  std::string console = console_ ? *console_ : "-";
+  std::string console = console_ ? log_safe(*console_) : "-";
   std::string msg = "audit: session=" + std::to_string(id_) + " client=" + client_addr_ +
                     " console=" + console + " user=" + user + " mechanism=" + mech +
                     " ssf=" + std::to_string(ssf_) + " bytes-to-client=" +
@@ -501,9 +552,9 @@ void Session::audit(const std::string &reason) {
               {"VNCGATE_BYTES_TO_CLIENT", std::to_string(to_client)},
               {"VNCGATE_BYTES_FROM_CLIENT", std::to_string(from_client)},
               {"VNCGATE_DURATION", dur},
-              {"VNCGATE_END_REASON", reason},
-              {"VNCGATE_TLS", tls_desc_},
-              {"VNCGATE_CLIENT_CERT", cert_subject_},
+              {"VNCGATE_END_REASON", log_safe(reason, 300)},
+              {"VNCGATE_TLS", log_safe(tls_desc_)},
+              {"VNCGATE_CLIENT_CERT", log_safe(cert_subject_)},
               {"VNCGATE_TOKEN_ID", token_id_}});
 }
 

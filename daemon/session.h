@@ -1,16 +1,20 @@
 // One client connection, from accept to the end of its relay.
 //
-//   [TlsHandshake (wrap)] ─► ReadConnect ─► WaitConsole ─► ReadVersion ─►
-//   (gateway port only)                      (dedicated port starts here)
+//   [TlsHandshake (wrap)] ─► ReadConnect ─► ReadVersion ─►
+//   (gateway port only)          (dedicated port starts here)
 //   ReadSecurityChoice ─┬─ 20 ───────────────────────────────────────────┐
 //                       └─ 19: ReadVeNCryptVersion ─► ReadVeNCryptSubtype ─► TlsHandshake ─┤
 //   ┌───────────────────────────────────────────────────────────────────────────────────────┘
 //   ReadSaslStart ─► ReadSaslStep* (or the client certificate for x509-none) ─►
-//   [WaitConsole] ─► WaitBackend ─► Relay
+//   authorization ─► WaitBackend (console lease: mkvterm; backend handshake) ─► Relay
 //   any state ─► AuthFailing (delay, failed SecurityResult) ─► Closed
 //
-// Every handshake state is bounded by handshake-timeout; input is read
-// into one buffer with a per-state cap and parsed by the pure codecs.
+// CONNECT only checks the path and token: the console is opened (mkvterm,
+// force reset) only for an authenticated, authorized user. Every state up
+// to login is bounded by handshake-timeout; WaitBackend by mkvterm-timeout
+// and backend-timeout, each failing with a SecurityResult reason; Relay by
+// max-session-time when set. Input is read into one buffer with a
+// per-state cap and parsed by the pure codecs.
 #pragma once
 
 #include <gio/gio.h>
@@ -71,6 +75,9 @@ class Session {
   void start();
   // Ends the session now (daemon stopping, operator request).
   void stop(const std::string &reason);
+  // After a reload: a logged-in session whose console is gone or whose
+  // user left allowed-users ends ("authorization withdrawn").
+  void recheck_authorization(const Config &current);
 
   uint64_t id() const { return id_; }
   const std::string &client_address() const { return client_addr_; }
@@ -79,7 +86,7 @@ class Session {
 
  private:
   enum class State {
-    ReadConnect, WaitConsole, ReadVersion, ReadSecurityChoice, ReadVeNCryptVersion,
+    ReadConnect, ReadVersion, ReadSecurityChoice, ReadVeNCryptVersion,
     ReadVeNCryptSubtype, TlsHandshake, ReadSaslStart, ReadSaslStep, WaitBackend, AuthFailing,
     Relay, Closed
   };
@@ -102,7 +109,12 @@ class Session {
   bool on_sasl_step();
   void on_sasl_result(const SaslServerSession::Step &st);
   void on_authenticated();
+  void open_console();
   void on_console_ready(const HostPort *backend, const std::string &error);
+  void on_backend_timeout();
+  void on_max_session_time();
+  void arm_timer(guint &timer, unsigned ms, void (Session::*fire)());
+  static void cancel_timer(guint &timer);
   void begin_rfb();
   void connect_backend(const HostPort &backend);
   void on_backend(GSocketConnection *conn, Bytes leftover,
@@ -142,13 +154,14 @@ class Session {
   uint32_t subtype_ = 0;
   std::string tls_desc_, cert_subject_;
   std::unique_ptr<ConsoleRegistry::Lease> lease_;
-  std::optional<HostPort> backend_addr_;
   std::unique_ptr<BackendConnection> backend_conn_;
   GSocketConnection *backend_ = nullptr;
   std::unique_ptr<SecurityLayer> backend_layer_;  // TLS toward the backend, if any
   std::unique_ptr<Relay> relay_;
   guint handshake_timer_ = 0;
   guint fail_timer_ = 0;
+  guint backend_timer_ = 0;  // backend-timeout, from the backend connect to its SecurityResult
+  guint session_timer_ = 0;  // max-session-time, from the start of the relay
   bool closing_ = false;
   std::string close_reason_;
   std::string user_, mechanism_;

@@ -10,6 +10,15 @@
 #include "session.h"
 
 namespace vncgate {
+namespace {
+
+// The external SSF a VeNCrypt SASL subtype's pre-check assumes. Cyrus only
+// compares it with 1 (above: plaintext mechanisms count as protected) and
+// with min_ssf, which is 0 inside TLS, so any real cipher gives the same
+// mechanism list; 128 is the weakest key the default priority admits.
+constexpr unsigned kTlsSsfForOffer = 128;
+
+}  // namespace
 
 void Session::on_raw_input(const uint8_t *data, size_t len) {
   if (state_ == State::TlsHandshake) {
@@ -64,8 +73,14 @@ void Session::on_tls_up() {
   // x509-none: the verified client certificate is the credential.
   mechanism_ = "x509-none";
   ssf_ = sasl_ssf_ = tls_->cipher_bits();  // no SASL: the login is the TLS handshake
-  if (!tls_->peer_verified() || tls_->peer_identity().empty()) {
-    fail_auth("a client certificate is required", "no verified client certificate with a CN", false);
+  if (!tls_->peer_verified()) {
+    fail_auth("a client certificate is required", "no verified client certificate", false);
+    return;
+  }
+  if (tls_->peer_identity().empty()) {
+    fail_auth(tls_->identity_refusal(),
+              tls_->identity_refusal() + " (certificate " + log_safe(cert_subject_) + ")", false,
+              "client certificate refused");
     return;
   }
   user_ = tls_->peer_identity();
@@ -110,8 +125,15 @@ bool Session::on_version() {
   }
   if (!wrapped_ && tls_creds_) {
     for (uint32_t st : config_->subtypes_for(*console_)) {
-      if (vencrypt_subtype_is_anonymous(st) || tls_creds_->has_x509()) subtypes_.push_back(st);
+      const bool anonymous = vencrypt_subtype_is_anonymous(st);
+      if (!anonymous && !tls_creds_->has_x509()) continue;
+      // Offer a SASL subtype only if its inner SASL will have a mechanism,
+      // with the settings on_tls_up() uses. The cipher's key bits are known
+      // only after the handshake: kTlsSsfForOffer stands for them.
+      if (vencrypt_subtype_uses_sasl(st) && !start_sasl(kTlsSsfForOffer, !anonymous, true)) continue;
+      subtypes_.push_back(st);
     }
+    sasl_.reset();
   }
   offered_sasl_ = wrapped_ || config_->offer_plain_sasl || subtypes_.empty();
   // Without a usable plain-TCP mechanism, VeNCrypt alone is offered: only
@@ -285,19 +307,37 @@ void Session::on_authenticated() {
               false, "not authorized");
     return;
   }
-  if (!token_id_.empty() && !token_settled_) {
-    token_settled_ = true;
-    host_.settle_token(token_id_, true);
-  }
+  // A one-time token stays reserved until the relay starts
+  // (Session::on_backend): a console that cannot be opened frees it again,
+  // so the user can retry the same link.
   if (sasl_ && !sasl_->has_layer()) sasl_.reset();  // nothing left to do for it: free its memory
-  state_ = State::WaitBackend;
-  if (backend_addr_) {
-    connect_backend(*backend_addr_);
+  // From here the time is bounded by mkvterm-timeout and backend-timeout,
+  // each of which ends with a reason for the user; the handshake timer
+  // would cut the user off without one.
+  cancel_timer(handshake_timer_);
+  open_console();
+}
+
+void Session::recheck_authorization(const Config &current) {
+  // Before login the check at on_authenticated uses the new configuration.
+  if (closing_ || (state_ != State::WaitBackend && state_ != State::Relay)) return;
+  auto cit = current.consoles.find(*console_);
+  std::string why;
+  if (cit == current.consoles.end()) {
+    why = "console " + *console_ + " was removed from the configuration";
+  } else if (!user_allowed(cit->second.allowed_users, user_, current.realm)) {
+    why = "user " + log_safe(user_) + " is no longer in allowed-users of console " + *console_;
   } else {
-    lease_ = host_.registry().acquire(*console_, [this](const HostPort *b, const std::string &e) {
-      on_console_ready(b, e);
-    });
+    return;
   }
+  log_info("session " + std::to_string(id_) + ": " + client_addr_ + ": " + why +
+           "; ending the session");
+  if (state_ == State::WaitBackend) {
+    send(encode_security_result(false, "you are no longer authorized for this console", version_));
+    close_after_flush("authorization withdrawn");
+    return;
+  }
+  end("authorization withdrawn");
 }
 
 void Session::fail_auth(const std::string &client_reason, const std::string &log_reason,

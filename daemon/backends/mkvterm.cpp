@@ -1,31 +1,14 @@
 #include "backends/mkvterm.h"
 
+#include <gio/gunixinputstream.h>
 #include <glib-unix.h>
+
+#include <algorithm>
 
 #include "logging.h"
 
 namespace vncgate {
 namespace {
-
-constexpr gssize kMaxOutput = 64 * 1024;
-
-// Whatever the child wrote before it exited is in the pipe already.
-std::string drain(GInputStream *in) {
-  std::string out;
-  if (!in || !G_IS_POLLABLE_INPUT_STREAM(in)) return out;
-  char buf[4096];
-  while (static_cast<gssize>(out.size()) < kMaxOutput) {
-    GError *err = nullptr;
-    gssize n = g_pollable_input_stream_read_nonblocking(G_POLLABLE_INPUT_STREAM(in), buf,
-                                                        sizeof buf, nullptr, &err);
-    if (n <= 0) {
-      if (err) g_error_free(err);
-      break;
-    }
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
 
 std::string first_line(const std::string &s) {
   std::string l = s.substr(0, s.find('\n'));
@@ -81,13 +64,60 @@ std::unique_ptr<ProcessRun> ProcessRun::start(const std::vector<std::string> &ar
         pending, nullptr);
     return run;
   }
+  run->watch_pipe(run->out_, g_subprocess_get_stdout_pipe(run->proc_));
+  run->watch_pipe(run->err_, g_subprocess_get_stderr_pipe(run->proc_));
   run->cancel_ = g_cancellable_new();
   g_subprocess_wait_async(run->proc_, run->cancel_, &ProcessRun::on_exit, run.get());
   run->timer_ = g_timeout_add(timeout_s * 1000u, &ProcessRun::on_timeout, run.get());
   return run;
 }
 
+void ProcessRun::watch_pipe(Pipe &p, GInputStream *stream) {
+  if (!stream || !G_IS_POLLABLE_INPUT_STREAM(stream) || !G_IS_UNIX_INPUT_STREAM(stream)) {
+    p.eof = true;
+    return;
+  }
+  p.stream = stream;
+  int fd = g_unix_input_stream_get_fd(G_UNIX_INPUT_STREAM(stream));
+  Pipe *pp = &p;
+  p.watch = std::make_unique<FdWatch>(fd, [pp](GIOCondition) {
+    // A generous budget per wake-up keeps one chatty child from starving
+    // the main loop; the watch fires again while data remains.
+    if (!read_available(*pp, 256 * 1024)) pp->watch->cancel();
+  });
+  p.watch->set_events(GIOCondition(G_IO_IN | G_IO_HUP | G_IO_ERR));
+}
+
+bool ProcessRun::read_available(Pipe &p, size_t budget) {
+  if (p.eof || !p.stream) return false;
+  char buf[16384];
+  size_t taken = 0;
+  while (taken < budget) {
+    GError *err = nullptr;
+    gssize n = g_pollable_input_stream_read_nonblocking(G_POLLABLE_INPUT_STREAM(p.stream), buf,
+                                                        sizeof buf, nullptr, &err);
+    if (n < 0) {
+      bool again = g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+      g_error_free(err);
+      if (again) return true;
+      p.eof = true;
+      return false;
+    }
+    if (n == 0) {
+      p.eof = true;
+      return false;
+    }
+    taken += static_cast<size_t>(n);
+    size_t room = kMaxProcessOutput - std::min(kMaxProcessOutput, p.data.size());
+    p.data.append(buf, std::min(room, static_cast<size_t>(n)));
+    if (static_cast<size_t>(n) > room) p.truncated = true;
+  }
+  return true;
+}
+
 ProcessRun::~ProcessRun() {
+  out_.watch.reset();
+  err_.watch.reset();
   if (timer_) g_source_remove(timer_);
   if (cancel_) {
     g_cancellable_cancel(cancel_);
@@ -127,8 +157,16 @@ void ProcessRun::finish() {
   r.started = true;
   r.timed_out = timed_out_;
   if (g_subprocess_get_if_exited(proc_)) r.exit_status = g_subprocess_get_exit_status(proc_);
-  r.out = drain(g_subprocess_get_stdout_pipe(proc_));
-  r.err = drain(g_subprocess_get_stderr_pipe(proc_));
+  // What the child wrote before it exited is in the pipe already; a
+  // grandchild still writing gets a bounded read, not a wait.
+  for (Pipe *p : {&out_, &err_}) {
+    read_available(*p, 1024 * 1024);
+    p->watch.reset();
+  }
+  r.out = std::move(out_.data);
+  r.err = std::move(err_.data);
+  r.out_truncated = out_.truncated;
+  r.err_truncated = err_.truncated;
   Done cb = std::move(done_);
   done_ = nullptr;
   cb(std::move(r));  // may destroy this
@@ -142,12 +180,13 @@ MkvtermVerdict interpret_mkvterm(const ProcessResult &r, uint16_t &port, std::st
   bool has_port = parse_port(first_line(r.out), port);
   if (r.exit_status == 0) {
     if (has_port) return MkvtermVerdict::Opened;
-    error = "exited 0 but printed no port on its first line: '" + log_safe(first_line(r.out)) + "'";
+    error = "(exit 0) but printed no port on its first line: '" + log_safe(first_line(r.out)) +
+            "'" + stderr_suffix(r);
     return MkvtermVerdict::Failed;
   }
   // Exit 3: a vterm is already open; with a port it is ours to use (VNC).
   if (has_port) return MkvtermVerdict::Opened;
-  error = "a vterm is already open out of band (exit 3, no VNC port)";
+  error = "a vterm is already open out of band (exit 3, no VNC port)" + stderr_suffix(r);
   return MkvtermVerdict::BusyOutOfBand;
 }
 
@@ -161,9 +200,24 @@ std::string describe_process_failure(const ProcessResult &r) {
   } else {
     what = "exit " + std::to_string(r.exit_status);
   }
-  std::string err = r.err;
-  while (!err.empty() && (err.back() == '\n' || err.back() == '\r')) err.pop_back();
-  return "(" + what + ")" + (err.empty() ? "" : ": " + log_safe(err, 1000));
+  return "(" + what + ")" + stderr_suffix(r);
+}
+
+std::string stderr_suffix(const ProcessResult &r) {
+  // One line for the log: the tool's lines joined with " | ", sanitized.
+  std::string joined;
+  size_t pos = 0;
+  while (pos < r.err.size()) {
+    size_t nl = r.err.find('\n', pos);
+    std::string line = r.err.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    pos = nl == std::string::npos ? r.err.size() : nl + 1;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.empty()) continue;
+    if (!joined.empty()) joined += " | ";
+    joined += line;
+  }
+  if (joined.empty()) return "";
+  return ": " + log_safe(joined, 1000) + (r.err_truncated ? " (stderr truncated)" : "");
 }
 
 }  // namespace vncgate

@@ -1,7 +1,9 @@
 // PowerVM vterm control through mkvterm/rmvterm (DESIGN.md, "mkvterm
 // contract"). Processes run with GSubprocess from an argument vector, with
-// a time limit; output is read after exit so a child that leaves a
-// daemonised grandchild holding the pipe cannot stall us.
+// a time limit. Output is read while the child runs (a child blocked on a
+// full pipe would otherwise turn success into a timeout) and kept up to a
+// bound; the run ends when the child exits, not at EOF, so a daemonised
+// grandchild holding the pipe cannot stall us.
 #pragma once
 
 #include <gio/gio.h>
@@ -12,13 +14,19 @@
 #include <string>
 #include <vector>
 
+#include "io/fd_watch.h"
+
 namespace vncgate {
+
+// Output kept per stream; the rest is read and dropped.
+inline constexpr size_t kMaxProcessOutput = 64 * 1024;
 
 struct ProcessResult {
   bool started = false;
   bool timed_out = false;
   int exit_status = -1;  // -1: killed by a signal
-  std::string out, err;
+  std::string out, err;  // at most kMaxProcessOutput bytes each
+  bool out_truncated = false, err_truncated = false;
   std::string spawn_error;
 };
 
@@ -39,7 +47,20 @@ class ProcessRun {
   static gboolean on_timeout(gpointer data);
   void finish();
 
+  // One of the child's output pipes, read whenever it has data.
+  struct Pipe {
+    GInputStream *stream = nullptr;  // owned by the GSubprocess
+    std::unique_ptr<FdWatch> watch;
+    std::string data;
+    bool truncated = false;
+    bool eof = false;
+  };
+  void watch_pipe(Pipe &p, GInputStream *stream);
+  // Reads what is there now, up to `budget` bytes; false at EOF or error.
+  static bool read_available(Pipe &p, size_t budget);
+
   GSubprocess *proc_ = nullptr;
+  Pipe out_, err_;
   GCancellable *cancel_ = nullptr;
   guint timer_ = 0;
   bool timed_out_ = false;
@@ -68,5 +89,7 @@ struct MkvtermBackend {
 
 // One line for the operator: how a run ended, with its stderr.
 std::string describe_process_failure(const ProcessResult &r);
+// ": <stderr as one sanitized line>", or "" when it wrote nothing.
+std::string stderr_suffix(const ProcessResult &r);
 
 }  // namespace vncgate

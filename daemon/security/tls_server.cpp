@@ -290,10 +290,11 @@ bool TlsServerSession::after_handshake(std::string &error) {
       peer_subject_.assign(reinterpret_cast<char *>(dn.data), dn.size);
       gnutls_free(dn.data);
     }
-    char cn[256];
-    size_t cn_len = sizeof cn;
-    if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn, &cn_len) == 0)
-      peer_identity_.assign(cn, cn_len);
+    ClientCertIdentity id = client_cert_identity(crt, creds_->settings().identity);
+    peer_identity_ = std::move(id.user);
+    identity_refusal_ = std::move(id.refusal);
+  } else {
+    identity_refusal_ = "the client certificate cannot be parsed";
   }
   gnutls_x509_crt_deinit(crt);
   peer_verified_ = true;

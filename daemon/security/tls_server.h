@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "security/client_cert_identity.h"
 #include "security/security_layer.h"
 
 namespace vncgate {
@@ -19,6 +20,7 @@ enum class VerifyClient { None, Optional, Require };
 struct TlsSettings {
   std::string cert, key, ca, crl;
   VerifyClient verify_client = VerifyClient::None;
+  CertIdentity identity = CertIdentity::Cn;  // where x509-none takes the user from
   std::string priority = "SECURE256:+SECURE128:-VERS-TLS1.0:-VERS-TLS1.1";
   bool operator==(const TlsSettings &) const = default;
 };
@@ -99,8 +101,10 @@ class TlsServerSession : public TlsSession {
   // After the handshake:
   bool peer_verified() const { return peer_verified_; }
   const std::string &peer_subject() const { return peer_subject_; }
+  // The user the verified certificate names (see client_cert_identity.h);
+  // empty when it names none, and then identity_refusal() says why.
   const std::string &peer_identity() const { return peer_identity_; }
-
+  const std::string &identity_refusal() const { return identity_refusal_; }
 
  private:
   TlsServerSession() = default;
@@ -109,7 +113,7 @@ class TlsServerSession : public TlsSession {
   std::shared_ptr<TlsCredentials> creds_;
   bool anonymous_ = false;
   bool peer_verified_ = false;
-  std::string peer_subject_, peer_identity_;
+  std::string peer_subject_, peer_identity_, identity_refusal_;
 };
 
 // Client side toward a backend VNC server (VeNCrypt X509*): verifies the

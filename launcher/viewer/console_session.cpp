@@ -238,7 +238,9 @@ void ConsoleSession::on_disconnected(GtkWidget *, gpointer self) {
     // No password was asked in a SASL login: the mechanism was GSSAPI.
     const bool sasl = s->type_ == rfb_security::kSasl || s->subtype_ == rfb_security::kX509Sasl ||
                       s->subtype_ == rfb_security::kTlsSasl;
-    e.outcome = sasl && !s->asked_password_ ? Outcome::SingleSignOnFailed : Outcome::AuthFailed;
+    e.outcome = classify_auth_failure(
+        s->auth_failure_,
+        sasl && !s->asked_password_ ? Outcome::SingleSignOnFailed : Outcome::AuthFailed);
     e.detail = s->auth_failure_;
   } else if (!s->unsupported_.empty()) {
     e.outcome = Outcome::AuthUnsupported;

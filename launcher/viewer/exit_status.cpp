@@ -28,6 +28,7 @@ std::string summary_for(Outcome outcome) {
     case Outcome::GatewayProtocol: return _("The gateway did not answer as expected.");
     case Outcome::AuthFailed: return _("Login failed: the user name or password was not accepted.");
     case Outcome::SingleSignOnFailed: return _("Single sign-on failed: the Kerberos login was not accepted. Check your ticket (klist) or get one (kinit).");
+    case Outcome::ConsoleUnavailable: return _("You are logged in, but the console could not be opened on the host. Try again later.");
     case Outcome::AuthCancelled: return _("Login was cancelled.");
     case Outcome::AuthUnsupported: return _("The server offers no security type this viewer accepts.");
     case Outcome::TlsFailed: return _("The secure (TLS) connection failed; the server's certificate may not be trusted.");
@@ -51,6 +52,10 @@ Outcome classify_vnc_error(const std::string &message) {
   for (const char *needle : {"tls", "certificate", "x509", "handshake", "gnutls"})
     if (m.find(needle) != std::string::npos) return Outcome::TlsFailed;
   return Outcome::Disconnected;
+}
+
+Outcome classify_auth_failure(const std::string &reason, Outcome login_failure) {
+  return reason.starts_with("the console ") ? Outcome::ConsoleUnavailable : login_failure;
 }
 
 }  // namespace vncgate::viewer

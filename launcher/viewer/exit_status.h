@@ -21,6 +21,7 @@ enum class Outcome {
   GatewayProtocol,    // the answer to CONNECT was not HTTP / too large / timed out
   AuthFailed,         // the server refused the login
   SingleSignOnFailed, // a SASL login without password (Kerberos) failed
+  ConsoleUnavailable, // logged in, but the gateway could not open or reach the console
   AuthCancelled,      // the user cancelled the login dialog
   AuthUnsupported,    // no security type both sides accept
   TlsFailed,          // TLS handshake or certificate check failed
@@ -45,5 +46,12 @@ std::string stderr_line(Outcome outcome, const std::string &detail);
 // Sorts a gtk-vnc "vnc-error" message: TLS problems (handshake,
 // certificate) become TlsFailed, anything else Disconnected.
 Outcome classify_vnc_error(const std::string &message);
+
+// Sorts the reason of a failed SecurityResult: the gateway opens the
+// console only after the login, and reports a failure there with a reason
+// starting "the console " ("the console could not be opened", "the console
+// did not answer", ...): ConsoleUnavailable. Anything else is
+// `login_failure` (AuthFailed or SingleSignOnFailed).
+Outcome classify_auth_failure(const std::string &reason, Outcome login_failure);
 
 }  // namespace vncgate::viewer

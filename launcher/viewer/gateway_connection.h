@@ -25,7 +25,8 @@ struct GatewayResult {
 };
 
 inline constexpr unsigned kTcpConnectTimeoutSeconds = 15;
-// The first session of a console waits for mkvterm on the host.
+// A current gateway answers CONNECT at once (it opens the console after the
+// login); older ones answered only after mkvterm ran on the host.
 inline constexpr unsigned kConnectAnswerTimeoutSeconds = 45;
 
 // One connection attempt. Deletes itself after calling `done` (or when

@@ -1,6 +1,7 @@
 // Refusals: each test asserts what the client sees and what the operator
 // log says. Clients are gtk-vnc (libgvnc), the RFB/SASL test client from
 // tests/support (to force what gtk-vnc never sends), or a raw socket.
+#include <glib.h>
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -219,6 +220,41 @@ TEST_F(RefusalTest, UserNotInAllowedUsers) {
   GvncClient bob(via_gateway("bobs", "bob", kBobPassword));
   ASSERT_TRUE(bob.open(error)) << error;
   EXPECT_TRUE(bob.wait_full_update(10s)) << bob.describe();
+}
+
+TEST_F(RefusalTest, HostileUserNameReachesTheLogAsValidUtf8) {
+  add_static_console("static1");
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+
+  // Not UTF-8, a line separator and a newline in the name of a failed login.
+  const std::string hostile = "al\xff\xfeice\xe2\x80\xa8" "forged\nline";
+  RfbSaslTestClient client(5000);
+  ASSERT_TRUE(client.connect("127.0.0.1", daemon_.gateway_port())) << client.error();
+  ASSERT_EQ(client.http_connect("/console/static1"), 200) << client.error();
+  ASSERT_TRUE(client.exchange_version(8)) << client.error();
+  ASSERT_TRUE(client.read_security_types()) << client.error();
+  ASSERT_TRUE(client.choose_security_type(20)) << client.error();
+  auto mechlist = client.read_sasl_mechlist();
+  ASSERT_TRUE(mechlist) << client.error();
+  SaslClientOptions options;
+  options.authname = hostile;
+  options.password = "wrong";
+  options.min_ssf = 56;
+  auto outcome = client.sasl_authenticate_with(options, *mechlist);
+  EXPECT_FALSE(outcome.ok);
+
+  auto audit = daemon_.wait_for_audit(10s);
+  ASSERT_TRUE(audit) << daemon_.log();
+  const std::string log = daemon_.log();
+  EXPECT_TRUE(g_utf8_validate(log.data(), static_cast<gssize>(log.size()), nullptr))
+      << "the log is not valid UTF-8";
+  EXPECT_EQ(log.find("\xe2\x80\xa8"), std::string::npos) << "U+2028 reached the log";
+  EXPECT_EQ(log.find("\nline"), std::string::npos) << "the user name forged a log line";
+  EXPECT_EQ(daemon_.count_log(std::regex("^line")), 0);
+  // What the client sent stays visible, escaped.
+  if (field(*audit, "user") != "-")
+    EXPECT_TRUE(field(*audit, "user").starts_with("al\\xff\\xfeice\\u2028forged\\x0aline"))
+        << to_string(*audit);
 }
 
 TEST_F(RefusalTest, Rfb33ClientIsRefusedWithReason) {

@@ -93,6 +93,8 @@ TEST(ParseConfig, EmptyFileGivesDefaults) {
   EXPECT_EQ(c.listen, (std::vector<HostPort>{{"127.0.0.1", 5901}, {"::1", 5901}}));
   EXPECT_TRUE(c.allowed_clients.empty());
   EXPECT_EQ(c.handshake_timeout, 30u);
+  EXPECT_EQ(c.backend_timeout, 10u);
+  EXPECT_EQ(c.max_session_time, 0u);
   EXPECT_EQ(c.min_ssf, 56u);
   EXPECT_EQ(c.sasl_app_name, "vncgate");
   EXPECT_TRUE(c.realm.empty());
@@ -122,6 +124,20 @@ TEST(ParseConfig, FailureLeavesOutputUntouched) {
   std::string error;
   ASSERT_FALSE(parse_config("[gateway]\nmax-sessions=0\n", kOrigin, c, error));
   EXPECT_EQ(c.max_sessions, 7u);
+}
+
+TEST(ParseConfig, TlsIdentity) {
+  Config c;
+  std::string error;
+  ASSERT_TRUE(parse_config("[tls]\n", kOrigin, c, error)) << error;
+  EXPECT_EQ(c.tls.identity, CertIdentity::Cn);
+  for (auto [text, want] : {std::pair{"cn", CertIdentity::Cn},
+                            std::pair{"san-email", CertIdentity::SanEmail},
+                            std::pair{"san-upn", CertIdentity::SanUpn}}) {
+    ASSERT_TRUE(parse_config(std::string("[tls]\nidentity=") + text + "\n", kOrigin, c, error))
+        << error;
+    EXPECT_EQ(c.tls.identity, want) << text;
+  }
 }
 
 struct ErrorCase {
@@ -174,6 +190,10 @@ const ErrorCase kErrorCases[] = {
     {"[gateway]\nhandshake-timeout=99999999999999999999999\n", {"[gateway] handshake-timeout"}},
     {"[gateway]\nidle-close=604801\n", {"[gateway] idle-close"}},
     {"[gateway]\nmkvterm-timeout=601\n", {"[gateway] mkvterm-timeout"}},
+    {"[gateway]\nbackend-timeout=0\n", {"[gateway] backend-timeout"}},
+    {"[gateway]\nbackend-timeout=601\n", {"[gateway] backend-timeout"}},
+    {"[gateway]\nmax-session-time=2592001\n", {"[gateway] max-session-time"}},
+    {"[gateway]\nmax-session-time=-1\n", {"[gateway] max-session-time"}},
     {"[gateway]\nmax-sessions=0\n", {"[gateway] max-sessions"}},
     {"[sasl]\nmin-ssf=100001\n", {"[sasl] min-ssf"}},
     {"[sasl]\nauth-failure-delay=11\n", {"[sasl] auth-failure-delay"}},
@@ -225,6 +245,8 @@ const ErrorCase kErrorCases[] = {
     {"[sasl]\napp-name=\n", {"[sasl] app-name"}},
     {"[sasl]\nrealm=EXAMPLE COM\n", {"[sasl] realm"}},
     {"[sasl]\nrealm=user@EXAMPLE\n", {"[sasl] realm"}},
+    {"[tls]\nidentity=serial\n", {"[tls] identity", "'serial'", "san-upn"}},
+    {"[tls]\nidentity=\n", {"[tls] identity"}},
     // Not UTF-8: GKeyFile would read these values as empty lists (everyone).
     {"[gateway]\nallowed-clients=10.0.0.0/8\xff\n", {"line 2", "UTF-8"}},
     {"[console:a]\nlpar-id=1\nallowed-users=al\xff" "ice\n", {"line 3", "UTF-8"}},

@@ -13,7 +13,8 @@ TEST(ExitStatus, CodesFollowTheContract) {
   EXPECT_EQ(exit_code_for(Outcome::Usage), 2);
   EXPECT_EQ(exit_code_for(Outcome::BadLink), 2);
   for (Outcome o : {Outcome::ConnectFailed, Outcome::GatewayRefused, Outcome::GatewayProtocol,
-                    Outcome::AuthFailed, Outcome::SingleSignOnFailed, Outcome::AuthCancelled, Outcome::AuthUnsupported,
+                    Outcome::AuthFailed, Outcome::SingleSignOnFailed, Outcome::ConsoleUnavailable,
+                    Outcome::AuthCancelled, Outcome::AuthUnsupported,
                     Outcome::TlsFailed, Outcome::Disconnected, Outcome::ScreenshotFailed,
                     Outcome::DisplayUnavailable})
     EXPECT_EQ(exit_code_for(o), 1) << static_cast<int>(o);
@@ -36,6 +37,18 @@ TEST(ExitStatus, TlsErrorsAreRecognised) {
             Outcome::TlsFailed);
   EXPECT_EQ(classify_vnc_error("TLS handshake failed"), Outcome::TlsFailed);
   EXPECT_EQ(classify_vnc_error("Connection reset by peer"), Outcome::Disconnected);
+}
+
+TEST(ExitStatus, ConsoleFailuresAfterLoginAreNotLoginFailures) {
+  // The gateway's reasons when the console cannot be opened after the login.
+  for (const char *reason : {"the console could not be opened", "the console did not answer",
+                             "the console is not reachable"})
+    EXPECT_EQ(classify_auth_failure(reason, Outcome::AuthFailed), Outcome::ConsoleUnavailable)
+        << reason;
+  EXPECT_EQ(classify_auth_failure("authentication failed", Outcome::AuthFailed), Outcome::AuthFailed);
+  EXPECT_EQ(classify_auth_failure("", Outcome::SingleSignOnFailed), Outcome::SingleSignOnFailed);
+  EXPECT_EQ(classify_auth_failure("user is not authorized for this console", Outcome::AuthFailed),
+            Outcome::AuthFailed);
 }
 
 }  // namespace

@@ -318,7 +318,10 @@ TEST_F(ViewerXvfbTest, RefusalsExitOneWithAClearMessage) {
   const std::string plain_vnc = "vncgate://127.0.0.1:" + std::to_string(backend_.port()) + "/console/good";
   const Case cases[] = {
       {link_to("nosuch"), it::kAlicePassword, "This console link is not valid or has expired."},
-      {link_to("broken"), it::kAlicePassword, "The console could not be opened on the host."},
+      // The console is opened after the login: its failure is not a login failure.
+      {link_to("broken"), it::kAlicePassword,
+       "You are logged in, but the console could not be opened on the host. Try again later. "
+       "(the console could not be opened)"},
       {link_to("good"), "wrong-password", "Login failed"},
       {plain_vnc, it::kAlicePassword, "plain VNC server"},
   };

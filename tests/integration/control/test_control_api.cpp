@@ -402,11 +402,11 @@ TEST_F(ControlApiTest, ConsoleStatesFollowTheVterm) {
 
   GvncClient client(via_gateway("lpar9"));
   std::string error;
-  ASSERT_TRUE(client.send_preamble(error)) << error;
-  // mkvterm answers after 1 s: meanwhile the console is opening.
-  EXPECT_TRUE(wait_until([&] { return console().str("state") == "opening"; }, 3000ms))
+  ASSERT_TRUE(client.open(error)) << error;
+  // The console is opened after the login; mkvterm answers after 1 s:
+  // meanwhile the console is opening.
+  EXPECT_TRUE(client.run_until([&] { return console().str("state") == "opening"; }, 5000ms))
       << console().text();
-  ASSERT_TRUE(client.start(error)) << error;
   ASSERT_TRUE(client.wait_initialized(15s)) << client.describe();
   Json c = console();
   EXPECT_EQ(c.str("state").value_or(""), "open") << c.text();

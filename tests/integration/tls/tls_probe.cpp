@@ -135,8 +135,19 @@ TlsProbeResult probe_vencrypt(const TlsProbeOptions &o) {
     return r;
   }
   in.clear();
-  if (!sock.send("RFB 003.008\n", error) || !sock.read_exact(1, in, t) || in[0] == 0) {
+  if (!sock.send("RFB 003.008\n", error) || !sock.read_exact(1, in, t)) {
     r.error = "no security types";
+    return r;
+  }
+  if (in[0] == 0) {
+    // A refusal: u32 length + reason.
+    in.clear();
+    if (sock.read_exact(4, in, t) && be32(in) < 4096) {
+      const uint32_t len = be32(in);
+      in.clear();
+      if (sock.read_exact(len, in, t)) r.refusal_reason = in;
+    }
+    r.error = "no security types offered";
     return r;
   }
   const size_t ntypes = static_cast<uint8_t>(in[0]);
@@ -286,6 +297,7 @@ std::string describe(const TlsProbeResult &r) {
       << " mechlist='" << r.mechlist << "'";
   if (r.security_result)
     out << " result=" << *r.security_result << " '" << r.security_reason << "'";
+  if (!r.refusal_reason.empty()) out << " refused: '" << r.refusal_reason << "'";
   if (!r.error.empty()) out << " error: " << r.error;
   return out.str();
 }

@@ -33,6 +33,7 @@ struct TlsProbeResult {
   std::string error;  // why the exchange stopped early (empty: it got as far as it could)
   int http_status = 0;
   std::vector<uint8_t> types;      // security types offered
+  std::string refusal_reason;      // when none was offered: the server's reason
   std::vector<uint32_t> subtypes;  // VeNCrypt subtypes offered
   bool subtype_accepted = false;
   bool handshake_ok = false;
