@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "rfb/http_connect.h"
+#include "rfb/sasl_messages.h"
 #include "rfb/vencrypt.h"
 #include "printf_string.h"
 
@@ -167,7 +168,8 @@ bool parse_gateway(const SectionReader &r, Config &c, std::string &error) {
                      "rmvterm", "mkvterm-timeout", "max-sessions", "state-dir", "public-host",
                      "backend-timeout", "max-session-time",
                      "guess-threshold", "guess-window", "guess-backoff", "guess-backoff-max",
-                     "guess-user-rate"},
+                     "guess-user-rate", "max-handshakes", "max-handshakes-per-source",
+                     "handshake-buffer-mib", "listen-backlog"},
                     error))
     return false;
   if (!parse_guess_limits(r, c.guess, error)) return false;
@@ -211,12 +213,16 @@ bool parse_gateway(const SectionReader &r, Config &c, std::string &error) {
          r.uint_in("backend-timeout", 1, 600, c.backend_timeout, error) &&
          r.uint_in("max-session-time", 0, 30 * 24 * 3600, c.max_session_time, error) &&
          r.uint_in("max-sessions", 1, 1000000, c.max_sessions, error) &&
+         r.uint_in("max-handshakes", 1, 1000000, c.max_handshakes, error) &&
+         r.uint_in("max-handshakes-per-source", 1, 1000000, c.max_handshakes_per_source, error) &&
+         r.uint_in("handshake-buffer-mib", 1, 65536, c.handshake_buffer_mib, error) &&
+         r.uint_in("listen-backlog", 1, 65535, c.listen_backlog, error) &&
          r.path("mkvterm", c.mkvterm, error) && r.path("rmvterm", c.rmvterm, error);
 }
 
 bool parse_sasl(const SectionReader &r, Config &c, std::string &error) {
   if (!r.only_known({"app-name", "min-ssf", "auth-failure-delay", "realm", "keytab",
-                     "strip-realm", "replay-cache"}, error)) return false;
+                     "strip-realm", "replay-cache", "max-field"}, error)) return false;
   if (r.has("app-name")) {
     c.sasl_app_name = r.raw("app-name");
     bool ok = !c.sasl_app_name.empty() && c.sasl_app_name.size() <= 64 &&
@@ -243,7 +249,9 @@ bool parse_sasl(const SectionReader &r, Config &c, std::string &error) {
   }
   c.replay_cache = r.raw("replay-cache");
   return r.uint_in("min-ssf", 0, 100000, c.min_ssf, error) &&
-         r.seconds("auth-failure-delay", 0, 10, c.auth_failure_delay, error);
+         r.seconds("auth-failure-delay", 0, 10, c.auth_failure_delay, error) &&
+         r.uint_in("max-field", 1024, static_cast<unsigned>(kMaxSaslClientData), c.sasl_max_field,
+                   error);
 }
 
 bool parse_subtypes(const SectionReader &r, std::vector<uint32_t> &out, std::string &error) {

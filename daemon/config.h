@@ -55,6 +55,11 @@ struct Config {
   unsigned backend_timeout = 10;   // after login: the backend's RFB handshake
   unsigned max_session_time = 0;   // seconds of relay; 0 = unlimited
   unsigned max_sessions = 1000;
+  // Admission of unauthenticated connections (daemon/admission.h).
+  unsigned max_handshakes = 256;
+  unsigned max_handshakes_per_source = 16;  // per IPv4 address or IPv6 /64
+  unsigned handshake_buffer_mib = 32;       // all handshakes' buffers together
+  unsigned listen_backlog = 4096;           // capped by net.core.somaxconn
   std::string state_dir;    // tokens, runtime consoles, opened vterms; empty = not kept
   std::string public_host;  // host name put into minted links; empty = this host's name
   LoginThrottleSettings guess;  // guess-* keys: password-guessing limits
@@ -72,6 +77,7 @@ struct Config {
   bool strip_realm = false;  // "alice@REALM" → "alice" for [sasl] realm
   std::string replay_cache;  // KRB5RCACHENAME value; empty = Kerberos default
   double auth_failure_delay = 1.0;
+  unsigned sasl_max_field = 64 * 1024;  // largest SASL token a client may send
   // [tls]
   TlsSettings tls;
   std::vector<uint32_t> tls_subtypes;  // VeNCrypt subtypes offered, in order

@@ -1,6 +1,9 @@
 #include "daemon.h"
 
 #include <glib-unix.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <signal.h>
 
 #ifdef HAVE_LIBSYSTEMD
@@ -35,6 +38,11 @@ std::map<std::string, std::vector<HostPort>> wanted_listeners(const Config &c) {
   return out;
 }
 
+AdmissionLimits admission_limits(const Config &c) {
+  return AdmissionLimits{c.max_handshakes_per_source, c.max_handshakes,
+                         size_t(c.handshake_buffer_mib) << 20};
+}
+
 }  // namespace
 
 Daemon::Daemon(std::string config_path, Config config, std::shared_ptr<TlsCredentials> tls)
@@ -45,11 +53,29 @@ Daemon::Daemon(std::string config_path, Config config, std::shared_ptr<TlsCreden
   load_state();
   config_ = std::make_shared<Config>(effective(file_config_));
   registry_.configure(*config_);
+  admission_.set_limits(admission_limits(*config_));
+#if defined(__GLIBC__)
+  // glibc keeps freed handshake buffers in its heap; after a flood of large
+  // SASL fields, hand them back so RSS returns to its baseline.
+  // Deferred a little, so the sessions that just ended have been reaped.
+  admission_.on_drained = [this] {
+    if (trim_timer_) return;
+    trim_timer_ = g_timeout_add(
+        250,
+        [](gpointer d) -> gboolean {
+          static_cast<Daemon *>(d)->trim_timer_ = 0;
+          malloc_trim(0);
+          return G_SOURCE_REMOVE;
+        },
+        this);
+  };
+#endif
 }
 
 Daemon::~Daemon() {
   for (guint id : signal_sources_) g_source_remove(id);
   if (reap_idle_) g_source_remove(reap_idle_);
+  if (trim_timer_) g_source_remove(trim_timer_);
   listeners_.clear();
   sessions_.clear();
   ended_.clear();
@@ -156,6 +182,7 @@ bool Daemon::apply_listeners(const Config &c, bool at_start) {
     if (w == wanted.end() || w->second != it->second->addresses()) {
       it = listeners_.erase(it);  // frees the port before it is bound again
     } else {
+      it->second->set_backlog(static_cast<int>(c.listen_backlog));
       ++it;
     }
   }
@@ -164,7 +191,8 @@ bool Daemon::apply_listeners(const Config &c, bool at_start) {
     if (listeners_.count(key)) continue;
     std::optional<std::string> console;
     if (!key.empty()) console = key;
-    auto l = std::make_unique<Listener>(console, [this](GSocketConnection *conn,
+    auto l = std::make_unique<Listener>(console, static_cast<int>(c.listen_backlog),
+                                        [this](GSocketConnection *conn,
                                                        const std::optional<std::string> &con) {
       on_accept(conn, con);
     });
@@ -190,7 +218,7 @@ bool Daemon::apply_listeners(const Config &c, bool at_start) {
 void Daemon::on_accept(GSocketConnection *conn, const std::optional<std::string> &console) {
   GSocket *sock = g_socket_connection_get_socket(conn);
   GSocketAddress *remote = g_socket_connection_get_remote_address(conn, nullptr);
-  std::string who = "?";
+  std::string who = "?", source = "?";
   bool allowed = false;
   if (remote && G_IS_INET_SOCKET_ADDRESS(remote)) {
     GInetAddress *ia = g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(remote));
@@ -198,6 +226,7 @@ void Daemon::on_accept(GSocketConnection *conn, const std::optional<std::string>
     who = s;
     g_free(s);
     allowed = config_->allowed_clients.allows(ia);
+    source = admission_source(g_inet_address_to_bytes(ia), g_inet_address_get_native_size(ia));
   }
   if (remote) g_object_unref(remote);
   if (!allowed) {
@@ -209,21 +238,67 @@ void Daemon::on_accept(GSocketConnection *conn, const std::optional<std::string>
     g_socket_close(sock, nullptr);
     return;
   }
-  if (sessions_.size() >= config_->max_sessions) {
-    log_warning("refused connection from " + who + ": max-sessions (" +
-                std::to_string(config_->max_sessions) + ") reached");
-    g_socket_close(sock, nullptr);
-    return;
-  }
   if (console && !config_->consoles.count(*console)) {
     g_socket_close(sock, nullptr);
     return;
   }
-  uint64_t id = next_id_++;
+  // Refusals here are what a flood produces: one log line a second per source.
+  auto refuse = [&](const std::string &why) {
+    uint64_t suppressed = 0;
+    if (admission_.should_log(source, g_get_monotonic_time(), suppressed))
+      log_warning("refused connection from " + who + ": " + why +
+                  (suppressed ? " (" + std::to_string(suppressed) +
+                                    " more refusals of this source not logged)"
+                              : ""));
+    g_socket_close(sock, nullptr);
+  };
+  // Handshakes have their own places (max-handshakes): only sessions past
+  // login fill max-sessions.
+  if (sessions_.size() - admission_.handshakes() >= config_->max_sessions) {
+    admission_.note_max_sessions_refusal();
+    return refuse("max-sessions (" + std::to_string(config_->max_sessions) + ") reached");
+  }
+  AdmissionControl::Refusal why;
+  uint64_t id = next_id_;
+  auto ticket = admission_.admit(source, why, [this](uint64_t victim) {
+    return [this, victim] {
+      auto it = sessions_.find(victim);
+      if (it == sessions_.end()) return;
+      uint64_t suppressed = 0;
+      if (admission_.should_log("(evictions)", g_get_monotonic_time(), suppressed))
+        log_warning("every handshake place (max-handshakes) is taken: ended the oldest handshake "
+                    "of the busiest source, session " + std::to_string(victim) + " from " +
+                    it->second->client_address() +
+                    (suppressed ? " (and " + std::to_string(suppressed) + " more not logged)" : ""));
+      it->second->stop("handshake place taken by another source");
+    };
+  }(id));
+  if (!ticket.held()) {
+    std::string detail;
+    switch (why) {
+      case AdmissionControl::Refusal::PerSource:
+        detail = std::to_string(admission_.handshakes_from(source)) + " handshakes from " +
+                 source + " already (max-handshakes-per-source)";
+        break;
+      case AdmissionControl::Refusal::Total:
+        detail = std::to_string(admission_.handshakes()) + " handshakes already (max-handshakes)";
+        break;
+      default:
+        detail = "handshake buffers hold " + std::to_string(admission_.buffered()) +
+                 " bytes already (handshake-buffer-mib)";
+    }
+    return refuse(detail);
+  }
+  next_id_++;
   auto s = std::make_unique<Session>(*this, id, conn, console);
   Session *raw = s.get();
+  raw->hold_admission(std::move(ticket));
   sessions_.emplace(id, std::move(s));
   raw->start();
+}
+
+bool Daemon::session_slot_free() const {
+  return sessions_.size() - admission_.handshakes() <= config_->max_sessions;
 }
 
 void Daemon::session_ended(uint64_t id) {
@@ -233,14 +308,18 @@ void Daemon::session_ended(uint64_t id) {
   sessions_.erase(it);
   // Destroy from the main loop, never inside the session's own callback.
   if (!reap_idle_) {
-    reap_idle_ = g_idle_add(
+    // At default priority: an idle-priority source starves while relays keep
+    // the loop busy, and ended sessions (with their buffers and SASL
+    // contexts) would pile up for as long as the load lasts.
+    reap_idle_ = g_idle_add_full(
+        G_PRIORITY_DEFAULT,
         [](gpointer d) -> gboolean {
           auto *self = static_cast<Daemon *>(d);
           self->reap_idle_ = 0;
           self->ended_.clear();
           return G_SOURCE_REMOVE;
         },
-        this);
+        this, nullptr);
   }
 }
 
@@ -274,6 +353,7 @@ void Daemon::reload() {
   if (!apply_listeners(eff, false))
     log_error("reload: some listeners could not be bound (see above); the rest is applied");
   registry_.configure(eff);
+  admission_.set_limits(admission_limits(eff));
   config_ = std::make_shared<Config>(std::move(eff));
   if (config_->control && (!control_ || control_settings_changed())) start_control();
   if (!config_->control) control_.reset();
@@ -514,7 +594,7 @@ std::string Daemon::metrics_text() const {
   }
   metrics().lockouts_active = login_limits_.active();
   return metrics().render(sessions_.size(), open) +
-         render_capacity_metrics(config_->max_sessions);
+         render_capacity_metrics(config_->max_sessions) + admission_.metrics_text();
 }
 
 void Daemon::stop(const char *why) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "admission.h"
 #include "config.h"
 #include "console_registry.h"
 #include "control/control_server.h"
@@ -36,6 +37,7 @@ class Daemon : public SessionHost, public ControlHost {
                        TokenRecord &record) override;
   bool settle_token(const std::string &id, bool consumed) override;
   LoginLimits &login_limits() override;
+  bool session_slot_free() const override;
 
   // ControlHost
   TokenStore &tokens() override { return tokens_; }
@@ -76,9 +78,11 @@ class Daemon : public SessionHost, public ControlHost {
   ConsoleRegistry registry_;
   // key: "" for the gateway port, else the console name
   std::map<std::string, std::unique_ptr<Listener>> listeners_;
+  AdmissionControl admission_;  // outlives the sessions, which hold its tickets
   std::map<uint64_t, std::unique_ptr<Session>> sessions_;
   std::vector<std::unique_ptr<Session>> ended_;
   guint reap_idle_ = 0;
+  guint trim_timer_ = 0;  // malloc_trim after a flood of handshake buffers
   uint64_t next_id_ = 1;
   GMainLoop *loop_ = nullptr;
   std::vector<guint> signal_sources_;

@@ -123,7 +123,7 @@ size_t Session::input_cap() const {
   switch (state_) {
     case State::ReadConnect: return kMaxConnectPreamble;
     case State::ReadSaslStart:
-    case State::ReadSaslStep: return kMaxSaslClientData + kMaxSaslMechName + 16;
+    case State::ReadSaslStep: return config_->sasl_max_field + kMaxSaslMechName + 16;
     case State::WaitBackend:
     case State::TlsHandshake: return kWaitCap;
     default: return kSmallCap;
@@ -157,8 +157,10 @@ void Session::on_client_event(GIOCondition cond) {
           if (errno == EAGAIN || errno == EWOULDBLOCK) break;
           return end(std::string("client connection error: ") + std::strerror(errno));
         }
+        if (!reserve_input(static_cast<size_t>(n), cap)) return;
         on_raw_input(buf, static_cast<size_t>(n));
         if (state_ == State::Closed || state_ == State::Relay) return;
+        if (!settle_buffers()) return;
         if (!reading()) break;
       }
     }
@@ -168,6 +170,44 @@ void Session::on_client_event(GIOCondition cond) {
 
 
 
+
+// Grows the input buffer for `incoming` bytes within the step's cap, charged
+// to the daemon's pre-authentication budget first. No doubling past the cap:
+// 400 clients at the SASL field limit must not hold twice that.
+bool Session::reserve_input(size_t incoming, size_t cap) {
+  size_t need = in_.size() + incoming;
+  if (state_ == State::TlsHandshake || need <= in_.capacity()) return true;
+  size_t target = std::max(need, std::min(in_.capacity() * 2, cap + 1));
+  if (!admission_.set_buffered(target + out_.capacity())) {
+    log_info("session " + std::to_string(id_) + ": client " + client_addr_ +
+             " refused: the handshake buffer budget (handshake-buffer-mib) is spent");
+    end("refused: handshake buffer budget spent");
+    return false;
+  }
+  in_.reserve(target);
+  return true;
+}
+
+// After a step consumed its message: give back a large empty buffer and
+// declare what is still held.
+bool Session::settle_buffers() {
+  if (in_.empty() && in_.capacity() > kSmallCap) Bytes().swap(in_);
+  if (admission_.set_buffered(in_.capacity() + out_.capacity())) return true;
+  log_info("session " + std::to_string(id_) + ": client " + client_addr_ +
+           " refused: the handshake buffer budget (handshake-buffer-mib) is spent");
+  end("refused: handshake buffer budget spent");
+  return false;
+}
+
+// The handshake is over: its admission place goes to the next client, and
+// the session now counts against max-sessions.
+bool Session::leave_admission() {
+  admission_.release();
+  if (host_.session_slot_free()) return true;
+  fail_auth("the gateway has no room for another session", "max-sessions reached", false,
+            "max-sessions reached");
+  return false;
+}
 
 bool Session::reading() const { return !closing_ && state_ != State::AuthFailing; }
 
@@ -457,6 +497,11 @@ void Session::end(const std::string &reason) {
   g_socket_close(g_socket_connection_get_socket(conn_), nullptr);
   if (backend_) g_socket_close(g_socket_connection_get_socket(backend_), nullptr);
   lease_.reset();
+  // Handshake buffers go now, not when the session is reaped: the trim that
+  // a drained admission budget schedules should find them free.
+  Bytes().swap(in_);
+  Bytes().swap(out_);
+  admission_.release();
   if (!token_id_.empty() && !token_settled_) {
     token_settled_ = true;
     host_.settle_token(token_id_, false);

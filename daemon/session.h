@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 
+#include "admission.h"
 #include "backends/backend_connection.h"
 #include "config.h"
 #include "console_registry.h"
@@ -59,6 +60,9 @@ class SessionHost {
   virtual bool settle_token(const std::string &id, bool consumed) = 0;
   // Password-guessing limits, with the current configuration applied.
   virtual LoginLimits &login_limits() = 0;
+  // Asked once a client has authenticated (its handshake place freed): false
+  // when the sessions past login already fill max-sessions.
+  virtual bool session_slot_free() const { return true; }
 };
 
 class Session {
@@ -70,6 +74,8 @@ class Session {
   Session(const Session &) = delete;
   Session &operator=(const Session &) = delete;
 
+  // The admission ticket of this handshake, held until authenticated.
+  void hold_admission(AdmissionControl::Ticket ticket) { admission_ = std::move(ticket); }
   void start();
   // Ends the session now (daemon stopping, operator request).
   void stop(const std::string &reason);
@@ -130,6 +136,9 @@ class Session {
   void end(const std::string &reason);
   void audit(const std::string &reason);
   size_t input_cap() const;
+  bool reserve_input(size_t incoming, size_t cap);
+  bool settle_buffers();
+  bool leave_admission();
 
   SessionHost &host_;
   uint64_t id_;
@@ -170,6 +179,7 @@ class Session {
   unsigned ssf_ = 0;       // protection of the session: SASL layer or TLS cipher bits
   unsigned sasl_ssf_ = 0;  // what SASL itself negotiated (0 inside TLS)
   gint64 started_us_;
+  AdmissionControl::Ticket admission_;  // released at authentication
 };
 
 }  // namespace vncgate

@@ -230,7 +230,7 @@ bool Session::on_vencrypt_subtype() {
 }
 
 bool Session::on_sasl_start() {
-  auto p = parse_sasl_start(in_);
+  auto p = parse_sasl_start(in_, config_->sasl_max_field);
   if (p.status == ParseStatus::NeedMore) return false;
   if (p.status == ParseStatus::Error) {
     fail_auth("authentication failed", "protocol error: " + p.error, true);
@@ -243,7 +243,7 @@ bool Session::on_sasl_start() {
 }
 
 bool Session::on_sasl_step() {
-  auto p = parse_sasl_step(in_);
+  auto p = parse_sasl_step(in_, config_->sasl_max_field);
   if (p.status == ParseStatus::NeedMore) return false;
   if (p.status == ParseStatus::Error) {
     fail_auth("authentication failed", "protocol error: " + p.error, true);
@@ -285,6 +285,7 @@ void Session::on_sasl_result(const SaslServerSession::Step &st) {
 }
 
 void Session::on_authenticated() {
+  if (!leave_admission()) return;
   log_info("session " + std::to_string(id_) + ": " + client_addr_ + " authenticated as " +
            log_safe(user_) + " with " + mechanism_ + ", SSF " + std::to_string(sasl_ssf_));
   auto it = config_->consoles.find(*console_);

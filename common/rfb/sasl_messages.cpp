@@ -1,14 +1,18 @@
 #include "rfb/sasl_messages.h"
 
+#include <algorithm>
+
 namespace vncgate {
 namespace {
 
 // One data field at `at`. Returns NeedMore/Ok (consumed counts from `at`)/Error.
-Parsed<SaslData> parse_data_field(ByteSpan in, size_t at) {
+Parsed<SaslData> parse_data_field(ByteSpan in, size_t at, size_t max_data) {
   if (in.size() < at + 4) return Parsed<SaslData>::need_more();
   uint32_t len = read_u32(in, at);
   if (len == 0) return Parsed<SaslData>::ok(4, SaslData{std::nullopt});
-  if (len > kMaxSaslClientData + 1) return Parsed<SaslData>::fail("SASL data larger than 1 MiB");
+  max_data = std::min(max_data, kMaxSaslClientData);
+  if (len > max_data + 1)
+    return Parsed<SaslData>::fail("SASL data larger than " + std::to_string(max_data) + " bytes");
   if (in.size() < at + 4 + len) return Parsed<SaslData>::need_more();
   // The last byte is meant to be a NUL, but gtk-vnc sends whatever follows
   // the SASL output in memory (seen with GSSAPI); QEMU overwrites it and so
@@ -19,7 +23,7 @@ Parsed<SaslData> parse_data_field(ByteSpan in, size_t at) {
 
 }  // namespace
 
-Parsed<SaslStart> parse_sasl_start(ByteSpan in) {
+Parsed<SaslStart> parse_sasl_start(ByteSpan in, size_t max_data) {
   if (in.size() < 4) return Parsed<SaslStart>::need_more();
   uint32_t mechlen = read_u32(in, 0);
   if (mechlen < 1 || mechlen > kMaxSaslMechName)
@@ -31,13 +35,15 @@ Parsed<SaslStart> parse_sasl_start(ByteSpan in) {
               c == '-' || c == '_';
     if (!ok) return Parsed<SaslStart>::fail("invalid character in SASL mechanism name");
   }
-  auto field = parse_data_field(in, 4 + mechlen);
+  auto field = parse_data_field(in, 4 + mechlen, max_data);
   if (field.status != ParseStatus::Ok) return {field.status, 0, {}, field.error};
   return Parsed<SaslStart>::ok(4 + mechlen + field.consumed,
                                SaslStart{std::move(mech), std::move(field.value.data)});
 }
 
-Parsed<SaslData> parse_sasl_step(ByteSpan in) { return parse_data_field(in, 0); }
+Parsed<SaslData> parse_sasl_step(ByteSpan in, size_t max_data) {
+  return parse_data_field(in, 0, max_data);
+}
 
 Bytes encode_sasl_mechlist(std::string_view mechlist) {
   Bytes out;

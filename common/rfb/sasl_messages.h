@@ -12,7 +12,12 @@
 namespace vncgate {
 
 inline constexpr size_t kMaxSaslMechName = 100;
+// The largest client data field the codec ever accepts; the daemon applies
+// a smaller configured limit ([sasl] max-field) through the parsers' argument.
 inline constexpr size_t kMaxSaslClientData = 1024 * 1024;
+// 64 KiB holds a Kerberos AP-REQ with a large PAC (tickets of users in many
+// groups run to tens of KiB); SCRAM and DIGEST-MD5 messages are far smaller.
+inline constexpr size_t kDefaultSaslMaxField = 64 * 1024;
 inline constexpr size_t kMaxSaslMechList = 300;  // gtk-vnc rejects longer lists
 
 struct SaslData {
@@ -25,10 +30,11 @@ struct SaslStart {
 };
 
 // C→S first message: u32 mechname length (1..100), mechname, data field.
-Parsed<SaslStart> parse_sasl_start(ByteSpan in);
+// A data field longer than `max_data` bytes is refused from its length alone.
+Parsed<SaslStart> parse_sasl_start(ByteSpan in, size_t max_data = kMaxSaslClientData);
 
 // C→S continuation: one data field.
-Parsed<SaslData> parse_sasl_step(ByteSpan in);
+Parsed<SaslData> parse_sasl_step(ByteSpan in, size_t max_data = kMaxSaslClientData);
 
 // S→C mechanism list: u32 length + comma separated names (no NUL).
 Bytes encode_sasl_mechlist(std::string_view mechlist);

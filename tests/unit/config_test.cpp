@@ -364,3 +364,39 @@ TEST(PasswordFile, FirstLineOnly) {
 
 }  // namespace
 }  // namespace vncgate
+
+namespace vncgate {
+namespace {
+
+TEST(ParseConfig, AdmissionKeys) {
+  Config d;
+  std::string error;
+  ASSERT_TRUE(parse_config("[gateway]\nlisten=127.0.0.1:5901\n", kOrigin, d, error)) << error;
+  EXPECT_EQ(d.max_handshakes, 256u);
+  EXPECT_EQ(d.max_handshakes_per_source, 16u);
+  EXPECT_EQ(d.handshake_buffer_mib, 32u);
+  EXPECT_EQ(d.listen_backlog, 4096u);
+  EXPECT_EQ(d.sasl_max_field, 65536u);
+
+  Config c;
+  ASSERT_TRUE(parse_config("[gateway]\nmax-handshakes=100\nmax-handshakes-per-source=4\n"
+                           "handshake-buffer-mib=8\nlisten-backlog=10\n[sasl]\nmax-field=1024\n",
+                           kOrigin, c, error))
+      << error;
+  EXPECT_EQ(c.max_handshakes, 100u);
+  EXPECT_EQ(c.max_handshakes_per_source, 4u);
+  EXPECT_EQ(c.handshake_buffer_mib, 8u);
+  EXPECT_EQ(c.listen_backlog, 10u);
+  EXPECT_EQ(c.sasl_max_field, 1024u);
+
+  for (const char *bad : {"[gateway]\nmax-handshakes=0\n", "[gateway]\nmax-handshakes-per-source=0\n",
+                          "[gateway]\nhandshake-buffer-mib=0\n", "[gateway]\nlisten-backlog=0\n",
+                          "[gateway]\nlisten-backlog=65536\n", "[sasl]\nmax-field=1023\n",
+                          "[sasl]\nmax-field=1048577\n", "[sasl]\nmax-field=64k\n"}) {
+    Config x;
+    EXPECT_FALSE(parse_config(bad, kOrigin, x, error)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace vncgate

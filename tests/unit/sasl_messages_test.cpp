@@ -129,6 +129,26 @@ TEST(SaslData, OneMiBLimit) {
   EXPECT_EQ(parse_sasl_start(start_over).status, ParseStatus::Error);
 }
 
+TEST(SaslData, ConfiguredLimit) {
+  // The daemon's [sasl] max-field: a field of exactly the limit passes, one
+  // byte more is refused from the length header alone (no body needed).
+  const size_t limit = 64 * 1024;
+  Bytes at_limit = concat({u32(static_cast<uint32_t>(limit + 1)), Bytes(limit, 'k'), Bytes{0}});
+  auto r = parse_sasl_step(at_limit, limit);
+  ASSERT_EQ(r.status, ParseStatus::Ok) << r.error;
+  EXPECT_EQ(r.value.data->size(), limit);
+  auto o = parse_sasl_step(u32(static_cast<uint32_t>(limit + 2)), limit);
+  EXPECT_EQ(o.status, ParseStatus::Error);
+  EXPECT_EQ(o.error, "SASL data larger than 65536 bytes");
+  Bytes start_over = concat({u32(6), bytes("GSSAPI"), u32(static_cast<uint32_t>(limit + 2))});
+  EXPECT_EQ(parse_sasl_start(start_over, limit).status, ParseStatus::Error);
+  Bytes start_ok = concat({u32(6), bytes("GSSAPI"), u32(static_cast<uint32_t>(limit + 1))});
+  EXPECT_EQ(parse_sasl_start(start_ok, limit).status, ParseStatus::NeedMore);
+  // A limit above the codec's own maximum is held to that maximum.
+  EXPECT_EQ(parse_sasl_step(u32(static_cast<uint32_t>(kMaxSaslClientData + 2)), SIZE_MAX).status,
+            ParseStatus::Error);
+}
+
 TEST(SaslStep, DataFields) {
   Bytes null_in = u32(0);
   auto n = parse_sasl_step(null_in);
