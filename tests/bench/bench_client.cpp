@@ -5,6 +5,7 @@
 //   vncgate-bench rtt      [--user U --password PW] --path SPEC... [--pings N] [--blocks N]
 //   vncgate-bench probe    CONN [--fbu N]   (handshake + N full raw updates)
 //   vncgate-bench sessions CONN --pid PID [--count N] [--warmup N] [--hold-ms N]
+//   vncgate-bench logins   CONN --pid PID [--count N] [--warmup N] [--settle-ms N]
 //   vncgate-bench free-port
 //   vncgate-bench wait-tcp HOST PORT TIMEOUT_MS
 //   vncgate-bench wait-notify SOCKET_PATH TIMEOUT_MS
@@ -310,6 +311,36 @@ int cmd_sessions(const Args &a) {
   return 0;
 }
 
+// Complete logins (handshake, ServerInit through the relay, close), one
+// after another: what a login costs the daemon once it is over. Closed
+// sessions should give everything back, so kib_per_login is ~0 unless
+// something leaks. The daemon frees a session from an idle callback after
+// the close, so the last reading waits until RSS stops moving (bounded).
+int cmd_logins(const Args &a) {
+  long pid = static_cast<long>(a.num("pid", 0));
+  if (pid <= 0) die("logins needs --pid");
+  unsigned count = static_cast<unsigned>(a.num("count", 300));
+  unsigned warmup = static_cast<unsigned>(a.num("warmup", 50));
+  long settle_ms = static_cast<long>(a.num("settle-ms", 300));
+  std::string mech;
+  unsigned ssf = 0;
+  // Warm-up logins: plugin loading, allocator arenas and caches grow to
+  // their working size here, not in the measured part.
+  for (unsigned i = 0; i < warmup; ++i) open_session(a, mech, ssf);
+  usleep(static_cast<useconds_t>(settle_ms * 1000));
+  long before = vm_rss_kib(pid);
+  auto t0 = Clock::now();
+  for (unsigned i = 0; i < count; ++i) open_session(a, mech, ssf);
+  double secs = seconds_since(t0);
+  usleep(static_cast<useconds_t>(settle_ms * 1000));
+  long after = vm_rss_kib(pid);
+  std::printf("label=%s mech=%s ssf=%u logins=%u rss_before_kib=%ld rss_after_kib=%ld "
+              "kib_per_login=%.2f logins_per_s=%.0f\n",
+              a.get("label", "logins").c_str(), mech.c_str(), ssf, count, before, after,
+              static_cast<double>(after - before) / count, count / secs);
+  return 0;
+}
+
 int cmd_free_port() {
   std::string err;
   uint16_t port = 0;
@@ -375,12 +406,13 @@ int main(int argc, char **argv) {
   if (cmd == "rtt") return cmd_rtt(parse_args(argc, argv, 2));
   if (cmd == "probe") return cmd_probe(parse_args(argc, argv, 2));
   if (cmd == "sessions") return cmd_sessions(parse_args(argc, argv, 2));
+  if (cmd == "logins") return cmd_logins(parse_args(argc, argv, 2));
   if (cmd == "free-port") return cmd_free_port();
   if (cmd == "wait-tcp" && argc == 5)
     return cmd_wait_tcp(argv[2], static_cast<uint16_t>(std::atoi(argv[3])), std::atol(argv[4]));
   if (cmd == "wait-notify" && argc == 4) return cmd_wait_notify(argv[2], std::atol(argv[3]));
   std::fprintf(stderr,
-               "usage: vncgate-bench run|rtt|probe|sessions CONN... | free-port | wait-tcp HOST PORT MS | "
+               "usage: vncgate-bench run|rtt|probe|sessions|logins CONN... | free-port | wait-tcp HOST PORT MS | "
                "wait-notify SOCKET MS\n");
   return 2;
 }

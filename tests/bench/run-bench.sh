@@ -5,16 +5,20 @@
 # echo/sink/source) reached four ways:
 #   direct          client ─► backend
 #   socat           client ─► socat TCP relay ─► backend          (RFB None)
-#   vncgated layer  client ─► vncgated (DIGEST-MD5, SSF 128) ─► backend
+#   vncgated layer  client ─► vncgated (DIGEST-MD5, SSF 128: RC4) ─► backend
 #   vncgated plain  client ─► vncgated (min-ssf 0, SCRAM-SHA-256, no layer) ─► backend
 # Bulk throughput each way (median of rounds), 64-byte round trips (one
 # client alternating blocks of pings between the paths), and vncgated's
 # VmRSS growth per idle authenticated session, each on a freshly started
-# daemon. Prints a table and the ratios against the targets.
+# daemon, and per closed login (complete logins that end: what a daemon that
+# runs for months keeps from each; ~0 unless something leaks). Prints a
+# table and the ratios against the targets.
 #
 # Environment: BENCH_BYTES (bulk bytes each way, default 256 MiB),
 # BENCH_PINGS (default 10000), BENCH_PING_SIZE (64), BENCH_SESSIONS (1000),
 # BENCH_ROUNDS (3; each throughput/latency figure is the median of the rounds),
+# BENCH_LOGINS (closed logins measured per mechanism after 100 warm-up ones,
+# default 300),
 # BENCH_STRICT=1 (exit 1 when a target is missed), BENCH_KEEP=1 (keep the
 # temporary directory with configs and logs).
 set -euo pipefail
@@ -158,13 +162,24 @@ R_SOCAT="$(rtt_of socat) $(median_of "$ALL_SOCAT")"
 R_LAYER="$(rtt_of layer) $(median_of "$ALL_LAYER")"
 R_PLAIN="$(rtt_of plain) $(median_of "$ALL_PLAIN")"
 
+# Closed logins, on the idle-session daemons before they hold sessions: one
+# login at a time, each closed after ServerInit.
+LOGINS=${BENCH_LOGINS:-300}
+LOGIN_RUN=(--count "$LOGINS" --warmup 100)
+
 start_gateway rss-layer 56
+note "measuring: $LOGINS closed logins with the SASL layer"
+L_LAYER=$("$BENCH" logins --pid "$GW_PID" --port "$GW_PORT" --label layer "${SASL_LAYER[@]}" \
+  "${LOGIN_RUN[@]}")
 note "measuring: $SESSIONS idle sessions with the SASL layer"
 S_LAYER=$("$BENCH" sessions --pid "$GW_PID" --port "$GW_PORT" --count "$SESSIONS" \
   --label layer "${SASL_LAYER[@]}")
 stop_gateway "$GW_PID"
 
 start_gateway rss-plain 0
+note "measuring: $LOGINS closed logins without a layer"
+L_PLAIN=$("$BENCH" logins --pid "$GW_PID" --port "$GW_PORT" --label plain "${SASL_PLAIN[@]}" \
+  "${LOGIN_RUN[@]}")
 note "measuring: $SESSIONS idle sessions without a layer"
 S_PLAIN=$("$BENCH" sessions --pid "$GW_PID" --port "$GW_PORT" --count "$SESSIONS" \
   --label plain "${SASL_PLAIN[@]}")
@@ -201,6 +216,16 @@ for s in "$S_LAYER" "$S_PLAIN"; do
 done
 
 echo
+printf '%-24s %-14s %4s %9s %11s %11s %11s %11s\n' "closed logins" mechanism SSF logins \
+  "RSS before" "RSS after" "KiB/login" "logins/s"
+for l in "$L_LAYER" "$L_PLAIN"; do
+  case $(field "$l" label) in layer) name="vncgated SASL layer" ;; *) name="vncgated no layer" ;; esac
+  printf '%-24s %-14s %4s %9s %7s KiB %7s KiB %11s %11s\n' "$name" "$(field "$l" mech)" \
+    "$(field "$l" ssf)" "$(field "$l" logins)" "$(field "$l" rss_before_kib)" \
+    "$(field "$l" rss_after_kib)" "$(field "$l" kib_per_login)" "$(field "$l" logins_per_s)"
+done
+
+echo
 echo "ratios and targets"
 
 check "throughput no layer / socat, client→backend" \
@@ -216,6 +241,8 @@ for r in "$R_PLAIN" "$R_LAYER"; do
 done
 check "idle session memory, SASL layer" "$(field "$S_LAYER" kib_per_session)" "<=" 32 "KiB"
 check "idle session memory, no layer" "$(field "$S_PLAIN" kib_per_session)" "<=" 32 "KiB"
+check "memory kept per closed login, SASL layer" "$(field "$L_LAYER" kib_per_login)" "<=" 1 "KiB"
+check "memory kept per closed login, no layer" "$(field "$L_PLAIN" kib_per_login)" "<=" 1 "KiB"
 echo "  (for reference: SASL layer / socat throughput $(ratio "$(field "$R_LAYER" up_MBps)" "$(field "$R_SOCAT" up_MBps)")x up, $(ratio "$(field "$R_LAYER" down_MBps)" "$(field "$R_SOCAT" down_MBps)")x down)"
 
 "$(dirname "$0")/security/run-security-bench.sh" "$BUILD" || MISSED=1
