@@ -63,9 +63,9 @@ Outcome classify_auth_failure(const std::string &reason, Outcome login_failure) 
   return reason.starts_with("the console ") ? Outcome::ConsoleUnavailable : login_failure;
 }
 
-Outcome classify_connect_status(int http_status) {
+Outcome classify_connect_status(int http_status, bool sent_token) {
   switch (http_status) {
-    case 404: return Outcome::LinkUsedOrExpired;
+    case 404: return sent_token ? Outcome::LinkUsedOrExpired : Outcome::GatewayRefused;
     case 401:
     case 403: return Outcome::NotAuthorized;
     default: return Outcome::GatewayRefused;

@@ -59,9 +59,12 @@ Outcome classify_vnc_error(const std::string &message);
 // Anything else is `login_failure` (AuthFailed or SingleSignOnFailed).
 Outcome classify_auth_failure(const std::string &reason, Outcome login_failure);
 
-// The CONNECT answer's status as an outcome: 404 LinkUsedOrExpired,
-// 401/403 NotAuthorized, anything else GatewayRefused.
-Outcome classify_connect_status(int http_status);
+// The CONNECT answer's status as an outcome: 404 for a request with a
+// token LinkUsedOrExpired (used, expired or revoked: the gateway says 404
+// for all, and for an unknown console alike, so that neither can be
+// probed); 401/403 NotAuthorized; anything else, and 404 without a token
+// (no such console, perhaps not yet), GatewayRefused.
+Outcome classify_connect_status(int http_status, bool sent_token);
 
 // Whether "Try Again" can help: not for a link that can never work again
 // (used, expired, another user's), a bad link, or a server that offers no

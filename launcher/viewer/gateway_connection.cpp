@@ -116,7 +116,7 @@ void GatewayJob::read_next() {
     }
     if (r.status != 200) {
       GatewayResult out;
-      out.failure = classify_connect_status(r.status);
+      out.failure = classify_connect_status(r.status, with_token_ && !link_.token.empty());
       out.message = out.failure == Outcome::GatewayRefused ? message_for_status(r.status, r.reason)
                                                            : summary_for(out.failure);
       out.detail = "HTTP " + std::to_string(r.status) + (r.reason.empty() ? "" : " " + r.reason);

@@ -12,6 +12,7 @@
 //     used or has expired";
 //   - a link bound to bob, opened as alice: exit 1, "belongs to another
 //     user" (not a login or Kerberos problem);
+//   - a console alice is not in allowed-users of: exit 1, "not allowed";
 //   - a gateway that is down: exit 1, "Could not connect".
 // A viewer that failed keeps its own dialog open (the user may close it);
 // ViewerCensus ends every viewer this test left behind.
@@ -168,6 +169,8 @@ class LauncherReportTest : public it::ControlTest {
 
 TEST_F(LauncherReportTest, ExitReflectsWhatTheViewerSaw) {
   add_static_console("alpha");
+  add_static_console("beta");
+  console_key("beta", "allowed-users", "bob");
   ASSERT_NO_FATAL_FAILURE(start_daemon());
 
   // A fresh link: the launcher returns once the viewer is connected.
@@ -209,6 +212,11 @@ TEST_F(LauncherReportTest, ExitReflectsWhatTheViewerSaw) {
     EXPECT_EQ(r.output.find("Kerberos"), std::string::npos) << r.output;
     census_->terminate_all();
   }
+
+  // A console alice may not open (allowed-users=bob), no token: its own
+  // sentence, not a failed login.
+  expect_failure("vncgate://127.0.0.1:" + std::to_string(daemon_.gateway_port()) + "/console/beta",
+                 "not-authorized", "You are not allowed to open this console.");
 
   // The gateway is not there.
   const uint16_t down = closed_port();

@@ -552,6 +552,23 @@ void LauncherCliTest::dialogsUnderXvfb() {
   QVERIFY(password.waitForFinished(10000));
   QCOMPARE(password.exitCode(), 1);
   QVERIFY(events().isEmpty());
+
+  // The viewer reports that it could not open the console: the launcher's
+  // error dialog says so (and the launcher exits 1 once it is closed).
+  QProcessEnvironment failing = env;
+  failing.insert(QStringLiteral("FAKE_VIEWER_MODE"), QStringLiteral("report-failed"));
+  failing.insert(QStringLiteral("FAKE_VIEWER_REASON"),
+                 QStringLiteral("This console link belongs to another user."));
+  failing.insert(QStringLiteral("VNCGATE_LAUNCH_GRACE_MS"), QStringLiteral("20000"));
+  QProcess failed;
+  failed.setProcessEnvironment(failing);
+  failed.start(launcher_, {QStringLiteral("vncgate://gw.example/console/gui-fail")});
+  QVERIFY(failed.waitForStarted(5000));
+  answer_dialog(failed, "Return");
+  if (QTest::currentTestFailed()) return;
+  QVERIFY(failed.waitForFinished(10000));
+  QCOMPARE(failed.exitCode(), 1);
+  QVERIFY(failed.readAllStandardError().contains("belongs to another user"));
 }
 
 // The real vncgate-viewer without a display: it accepts the link the

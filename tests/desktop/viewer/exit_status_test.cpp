@@ -61,11 +61,12 @@ TEST(ExitStatus, RefusalsNameTheirCause) {
   EXPECT_EQ(classify_auth_failure("this console link belongs to another user",
                                   Outcome::SingleSignOnFailed),
             Outcome::LinkOtherUser);
-  EXPECT_EQ(classify_connect_status(404), Outcome::LinkUsedOrExpired);
-  EXPECT_EQ(classify_connect_status(403), Outcome::NotAuthorized);
-  EXPECT_EQ(classify_connect_status(401), Outcome::NotAuthorized);
-  EXPECT_EQ(classify_connect_status(503), Outcome::GatewayRefused);
-  EXPECT_EQ(classify_connect_status(400), Outcome::GatewayRefused);
+  EXPECT_EQ(classify_connect_status(404, true), Outcome::LinkUsedOrExpired);
+  EXPECT_EQ(classify_connect_status(404, false), Outcome::GatewayRefused);  // unknown console
+  EXPECT_EQ(classify_connect_status(403, true), Outcome::NotAuthorized);
+  EXPECT_EQ(classify_connect_status(401, false), Outcome::NotAuthorized);
+  EXPECT_EQ(classify_connect_status(503, true), Outcome::GatewayRefused);
+  EXPECT_EQ(classify_connect_status(400, true), Outcome::GatewayRefused);
   const std::vector<Outcome> distinct{Outcome::LinkUsedOrExpired, Outcome::LinkOtherUser,
                                       Outcome::NotAuthorized, Outcome::ConsoleUnavailable,
                                       Outcome::SingleSignOnFailed, Outcome::AuthFailed};
