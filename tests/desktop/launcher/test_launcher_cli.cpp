@@ -53,6 +53,7 @@ class LauncherCliTest : public QObject {
   void viewerFailureShowsReasonAndLastLine();
   void viewerCrashIsReported();
   void tokenIsNotInTheViewersCommandLine();
+  void tokenIsHiddenInTheLaunchersCommandLine();
   void reportedConnectionEndsTheWaitAtOnce();
   void reportedFailureIsTheLaunchersError();
   void missingViewerIsReported();
@@ -402,6 +403,28 @@ void LauncherCliTest::tokenIsNotInTheViewersCommandLine() {
   QVERIFY2(args.contains("--link-stdin"), args.constData());
   QVERIFY2(!args.contains(token) && !args.contains("vncgate://"), args.constData());
   QVERIFY(stdin_link(starts[0]).contains(QString::fromLatin1(token)));
+}
+
+// The browser puts the token into the launcher's own argv: while the
+// launcher waits for its viewer, the process list shows it masked.
+void LauncherCliTest::tokenIsHiddenInTheLaunchersCommandLine() {
+  QProcessEnvironment env = env_;
+  env.insert(QStringLiteral("VNCGATE_LAUNCH_GRACE_MS"), QStringLiteral("5000"));
+  QProcess p;
+  p.setProcessEnvironment(env);
+  p.start(launcher_, {QStringLiteral("vncgate://gw.example/console/ps2?token=abcdefghijklmnop6666")});
+  QVERIFY(p.waitForStarted(5000));
+  // The viewer was started: the launcher has parsed its arguments and now waits.
+  QTRY_COMPARE_WITH_TIMEOUT(events(QStringLiteral("start")).size(), 1, 5000);
+  QCOMPARE(p.state(), QProcess::Running);
+  QFile cmdline(QStringLiteral("/proc/%1/cmdline").arg(p.processId()));
+  QVERIFY(cmdline.open(QIODevice::ReadOnly));
+  const QByteArray args = cmdline.readAll();
+  QVERIFY2(args.contains("/console/ps2?token=****"), args.constData());
+  QVERIFY2(!args.contains("abcdefghijklmnop6666"), args.constData());
+  QVERIFY(p.waitForFinished(15000));
+  QCOMPARE(p.exitCode(), 0);
+  QVERIFY(stdin_link(events(QStringLiteral("start"))[0]).contains(QStringLiteral("abcdefghijklmnop6666")));
 }
 
 // A viewer that says it connected ends the launcher's wait at once, long
