@@ -9,15 +9,18 @@
 namespace vncgate::launcher {
 namespace {
 constexpr int kDefaultGraceMs = 5000;
-constexpr int kMaxGraceMs = 30000;
+// A viewer that reports its state is waited for while it connects and the
+// user logs in (the gateway answers CONNECT within 45 s at worst).
+constexpr int kDefaultReportWaitMs = 60000;
+constexpr int kMaxGraceMs = 120000;
 constexpr int kRaiseTimeoutMs = 1000;
 constexpr int kMaxSocketWaitMs = 5000;
 }  // namespace
 
-int launch_grace_ms() {
+int launch_grace_ms(bool viewer_reports) {
   bool ok = false;
   int v = qEnvironmentVariableIntValue("VNCGATE_LAUNCH_GRACE_MS", &ok);
-  if (!ok) return kDefaultGraceMs;
+  if (!ok) return viewer_reports ? kDefaultReportWaitMs : kDefaultGraceMs;
   return std::clamp(v, 0, kMaxGraceMs);
 }
 
@@ -32,7 +35,9 @@ LaunchFlow::~LaunchFlow() = default;
 void LaunchFlow::start() {
   files_ = InstanceFiles::for_link(request_.link);
   plan_ = plan_launch(request_, settings_);
-  const int grace = launch_grace_ms();
+  // Without a private log file there is nowhere to read a report from.
+  const bool reports = plan_.reports_state && !files_.log.isEmpty();
+  const int grace = launch_grace_ms(reports);
   if (!files_.lock.isEmpty()) {
     lock_ = std::make_unique<QLockFile>(files_.lock);
     lock_->setStaleLockTime(0);  // stale = its owner is gone (pid check only)
@@ -55,7 +60,7 @@ void LaunchFlow::start() {
   stale_socket_ = socket_stamp(files_.socket);
   process_ = new ViewerProcess(this);
   QString error;
-  if (!process_->start(plan_.program, plan_.arguments, files_.log, &error)) {
+  if (!process_->start(plan_.program, plan_.arguments, plan_.input, files_.log, &error)) {
     finish(LaunchOutcome::State::Failed,
            _("Could not start the viewer %1: %2").arg(plan_.program, error));
     return;
@@ -66,6 +71,14 @@ void LaunchFlow::start() {
     else
       finish(LaunchOutcome::State::Failed,
              describe_viewer_exit(status, ViewerProcess::last_line(files_.log)));
+  });
+  // The viewer's own word: on the screen now, or failed and why.
+  connect(process_, &ViewerProcess::connectedReported, this,
+          [this] { finish(LaunchOutcome::State::Started, plan_.note); });
+  connect(process_, &ViewerProcess::failedReported, this, [this](const QString &reason) {
+    finish(LaunchOutcome::State::Failed,
+           _("The viewer could not open the console.") + QLatin1Char('\n') +
+               (reason.isEmpty() ? _("It printed no message.") : reason));
   });
   connect(process_, &ViewerProcess::gracePassed, this, [this] {
     grace_passed_ = true;
@@ -79,7 +92,7 @@ void LaunchFlow::start() {
                        [this] { finish(LaunchOutcome::State::Started, plan_.note); });
   });
   if (lock_) socket_timer_.start();
-  process_->watch(grace);
+  process_->watch(grace, reports ? files_.log : QString());
 }
 
 void LaunchFlow::check_socket() {

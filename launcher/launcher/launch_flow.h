@@ -3,18 +3,25 @@
 //   lock console ──► viewer socket answers? ── yes ──► send "raise" ──► Raised
 //                                 │ no
 //                                 ▼
-//                     spawn viewer (argv, own session)
+//              spawn viewer (options in argv, the link on its stdin,
+//                            own session)
 //                                 │
-//          ┌──────────────────────┼───────────────────────┐
-//    exits non-zero          exits 0                grace passes
-//    within the grace      (it handed over)     (viewer running)
-//          ▼                      ▼                       ▼
-//       Failed                 Started                 Started
+//     ┌──────────────┬────────────┼──────────────┬───────────────┐
+//  reports       reports     exits non-zero    exits 0      grace passes
+//  "failed R"   "connected"  within grace   (handed over) (viewer running)
+//     ▼              ▼            ▼              ▼               ▼
+//  Failed (R)     Started       Failed         Started         Started
 //
-// The per-console lock is released as soon as the new viewer's socket
-// appears, so a second click raises that viewer instead of starting another;
-// a viewer still not listening when the grace passes gets up to 5 s more.
-// Default grace: 5 s (VNCGATE_LAUNCH_GRACE_MS overrides it, 0..30000).
+// vncgate-viewer reports its state in its log (link/viewer_report.h), so
+// the flow ends as soon as the console is on the screen, or with the
+// viewer's own reason when it could not open it (the viewer may still
+// offer "Try Again" in its window). The per-console lock is released as
+// soon as the new viewer's socket appears, so a second click raises that
+// viewer instead of starting another; a viewer still not listening when
+// the grace passes gets up to 5 s more.
+// Grace: 60 s for a viewer that reports (it may wait for the user to log
+// in), 5 s for one that does not (remote-viewer); VNCGATE_LAUNCH_GRACE_MS
+// overrides both (0..120000).
 #pragma once
 
 #include <QLockFile>
@@ -37,7 +44,7 @@ struct LaunchOutcome {
   QString message;  // for the user; set for Failed, may carry a note otherwise
 };
 
-int launch_grace_ms();
+int launch_grace_ms(bool viewer_reports);
 
 class LaunchFlow : public QObject {
   Q_OBJECT

@@ -16,6 +16,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <optional>
 
@@ -50,6 +51,21 @@ bool wants_no_gui(int argc, char **argv) {
   }
   return false;
 }
+
+#ifndef _WIN32
+// A browser hands the launcher the link, token and all, as an argument,
+// which any local user can read in /proc/PID/cmdline while the launcher
+// waits for its viewer. Once the arguments are parsed (Qt keeps its own
+// copies), every token's characters are overwritten in place, so the
+// process list shows "token=****". The viewer never gets it in argv.
+void hide_tokens_in_argv(int argc, char **argv) {
+  for (int i = 1; i < argc; ++i) {
+    for (char *t = std::strstr(argv[i], "token="); t; t = std::strstr(t, "token=")) {
+      for (t += 6; *t && *t != '&' && *t != '#'; ++t) *t = '*';
+    }
+  }
+}
+#endif
 
 bool display_available() {
   return !qEnvironmentVariableIsEmpty("DISPLAY") ||
@@ -167,6 +183,9 @@ int main(int argc, char **argv) {
     print_err(parser.errorText());
     return kUsage;
   }
+#ifndef _WIN32
+  hide_tokens_in_argv(argc, argv);
+#endif
   if (parser.isSet(help)) parser.showHelp(kOk);
   if (parser.isSet(version)) parser.showVersion();
 

@@ -78,10 +78,12 @@ LaunchPlan plan_launch(const LinkRequest &request, const ViewerSettings &setting
     plan.arguments << QStringLiteral("vnc://") + host + QLatin1Char(':') + QString::number(l.port);
     return plan;
   }
-  // The link is the only positional argument; it cannot start with '-'
-  // (the parser refuses that and the canonical form starts with a scheme).
+  // The link goes through the viewer's standard input, one line; the
+  // arguments are options only.
   if (!settings.ca_file.isEmpty()) plan.arguments << QStringLiteral("--ca=") + settings.ca_file;
-  plan.arguments << request.viewer_url;
+  plan.arguments << QStringLiteral("--report-state") << QStringLiteral("--link-stdin");
+  plan.input = request.viewer_url.toUtf8() + '\n';
+  plan.reports_state = true;
   return plan;
 }
 

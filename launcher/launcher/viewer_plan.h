@@ -24,10 +24,17 @@ struct ViewerSettings {
   void save(QSettings &settings) const;
 };
 
+// vncgate-viewer gets the link on its standard input (--link-stdin), never
+// in its argument vector: any local user can read a process's arguments
+// (ps, /proc/PID/cmdline), and a reusable link's token is a secret. It
+// also reports whether it connected (--report-state, link/viewer_report.h).
+// remote-viewer gets only host and port, which are no secret.
 struct LaunchPlan {
   ViewerKind kind = ViewerKind::Vncgate;
   QString program;  // absolute path; empty when not found
   QStringList arguments;
+  QByteArray input;            // written to the viewer's standard input ("" = /dev/null)
+  bool reports_state = false;  // the viewer writes a viewer_report line into its log
   QString note;  // e.g. why remote-viewer was not used for this link
 };
 

@@ -18,9 +18,12 @@
 #include <QFile>
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "i18n.h"
+#include "link/viewer_report.h"
 
 #ifndef _WIN32
 extern char **environ;
@@ -73,7 +76,7 @@ ViewerProcess::~ViewerProcess() {  // never kills the viewer: it outlives us
 // exactly that vector (and a link that parses, last); no shell. Output goes
 // to the log file; the viewer is a GUI program, so no console appears.
 bool ViewerProcess::start(const QString &program, const QStringList &arguments,
-                          const QString &log_path, QString *error) {
+                          const QByteArray &input, const QString &log_path, QString *error) {
   const std::wstring exe = QDir::toNativeSeparators(program).toStdWString();
   std::vector<std::wstring> args;
   for (const QString &a : arguments) args.push_back(a.toStdWString());
@@ -87,20 +90,46 @@ bool ViewerProcess::start(const QString &program, const QStringList &arguments,
   if (!log_path.isEmpty())
     log = CreateFileW(QDir::toNativeSeparators(log_path).toStdWString().c_str(), GENERIC_WRITE,
                       FILE_SHARE_READ, &inherit, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+  // The link: an anonymous pipe filled now (it fits the pipe's buffer) and
+  // closed, whose read end becomes the viewer's standard input; only that
+  // end is inheritable. Never on the command line, which other users of a
+  // terminal server can read.
+  HANDLE in_read = nullptr;
+  if (!input.isEmpty()) {
+    HANDLE in_write = nullptr;
+    if (!CreatePipe(&in_read, &in_write, &inherit, DWORD(input.size()) + 4096)) {
+      const DWORD pipe_error = GetLastError();
+      if (log != INVALID_HANDLE_VALUE) CloseHandle(log);
+      if (error) *error = qt_error_string(int(pipe_error));
+      return false;
+    }
+    SetHandleInformation(in_write, HANDLE_FLAG_INHERIT, 0);
+    DWORD written = 0;
+    const BOOL wrote = WriteFile(in_write, input.constData(), DWORD(input.size()), &written, nullptr);
+    CloseHandle(in_write);
+    if (!wrote || written != DWORD(input.size())) {
+      CloseHandle(in_read);
+      if (log != INVALID_HANDLE_VALUE) CloseHandle(log);
+      if (error) *error = _("could not hand the link to the viewer");
+      return false;
+    }
+  }
   STARTUPINFOW si{};
   si.cb = sizeof si;
-  if (log != INVALID_HANDLE_VALUE) {
+  const bool std_handles = log != INVALID_HANDLE_VALUE || in_read != nullptr;
+  if (std_handles) {
     si.dwFlags = STARTF_USESTDHANDLES;
-    si.hStdOutput = log;
-    si.hStdError = log;
+    si.hStdInput = in_read;
+    si.hStdOutput = log != INVALID_HANDLE_VALUE ? log : nullptr;
+    si.hStdError = log != INVALID_HANDLE_VALUE ? log : nullptr;
   }
   PROCESS_INFORMATION pi{};
   std::wstring line = *cmd.command_line;  // CreateProcessW may write into it
-  const BOOL ok = CreateProcessW(exe.c_str(), line.data(), nullptr, nullptr,
-                                 log != INVALID_HANDLE_VALUE, CREATE_NEW_PROCESS_GROUP, nullptr,
-                                 nullptr, &si, &pi);
+  const BOOL ok = CreateProcessW(exe.c_str(), line.data(), nullptr, nullptr, std_handles,
+                                 CREATE_NEW_PROCESS_GROUP, nullptr, nullptr, &si, &pi);
   const DWORD why = GetLastError();
   if (log != INVALID_HANDLE_VALUE) CloseHandle(log);
+  if (in_read) CloseHandle(in_read);
   if (!ok) {
     if (error) *error = qt_error_string(int(why));
     return false;
@@ -114,7 +143,7 @@ bool ViewerProcess::start(const QString &program, const QStringList &arguments,
 ViewerProcess::~ViewerProcess() = default;  // never kills the viewer: it outlives us
 
 bool ViewerProcess::start(const QString &program, const QStringList &arguments,
-                          const QString &log_path, QString *error) {
+                          const QByteArray &input, const QString &log_path, QString *error) {
   const QByteArray prog = QFile::encodeName(program);
   std::vector<QByteArray> storage;
   storage.reserve(size_t(arguments.size()) + 1);
@@ -128,8 +157,30 @@ bool ViewerProcess::start(const QString &program, const QStringList &arguments,
   if (!log_path.isEmpty())
     log.fd = ::open(QFile::encodeName(log_path).constData(),
                     O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  // The link goes through a pipe: written whole now (far below the pipe's
+  // capacity, so this cannot block) and closed, so the viewer reads it and
+  // then end of file. Both ends are close-on-exec; dup2 gives the child
+  // its own stdin without that flag.
+  Fd in_read;
+  if (!input.isEmpty()) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+      if (error) *error = QString::fromLocal8Bit(strerror(errno));
+      return false;
+    }
+    in_read.fd = fds[0];
+    Fd in_write{fds[1]};
+    if (input.size() > 4096 || ::write(in_write.fd, input.constData(), size_t(input.size())) !=
+                                   ssize_t(input.size())) {
+      if (error) *error = _("could not hand the link to the viewer");
+      return false;
+    }
+  }
   SpawnActions actions;
-  posix_spawn_file_actions_addopen(&actions.fa, 0, "/dev/null", O_RDONLY, 0);
+  if (in_read.fd >= 0)
+    posix_spawn_file_actions_adddup2(&actions.fa, in_read.fd, 0);
+  else
+    posix_spawn_file_actions_addopen(&actions.fa, 0, "/dev/null", O_RDONLY, 0);
   if (log.fd >= 0) {
     posix_spawn_file_actions_adddup2(&actions.fa, log.fd, 1);
     posix_spawn_file_actions_adddup2(&actions.fa, log.fd, 2);
@@ -156,16 +207,47 @@ bool ViewerProcess::start(const QString &program, const QStringList &arguments,
 }
 #endif
 
-void ViewerProcess::watch(int grace_ms) {
+void ViewerProcess::watch(int grace_ms, const QString &report_log) {
   deadline_ms_ = QDateTime::currentMSecsSinceEpoch() + grace_ms;
+  report_log_ = report_log;
+  report_offset_ = 0;
+  report_pending_.clear();
   poll_timer_.start();
   poll();
+}
+
+// Reads what the viewer added to its log since the last poll and looks for
+// its report line. Checked before the exit status, so a viewer that
+// reported its failure and then ended is described by its own sentence.
+bool ViewerProcess::poll_report() {
+  if (report_log_.isEmpty()) return false;
+  QFile f(report_log_);
+  if (!f.open(QIODevice::ReadOnly)) return false;
+  constexpr qint64 kChunk = 64 * 1024;
+  if (f.size() < report_offset_) report_offset_ = 0;  // truncated: a new viewer's log
+  if (!f.seek(report_offset_)) return false;
+  const QByteArray more = f.read(kChunk);
+  report_offset_ += more.size();
+  report_pending_ += more;
+  size_t consumed = 0;
+  const std::optional<ViewerReport> report = find_viewer_report(
+      std::string_view(report_pending_.constData(), size_t(report_pending_.size())), consumed);
+  report_pending_.remove(0, qsizetype(consumed));
+  if (report_pending_.size() > kChunk) report_pending_.clear();  // no line end in sight
+  if (!report) return false;
+  poll_timer_.stop();
+  if (report->state == ViewerReport::State::Connected)
+    Q_EMIT connectedReported();
+  else
+    Q_EMIT failedReported(QString::fromStdString(report->reason));
+  return true;
 }
 
 #ifdef _WIN32
 // exited() carries the exit code as waitpid() would (code << 8).
 void ViewerProcess::poll() {
   if (!process_) return;
+  if (poll_report()) return;
   if (WaitForSingleObject(process_, 0) == WAIT_OBJECT_0) {
     DWORD code = 1;
     GetExitCodeProcess(process_, &code);
@@ -184,6 +266,7 @@ void ViewerProcess::poll() {
 #else
 void ViewerProcess::poll() {
   if (pid_ <= 0) return;
+  if (poll_report()) return;
   int status = 0;
   pid_t r = ::waitpid(pid_, &status, WNOHANG);
   if (r == pid_) {

@@ -25,6 +25,9 @@ std::string summary_for(Outcome outcome) {
     case Outcome::BadLink: return _("The console link is not valid.");
     case Outcome::ConnectFailed: return _("Could not connect to the gateway.");
     case Outcome::GatewayRefused: return _("The gateway refused to open the console.");
+    case Outcome::LinkUsedOrExpired: return _("This console link has already been used or has expired. Open the console again from the web interface to get a new link.");
+    case Outcome::LinkOtherUser: return _("This console link belongs to another user. Open the console from your own session in the web interface.");
+    case Outcome::NotAuthorized: return _("You are not allowed to open this console. Ask your administrator for access.");
     case Outcome::GatewayProtocol: return _("The gateway did not answer as expected.");
     case Outcome::AuthFailed: return _("Login failed: the user name or password was not accepted.");
     case Outcome::SingleSignOnFailed: return _("Single sign-on failed: the Kerberos login was not accepted. Check your ticket (klist) or get one (kinit).");
@@ -55,7 +58,29 @@ Outcome classify_vnc_error(const std::string &message) {
 }
 
 Outcome classify_auth_failure(const std::string &reason, Outcome login_failure) {
+  if (reason == "this console link belongs to another user") return Outcome::LinkOtherUser;
+  if (reason == "user is not authorized for this console") return Outcome::NotAuthorized;
   return reason.starts_with("the console ") ? Outcome::ConsoleUnavailable : login_failure;
+}
+
+Outcome classify_connect_status(int http_status, bool sent_token) {
+  switch (http_status) {
+    case 404: return sent_token ? Outcome::LinkUsedOrExpired : Outcome::GatewayRefused;
+    case 401:
+    case 403: return Outcome::NotAuthorized;
+    default: return Outcome::GatewayRefused;
+  }
+}
+
+bool retry_can_help(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::LinkUsedOrExpired:
+    case Outcome::LinkOtherUser:
+    case Outcome::BadLink:
+    case Outcome::Usage:
+    case Outcome::AuthUnsupported: return false;
+    default: return true;
+  }
 }
 
 }  // namespace vncgate::viewer

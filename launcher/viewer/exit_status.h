@@ -17,7 +17,10 @@ enum class Outcome {
   Usage,              // bad options
   BadLink,            // the link was refused by the parser
   ConnectFailed,      // TCP connection (or its timeout) failed
-  GatewayRefused,     // CONNECT answered with a status other than 200
+  GatewayRefused,     // CONNECT answered with a status other than 200 (and none below)
+  LinkUsedOrExpired,  // CONNECT answered 404: the one-time link was used, expired or revoked
+  LinkOtherUser,      // the login worked, but the link was minted for another user
+  NotAuthorized,      // the login worked, but this user may not open this console (or 401/403)
   GatewayProtocol,    // the answer to CONNECT was not HTTP / too large / timed out
   AuthFailed,         // the server refused the login
   SingleSignOnFailed, // a SASL login without password (Kerberos) failed
@@ -47,11 +50,25 @@ std::string stderr_line(Outcome outcome, const std::string &detail);
 // certificate) become TlsFailed, anything else Disconnected.
 Outcome classify_vnc_error(const std::string &message);
 
-// Sorts the reason of a failed SecurityResult: the gateway opens the
-// console only after the login, and reports a failure there with a reason
-// starting "the console " ("the console could not be opened", "the console
-// did not answer", ...): ConsoleUnavailable. Anything else is
-// `login_failure` (AuthFailed or SingleSignOnFailed).
+// Sorts the reason of a failed SecurityResult (daemon/session*.cpp):
+//   "this console link belongs to another user"  LinkOtherUser
+//   "user is not authorized for this console"    NotAuthorized
+//   "the console ..." (could not be opened, did not answer, is not
+//   reachable: the gateway opens the console only after the login)
+//                                                 ConsoleUnavailable
+// Anything else is `login_failure` (AuthFailed or SingleSignOnFailed).
 Outcome classify_auth_failure(const std::string &reason, Outcome login_failure);
+
+// The CONNECT answer's status as an outcome: 404 for a request with a
+// token LinkUsedOrExpired (used, expired or revoked: the gateway says 404
+// for all, and for an unknown console alike, so that neither can be
+// probed); 401/403 NotAuthorized; anything else, and 404 without a token
+// (no such console, perhaps not yet), GatewayRefused.
+Outcome classify_connect_status(int http_status, bool sent_token);
+
+// Whether "Try Again" can help: not for a link that can never work again
+// (used, expired, another user's), a bad link, or a server that offers no
+// usable security type.
+bool retry_can_help(Outcome outcome);
 
 }  // namespace vncgate::viewer

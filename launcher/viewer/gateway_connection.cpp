@@ -116,8 +116,9 @@ void GatewayJob::read_next() {
     }
     if (r.status != 200) {
       GatewayResult out;
-      out.failure = Outcome::GatewayRefused;
-      out.message = message_for_status(r.status, r.reason);
+      out.failure = classify_connect_status(r.status, with_token_ && !link_.token.empty());
+      out.message = out.failure == Outcome::GatewayRefused ? message_for_status(r.status, r.reason)
+                                                           : summary_for(out.failure);
       out.detail = "HTTP " + std::to_string(r.status) + (r.reason.empty() ? "" : " " + r.reason);
       out.http_status = r.status;
       finish(std::move(out));

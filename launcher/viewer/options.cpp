@@ -3,6 +3,7 @@
 #include <glib/gi18n.h>
 
 #include <fstream>
+#include <iostream>
 #include <memory>
 
 #include "rfb/http_connect.h"
@@ -25,6 +26,8 @@ struct Raw {
   gboolean yes = FALSE;
   gboolean non_interactive = FALSE;
   gboolean no_single_instance = FALSE;
+  gboolean link_stdin = FALSE;
+  gboolean report_state = FALSE;
   gchar **rest = nullptr;
   ~Raw() {
     for (gchar *p : {host, console, token, ca, install_ca, screenshot, title}) g_free(p);
@@ -57,6 +60,15 @@ bool read_vv(const std::string &path, std::string &contents, std::string &error)
 
 }  // namespace
 
+std::optional<std::string> read_link_line(std::istream &in) {
+  std::string line;
+  char c;
+  while (line.size() <= kMaxStdinLink && in.get(c) && c != '\n') line += c;
+  if (line.size() > kMaxStdinLink) return std::nullopt;
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
 std::string link_from_parts(const std::string &host, int port, const std::string &console,
                             const std::string &token, std::string &error) {
   if (!is_valid_link_host(host)) {
@@ -83,7 +95,8 @@ std::string link_from_parts(const std::string &host, int port, const std::string
   return url;
 }
 
-ArgsResult parse_viewer_args(const std::vector<std::string> &args, GOptionGroup *extra) {
+ArgsResult parse_viewer_args(const std::vector<std::string> &args, GOptionGroup *extra,
+                             std::istream *link_input) {
   Raw raw;
   const GOptionEntry entries[] = {
       {"host", 0, 0, G_OPTION_ARG_STRING, &raw.host, N_("Gateway (or VNC server) host name"), N_("HOST")},
@@ -98,6 +111,8 @@ ArgsResult parse_viewer_args(const std::vector<std::string> &args, GOptionGroup 
       {"fullscreen", 0, 0, G_OPTION_ARG_NONE, &raw.fullscreen, N_("Start in full screen"), nullptr},
       {"non-interactive", 0, 0, G_OPTION_ARG_NONE, &raw.non_interactive, N_("Show no dialogs: errors end the viewer"), nullptr},
       {"no-single-instance", 0, 0, G_OPTION_ARG_NONE, &raw.no_single_instance, N_("Do not raise or register the one viewer per console"), nullptr},
+      {"link-stdin", 0, 0, G_OPTION_ARG_NONE, &raw.link_stdin, N_("Read the link from standard input (one line), so it does not show in the process list"), nullptr},
+      {"report-state", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &raw.report_state, "Write one line 'vncgate-viewer-state: connected|failed REASON' to stderr (for vncgate-launcher)", nullptr},
       {"version", 0, 0, G_OPTION_ARG_NONE, &raw.version, N_("Show the version and exit"), nullptr},
       {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &raw.rest, nullptr, N_("LINK")},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
@@ -141,6 +156,8 @@ ArgsResult parse_viewer_args(const std::vector<std::string> &args, GOptionGroup 
   o.yes = raw.yes;
   o.non_interactive = raw.non_interactive || !o.screenshot.empty();
   o.no_single_instance = raw.no_single_instance || !o.screenshot.empty();
+  o.link_stdin = raw.link_stdin;
+  o.report_state = raw.report_state;
   if (o.title.size() > 200 || !g_utf8_validate(o.title.c_str(), -1, nullptr))
     return fail(_("--title must be valid UTF-8 of at most 200 bytes"));
 
@@ -148,9 +165,21 @@ ArgsResult parse_viewer_args(const std::vector<std::string> &args, GOptionGroup 
   for (gchar **p = raw.rest; p && *p; ++p) rest.emplace_back(*p);
   const bool parts = raw.host || raw.console || raw.token || raw.port;
   if (o.version || !o.install_ca.empty()) {
-    if (!rest.empty() || parts)
+    if (!rest.empty() || parts || o.link_stdin)
       return fail(_("--version and --install-ca take no link"));
     return ArgsResult{o, {}, false};
+  }
+  if (o.link_stdin) {
+    if (!rest.empty() || parts)
+      return fail(_("give either --link-stdin or a link, not both"));
+    std::optional<std::string> line = read_link_line(link_input ? *link_input : std::cin);
+    if (!line) return fail(_("the link on standard input is too long"), true);
+    if (line->empty()) return fail(_("no console link on standard input"), true);
+    // Only links: a .vv file name read from a pipe would be a second way
+    // to name files, and the launcher never sends one.
+    if (line->find("://") == std::string::npos)
+      return fail(_("standard input holds no vncgate:// or vnc:// link"), true);
+    rest.push_back(std::move(*line));
   }
   if (rest.size() > 1) return fail(_("give one link only"));
   if (rest.empty() && !parts) return fail(_("no console link given (see --help)"));

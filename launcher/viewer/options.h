@@ -1,5 +1,8 @@
 // vncgate-viewer's command line:
 //   vncgate-viewer [OPTIONS] LINK          vncgate://, vnc:// or a .vv file
+//   vncgate-viewer [OPTIONS] --link-stdin  the link on standard input (one
+//                                          line): how the launcher hands it
+//                                          over, so no token shows in ps
 //   vncgate-viewer [OPTIONS] --host H [--port P] [--console NAME [--token T]]
 //   vncgate-viewer --install-ca FILE [--yes]
 //   vncgate-viewer --version
@@ -9,6 +12,7 @@
 
 #include <glib.h>
 
+#include <istream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +33,8 @@ struct ViewerOptions {
   bool yes = false;                 // --yes: no confirmation for --install-ca
   bool non_interactive = false;     // --non-interactive (implied by --screenshot)
   bool no_single_instance = false;  // --no-single-instance (implied by --screenshot)
+  bool link_stdin = false;          // --link-stdin: the link was read from standard input
+  bool report_state = false;        // --report-state: write link/viewer_report.h lines
 };
 
 struct ArgsResult {
@@ -37,9 +43,19 @@ struct ArgsResult {
   bool bad_link = false;  // the error is about the link, not the options
 };
 
+// Longest line --link-stdin reads (links are at most 2048 bytes).
+inline constexpr size_t kMaxStdinLink = 4096;
+
 // args[0] is the program name. `extra` (e.g. GTK's option group) is added
-// to the parser and owned by it afterwards; may be null.
-ArgsResult parse_viewer_args(const std::vector<std::string> &args, GOptionGroup *extra = nullptr);
+// to the parser and owned by it afterwards; may be null. `link_input` is
+// read (one line, at most kMaxStdinLink bytes) only for --link-stdin; null
+// means std::cin.
+ArgsResult parse_viewer_args(const std::vector<std::string> &args, GOptionGroup *extra = nullptr,
+                             std::istream *link_input = nullptr);
+
+// The first line of `in` (without "\n" or "\r\n"); nullopt when it is longer
+// than kMaxStdinLink bytes.
+std::optional<std::string> read_link_line(std::istream &in);
 
 // Builds "vncgate://HOST:PORT/console/NAME?token=T" (or "vnc://HOST:PORT"
 // without a console) from separate options; empty with `error` when a part

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "cert_probe.h"
+#include "link/viewer_report.h"
 
 namespace vncgate::viewer {
 
@@ -187,6 +188,21 @@ void ViewerWindow::finish(Outcome o, const std::string &message, const std::stri
   gtk_main_quit();
 }
 
+void ViewerWindow::report_connected() {
+  if (!options_.report_state || reported_) return;
+  reported_ = true;
+  std::fprintf(stderr, "%s\n", format_viewer_report({ViewerReport::State::Connected, {}}).c_str());
+  std::fflush(stderr);
+}
+
+void ViewerWindow::report_failed(const std::string &message, const std::string &detail) {
+  if (!options_.report_state || reported_) return;
+  reported_ = true;
+  const std::string reason = message + (detail.empty() ? "" : " (" + detail + ")");
+  std::fprintf(stderr, "%s\n", format_viewer_report({ViewerReport::State::Failed, reason}).c_str());
+  std::fflush(stderr);
+}
+
 void ViewerWindow::toggle_fullscreen() {
   // The window manager confirms through window-state-event.
   log_line(fullscreen_ ? "leaving full screen" : "entering full screen");
@@ -204,6 +220,7 @@ void ViewerWindow::on_initialized() {
                              link_.view_only ? _(" — view only") : "");
   set_status(m);
   g_free(m);
+  report_connected();
   log_line(std::string("connected to ") + link_.display_name() + " (" +
            std::to_string(session_->width()) + "x" + std::to_string(session_->height()) +
            "; security: " + security + ")");
@@ -252,6 +269,9 @@ void ViewerWindow::on_ended(const SessionEnd &e) {
 void ViewerWindow::handle_end(const SessionEnd &e) {
   if (quitting_) return;
   last_auth_failed_ = e.outcome == Outcome::AuthFailed;
+  // The launcher returns now with this reason; the user may still try
+  // again in the viewer's own dialog.
+  report_failed(e.message, e.detail);
   if (options_.non_interactive || e.outcome == Outcome::AuthCancelled) {
     finish(e.outcome, e.message, e.detail);  // main() writes the reason to stderr
     return;
@@ -266,7 +286,7 @@ void ViewerWindow::handle_end(const SessionEnd &e) {
     return;
   }
   set_status(e.message);
-  const bool can_retry = e.outcome != Outcome::AuthUnsupported;
+  const bool can_retry = retry_can_help(e.outcome);
   if (ask_retry(GTK_WINDOW(window_), e.message, e.detail, can_retry)) {
     // The gateway frees a one-time token again when the login fails.
     connect_session(!token_consumed_);

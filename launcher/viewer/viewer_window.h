@@ -42,6 +42,9 @@ class ViewerWindow {
   void set_status(const std::string &text);
   void toggle_fullscreen();
   void finish(Outcome o, const std::string &message, const std::string &detail);
+  // With --report-state: the launcher's answer (link/viewer_report.h), once.
+  void report_connected();
+  void report_failed(const std::string &message, const std::string &detail);
   void on_initialized();
   void on_full_update();
   void on_ended(const SessionEnd &e);
@@ -77,6 +80,7 @@ class ViewerWindow {
   bool last_auth_failed_ = false;
   bool env_credentials_used_ = false;
   bool token_consumed_ = false;  // a login succeeded: the one-time token is gone
+  bool reported_ = false;        // the launcher has had its report
   std::string last_username_;
   Outcome outcome_ = Outcome::Closed;
   std::string message_;

@@ -1,5 +1,7 @@
 #include "windows_command_line.h"
 
+#include <algorithm>
+
 #include "link/console_link.h"
 #include "link/link_text.h"
 
@@ -110,15 +112,24 @@ ViewerCommandLine viewer_command_line(std::wstring_view program,
                                       const std::vector<std::wstring> &arguments) {
   auto refuse = [](const char *why) { return ViewerCommandLine{std::nullopt, why}; };
   if (arguments.empty()) return refuse(N_("the viewer needs a console link"));
-  for (size_t i = 0; i + 1 < arguments.size(); ++i) {
+  auto is_flag = [](const std::wstring &a) { return a == kLinkStdinFlag || a == kReportStateFlag; };
+  // --link-stdin: the link comes through standard input, every argument is
+  // an option; otherwise the last argument is the link.
+  const bool link_stdin =
+      std::find(arguments.begin(), arguments.end(), std::wstring(kLinkStdinFlag)) != arguments.end();
+  const size_t options = link_stdin ? arguments.size() : arguments.size() - 1;
+  for (size_t i = 0; i < options; ++i) {
     const std::wstring &opt = arguments[i];
+    if (is_flag(opt)) continue;
     if (!opt.starts_with(L"--") || opt.find(L'=') == std::wstring::npos || opt.size() < 4)
       return refuse(N_("viewer options must have the form --name=value"));
   }
-  std::optional<std::string> link = to_utf8(arguments.back());
-  if (!link) return refuse(N_("the console link is not valid text"));
-  LinkParse parsed = parse_console_link(*link);
-  if (!parsed.link) return ViewerCommandLine{std::nullopt, parsed.error};
+  if (!link_stdin) {
+    std::optional<std::string> link = to_utf8(arguments.back());
+    if (!link) return refuse(N_("the console link is not valid text"));
+    LinkParse parsed = parse_console_link(*link);
+    if (!parsed.link) return ViewerCommandLine{std::nullopt, parsed.error};
+  }
   std::vector<std::wstring> argv{std::wstring(program)};
   argv.insert(argv.end(), arguments.begin(), arguments.end());
   std::optional<std::wstring> line = build_command_line(argv);

@@ -51,9 +51,16 @@ struct ViewerCommandLine {
   std::string error;  // why the arguments were refused (N_()-marked text)
 };
 
+// The viewer's flags without a value that the launcher passes.
+inline constexpr const wchar_t *kLinkStdinFlag = L"--link-stdin";
+inline constexpr const wchar_t *kReportStateFlag = L"--report-state";
+
 // The viewer's command line: `program`, then `arguments` as the launcher's
-// plan has them: options "--name=value" (the value glued to its option),
-// then one console link that parse_console_link() accepts.
+// plan has them: options "--name=value" (the value glued to its option) or
+// the flags above, then one console link that parse_console_link()
+// accepts, unless --link-stdin is among them: then there is no link on
+// the command line at all (the launcher writes it to the viewer's stdin,
+// so a token never shows in the process list).
 ViewerCommandLine viewer_command_line(std::wstring_view program,
                                       const std::vector<std::wstring> &arguments);
 

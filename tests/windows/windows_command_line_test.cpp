@@ -116,6 +116,24 @@ TEST(WindowsCommandLine, ViewerOptionsMustCarryTheirValue) {
   EXPECT_FALSE(viewer_command_line(kViewer, {link, link}).command_line);
 }
 
+// The launcher's plan for vncgate-viewer: options only, the link goes
+// through the viewer's standard input, so the command line (readable by
+// other users of a terminal server) holds no token.
+TEST(WindowsCommandLine, LinkOnStdinLeavesNoLinkOnTheCommandLine) {
+  const std::vector<std::wstring> plan{L"--ca=C:\\ca.pem", L"--report-state", L"--link-stdin"};
+  ViewerCommandLine cmd = viewer_command_line(kViewer, plan);
+  ASSERT_TRUE(cmd.command_line) << cmd.error;
+  EXPECT_EQ(cmd.command_line->find(L"vncgate://"), std::wstring::npos);
+  std::vector<std::wstring> want{kViewer};
+  want.insert(want.end(), plan.begin(), plan.end());
+  for (const auto &[who, got] : splits(*cmd.command_line)) EXPECT_EQ(got, want) << who;
+  // With --link-stdin nothing else may follow: a link there is refused.
+  EXPECT_FALSE(viewer_command_line(kViewer, {L"--link-stdin", L"vncgate://h/console/a?token=abcdefghijklmnop1234"})
+                   .command_line);
+  EXPECT_FALSE(viewer_command_line(kViewer, {L"--report-state"}).command_line);  // no link at all
+  EXPECT_FALSE(viewer_command_line(kViewer, {L"--link-stdinx"}).command_line);
+}
+
 #ifdef _WIN32
 // A real child process's runtime reads the command line as we built it.
 TEST(WindowsCommandLine, ChildProcessSeesTheSameVector) {

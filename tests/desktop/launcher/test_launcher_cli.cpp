@@ -52,6 +52,10 @@ class LauncherCliTest : public QObject {
   void passwordIsWarnedAboutAndNeverPassed();
   void viewerFailureShowsReasonAndLastLine();
   void viewerCrashIsReported();
+  void tokenIsNotInTheViewersCommandLine();
+  void tokenIsHiddenInTheLaunchersCommandLine();
+  void reportedConnectionEndsTheWaitAtOnce();
+  void reportedFailureIsTheLaunchersError();
   void missingViewerIsReported();
   void registerMakesLauncherTheHandler();
   void dialogsUnderXvfb();
@@ -62,6 +66,10 @@ class LauncherCliTest : public QObject {
              const QProcessEnvironment &env = {});
   QList<Event> events() const;
   QList<Event> events(const QString &what) const;
+  // The link the viewer `start` read from its standard input.
+  QString stdin_link(const Event &start) const;
+  // The viewer's argument vector holds no link: only options.
+  static bool options_only(const Event &start);
 
   QTemporaryDir dir_{QStringLiteral("/tmp/vgl-XXXXXX")};
   QString launcher_;
@@ -145,6 +153,18 @@ QList<Event> LauncherCliTest::events(const QString &what) const {
   for (const Event &e : events())
     if (e.what == what) out.append(e);
   return out;
+}
+
+QString LauncherCliTest::stdin_link(const Event &start) const {
+  for (const Event &e : events(QStringLiteral("stdin")))
+    if (e.pid == start.pid) return e.args.value(0);
+  return {};
+}
+
+bool LauncherCliTest::options_only(const Event &start) {
+  for (const QString &a : start.args)
+    if (!a.startsWith(QStringLiteral("--")) || a.contains(QStringLiteral("://"))) return false;
+  return start.args.contains(QStringLiteral("--link-stdin"));
 }
 
 void LauncherCliTest::hostileLinksAreRefused_data() {
@@ -243,7 +263,8 @@ void LauncherCliTest::goodLinkStartsViewerWithOneArgument() {
   // The canonical form from ConsoleLink::to_url(), as the only argument.
   const auto parsed = vncgate::parse_console_link(link.toStdString());
   QVERIFY(parsed.link);
-  QCOMPARE(starts[0].args, QStringList{QString::fromStdString(parsed.link->to_url())});
+  QVERIFY2(options_only(starts[0]), qPrintable(starts[0].args.join(QLatin1Char(' '))));
+  QCOMPARE(stdin_link(starts[0]), QString::fromStdString(parsed.link->to_url()));
   QTRY_COMPARE_WITH_TIMEOUT(events(QStringLiteral("listening")).size(), 1, 5000);
   // The launcher remembers the console without its one-time token.
   QFile conf(dir_.filePath(QStringLiteral("config/vncgate/vncgate-launcher.conf")));
@@ -300,15 +321,16 @@ void LauncherCliTest::vvFromStdinStartsViewer() {
   QVERIFY2(r.code == 0, qPrintable(r.err));
   const QList<Event> starts = events(QStringLiteral("start"));
   QCOMPARE(starts.size(), 1);
-  QCOMPARE(starts[0].args,
-           QStringList{QStringLiteral("vncgate://gw.example:5901/console/lpar-9"
-                                      "?token=abcdefghijklmnop9999&tls=x509&title=From%20stdin")});
+  QVERIFY(options_only(starts[0]));
+  QCOMPARE(stdin_link(starts[0]),
+           QStringLiteral("vncgate://gw.example:5901/console/lpar-9"
+                          "?token=abcdefghijklmnop9999&tls=x509&title=From%20stdin"));
   // A plain VNC target from a .vv file becomes a vnc:// link.
   const Run plain = launch({QStringLiteral("-")},
                            "[virt-viewer]\ntype=vnc\nhost=10.1.2.3\nport=5905\ntitle=Lab\n");
   QVERIFY2(plain.code == 0, qPrintable(plain.err));
-  QCOMPARE(events(QStringLiteral("start")).last().args,
-           QStringList{QStringLiteral("vnc://10.1.2.3:5905?ConnectionName=Lab")});
+  QCOMPARE(stdin_link(events(QStringLiteral("start")).last()),
+           QStringLiteral("vnc://10.1.2.3:5905?ConnectionName=Lab"));
 }
 
 void LauncherCliTest::vvFileIsDeletedWhenItAsks() {
@@ -323,8 +345,8 @@ void LauncherCliTest::vvFileIsDeletedWhenItAsks() {
   QVERIFY2(r.code == 0, qPrintable(r.err));
   QVERIFY(!QFile::exists(path));
   QCOMPARE(events(QStringLiteral("start")).size(), 1);
-  QCOMPARE(events(QStringLiteral("start"))[0].args,
-           QStringList{QStringLiteral("vncgate://gw.example:5901/console/del")});
+  QCOMPARE(stdin_link(events(QStringLiteral("start"))[0]),
+           QStringLiteral("vncgate://gw.example:5901/console/del"));
 }
 
 void LauncherCliTest::passwordIsWarnedAboutAndNeverPassed() {
@@ -333,12 +355,11 @@ void LauncherCliTest::passwordIsWarnedAboutAndNeverPassed() {
   QVERIFY2(r.err.contains(QStringLiteral("contains a password")), qPrintable(r.err));
   const QList<Event> starts = events(QStringLiteral("start"));
   QCOMPARE(starts.size(), 1);
-  QCOMPARE(starts[0].args, QStringList{QStringLiteral("vnc://bob@gw.example:5902?ViewOnly=true")});
+  QCOMPARE(stdin_link(starts[0]), QStringLiteral("vnc://bob@gw.example:5902?ViewOnly=true"));
   const Run query = launch({QStringLiteral("vnc://gw.example:5903?VncPassword=s3cret")});
   QCOMPARE(query.code, 0);
   QVERIFY(query.err.contains(QStringLiteral("contains a password")));
-  QCOMPARE(events(QStringLiteral("start")).last().args,
-           QStringList{QStringLiteral("vnc://gw.example:5903")});
+  QCOMPARE(stdin_link(events(QStringLiteral("start")).last()), QStringLiteral("vnc://gw.example:5903"));
   QFile conf(dir_.filePath(QStringLiteral("config/vncgate/vncgate-launcher.conf")));
   QVERIFY(conf.open(QIODevice::ReadOnly));
   QVERIFY(!conf.readAll().contains("s3cret"));
@@ -366,6 +387,78 @@ void LauncherCliTest::viewerCrashIsReported() {
   QCOMPARE(r.code, 1);
   QVERIFY2(r.err.contains(QStringLiteral("crashed (signal 6")), qPrintable(r.err));
   QVERIFY2(r.err.contains(QStringLiteral("about to crash")), qPrintable(r.err));
+}
+
+// Any local user can read /proc/PID/cmdline (ps): the token is not there.
+void LauncherCliTest::tokenIsNotInTheViewersCommandLine() {
+  const QByteArray token = "abcdefghijklmnop5555";
+  const Run r = launch({QStringLiteral("vncgate://gw.example/console/ps?token=") +
+                        QString::fromLatin1(token)});
+  QVERIFY2(r.code == 0, qPrintable(r.err));
+  const QList<Event> starts = events(QStringLiteral("start"));
+  QCOMPARE(starts.size(), 1);
+  QFile cmdline(QStringLiteral("/proc/%1/cmdline").arg(starts[0].pid));
+  QVERIFY2(cmdline.open(QIODevice::ReadOnly), "the viewer is not running");
+  const QByteArray args = cmdline.readAll();
+  QVERIFY2(args.contains("--link-stdin"), args.constData());
+  QVERIFY2(!args.contains(token) && !args.contains("vncgate://"), args.constData());
+  QVERIFY(stdin_link(starts[0]).contains(QString::fromLatin1(token)));
+}
+
+// The browser puts the token into the launcher's own argv: while the
+// launcher waits for its viewer, the process list shows it masked.
+void LauncherCliTest::tokenIsHiddenInTheLaunchersCommandLine() {
+  QProcessEnvironment env = env_;
+  env.insert(QStringLiteral("VNCGATE_LAUNCH_GRACE_MS"), QStringLiteral("5000"));
+  QProcess p;
+  p.setProcessEnvironment(env);
+  p.start(launcher_, {QStringLiteral("vncgate://gw.example/console/ps2?token=abcdefghijklmnop6666")});
+  QVERIFY(p.waitForStarted(5000));
+  // The viewer was started: the launcher has parsed its arguments and now waits.
+  QTRY_COMPARE_WITH_TIMEOUT(events(QStringLiteral("start")).size(), 1, 5000);
+  QCOMPARE(p.state(), QProcess::Running);
+  QFile cmdline(QStringLiteral("/proc/%1/cmdline").arg(p.processId()));
+  QVERIFY(cmdline.open(QIODevice::ReadOnly));
+  const QByteArray args = cmdline.readAll();
+  QVERIFY2(args.contains("/console/ps2?token=****"), args.constData());
+  QVERIFY2(!args.contains("abcdefghijklmnop6666"), args.constData());
+  QVERIFY(p.waitForFinished(15000));
+  QCOMPARE(p.exitCode(), 0);
+  QVERIFY(stdin_link(events(QStringLiteral("start"))[0]).contains(QStringLiteral("abcdefghijklmnop6666")));
+}
+
+// A viewer that says it connected ends the launcher's wait at once, long
+// before the (here 20 s) bound.
+void LauncherCliTest::reportedConnectionEndsTheWaitAtOnce() {
+  QProcessEnvironment env = env_;
+  env.insert(QStringLiteral("FAKE_VIEWER_MODE"), QStringLiteral("report-connected"));
+  env.insert(QStringLiteral("VNCGATE_LAUNCH_GRACE_MS"), QStringLiteral("20000"));
+  QElapsedTimer t;
+  t.start();
+  const Run r = launch({QStringLiteral("vncgate://gw.example/console/quick")}, {}, env);
+  QVERIFY2(r.code == 0, qPrintable(r.err));
+  QVERIFY2(t.elapsed() < 5000, qPrintable(QString::number(t.elapsed())));
+  QVERIFY2(r.err.isEmpty(), qPrintable(r.err));
+}
+
+// A viewer that could not open the console (and still shows its own
+// dialog) makes the launcher exit 1 with the viewer's sentence.
+void LauncherCliTest::reportedFailureIsTheLaunchersError() {
+  QProcessEnvironment env = env_;
+  env.insert(QStringLiteral("FAKE_VIEWER_MODE"), QStringLiteral("report-failed"));
+  env.insert(QStringLiteral("FAKE_VIEWER_REASON"),
+             QStringLiteral("This console link has already been used or has expired. (HTTP 404)"));
+  env.insert(QStringLiteral("VNCGATE_LAUNCH_GRACE_MS"), QStringLiteral("20000"));
+  QElapsedTimer t;
+  t.start();
+  const Run r = launch({QStringLiteral("--no-gui"), QStringLiteral("vncgate://gw.example/console/used")},
+                       {}, env);
+  QCOMPARE(r.code, 1);
+  QVERIFY2(t.elapsed() < 5000, qPrintable(QString::number(t.elapsed())));
+  QVERIFY2(r.err.contains(QStringLiteral("could not open the console")), qPrintable(r.err));
+  QVERIFY2(r.err.contains(QStringLiteral("already been used or has expired. (HTTP 404)")),
+           qPrintable(r.err));
+  QVERIFY2(!r.err.contains(QStringLiteral("some progress")), qPrintable(r.err));
 }
 
 void LauncherCliTest::missingViewerIsReported() {
@@ -482,6 +575,23 @@ void LauncherCliTest::dialogsUnderXvfb() {
   QVERIFY(password.waitForFinished(10000));
   QCOMPARE(password.exitCode(), 1);
   QVERIFY(events().isEmpty());
+
+  // The viewer reports that it could not open the console: the launcher's
+  // error dialog says so (and the launcher exits 1 once it is closed).
+  QProcessEnvironment failing = env;
+  failing.insert(QStringLiteral("FAKE_VIEWER_MODE"), QStringLiteral("report-failed"));
+  failing.insert(QStringLiteral("FAKE_VIEWER_REASON"),
+                 QStringLiteral("This console link belongs to another user."));
+  failing.insert(QStringLiteral("VNCGATE_LAUNCH_GRACE_MS"), QStringLiteral("20000"));
+  QProcess failed;
+  failed.setProcessEnvironment(failing);
+  failed.start(launcher_, {QStringLiteral("vncgate://gw.example/console/gui-fail")});
+  QVERIFY(failed.waitForStarted(5000));
+  answer_dialog(failed, "Return");
+  if (QTest::currentTestFailed()) return;
+  QVERIFY(failed.waitForFinished(10000));
+  QCOMPARE(failed.exitCode(), 1);
+  QVERIFY(failed.readAllStandardError().contains("belongs to another user"));
 }
 
 // The real vncgate-viewer without a display: it accepts the link the

@@ -113,11 +113,16 @@ void LauncherLogicTest::planUsesOneArgument() {
   LaunchPlan plan = plan_launch(r, ViewerSettings{});
   QCOMPARE(plan.kind, ViewerKind::Vncgate);
   QCOMPARE(plan.program, QStringLiteral("/bin/true"));
-  QCOMPARE(plan.arguments, QStringList{r.viewer_url});
+  // The link (with its token) goes through the viewer's stdin, never argv.
+  const QStringList flags{QStringLiteral("--report-state"), QStringLiteral("--link-stdin")};
+  QCOMPARE(plan.arguments, flags);
+  QCOMPARE(plan.input, r.viewer_url.toUtf8() + '\n');
+  QVERIFY(plan.reports_state);
   ViewerSettings with_ca;
   with_ca.ca_file = QStringLiteral("/etc/vncgate/ca.pem");
   plan = plan_launch(r, with_ca);
-  QCOMPARE(plan.arguments, (QStringList{QStringLiteral("--ca=/etc/vncgate/ca.pem"), r.viewer_url}));
+  QCOMPARE(plan.arguments, QStringList{QStringLiteral("--ca=/etc/vncgate/ca.pem")} + flags);
+  for (const QString &a : plan.arguments) QVERIFY(!a.contains(QStringLiteral("abcdefghijklmnop1234")));
 }
 
 void LauncherLogicTest::planRemoteViewerOnlyForPlainVnc() {
@@ -127,6 +132,8 @@ void LauncherLogicTest::planRemoteViewerOnlyForPlainVnc() {
   QCOMPARE(plan.kind, ViewerKind::RemoteViewer);
   QCOMPARE(plan.arguments,
            (QStringList{QStringLiteral("--title=-x y"), QStringLiteral("vnc://gw.example:5907")}));
+  QVERIFY(plan.input.isEmpty());  // host and port only: no secret
+  QVERIFY(!plan.reports_state);
   QVERIFY(plan.note.isEmpty());
   plan = plan_launch(request("vncgate://gw.example/console/a"), rv);
   QCOMPARE(plan.kind, ViewerKind::Vncgate);

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <sstream>
 
 namespace vncgate::viewer {
 namespace {
@@ -24,6 +25,38 @@ TEST(ViewerOptions, TakesAVncgateLink) {
   EXPECT_EQ(r.options->link->console, "lpar7");
   EXPECT_EQ(r.options->link->title, "Seven");
   EXPECT_FALSE(r.options->non_interactive);
+}
+
+// How the launcher hands the link over: on stdin, so no token is in argv.
+TEST(ViewerOptions, ReadsTheLinkFromStdin) {
+  auto with_input = [](std::vector<std::string> args, const std::string &input) {
+    args.insert(args.begin(), "vncgate-viewer");
+    std::istringstream in(input);
+    return parse_viewer_args(args, nullptr, &in);
+  };
+  auto r = with_input({"--report-state", "--link-stdin"},
+                      "vncgate://gw.example/console/lpar7?token=abcdefghijklmnop1234\nignored\n");
+  ASSERT_TRUE(r.options) << r.error;
+  EXPECT_TRUE(r.options->link_stdin);
+  EXPECT_TRUE(r.options->report_state);
+  EXPECT_EQ(r.options->link->token, "abcdefghijklmnop1234");
+  EXPECT_TRUE(r.options->vv_path.empty());
+  r = with_input({"--link-stdin"}, "vnc://10.1.2.3:5905\r\n");
+  ASSERT_TRUE(r.options) << r.error;
+  EXPECT_EQ(r.options->link->port, 5905);
+  r = with_input({"--link-stdin"}, "vncgate://-x/console/a\n");
+  EXPECT_FALSE(r.options);
+  EXPECT_TRUE(r.bad_link);
+  r = with_input({"--link-stdin"}, "/etc/passwd\n");  // no file names through a pipe
+  EXPECT_FALSE(r.options);
+  EXPECT_TRUE(r.bad_link);
+  r = with_input({"--link-stdin"}, "");
+  EXPECT_FALSE(r.options);
+  r = with_input({"--link-stdin"}, std::string(kMaxStdinLink + 10, 'a'));
+  EXPECT_FALSE(r.options);
+  r = with_input({"--link-stdin", "vncgate://gw.example/console/a"}, "vncgate://gw.example/console/a\n");
+  EXPECT_FALSE(r.options);
+  EXPECT_FALSE(r.bad_link);
 }
 
 TEST(ViewerOptions, SeparateOptionsBecomeALink) {
