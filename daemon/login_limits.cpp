@@ -2,6 +2,7 @@
 
 #include <glib.h>
 
+#include "control/json_reply.h"
 #include "control/metrics.h"
 #include "logging.h"
 
@@ -10,15 +11,6 @@ namespace {
 
 int64_t monotonic_ms() {
   return g_get_monotonic_time() / 1000;
-}
-
-std::string iso8601(int64_t unix_seconds) {
-  GDateTime *t = g_date_time_new_from_unix_utc(unix_seconds);
-  gchar *s = g_date_time_format_iso8601(t);
-  std::string out = s;
-  g_free(s);
-  g_date_time_unref(t);
-  return out;
 }
 
 unsigned ceil_seconds(int64_t ms) {
@@ -80,7 +72,7 @@ void LoginLimits::failed(LoginService service, const std::string &ip, const std:
   if (out.lockout) {
     metrics().lockouts["source"]++;
     log_warning("login limits: refusing " + out.lockout->source + " until " +
-                iso8601(to_unix(out.lockout->until_ms)) + " (" +
+                iso8601_utc(to_unix(out.lockout->until_ms)) + " (" +
                 std::to_string(ceil_seconds(out.lockout->duration_ms)) + " s, lockout " +
                 std::to_string(out.lockout->count) + " in a row) after failed logins, the last " +
                 (user.empty() ? "without a user name" : "as " + log_safe(user)) + " on " +
@@ -91,7 +83,7 @@ void LoginLimits::failed(LoginService service, const std::string &ip, const std:
     log_warning("login limits: " + std::to_string(s.threshold) + " failed password logins of " +
                 log_safe(account) + " within " + std::to_string(static_cast<long>(s.window)) +
                 " s; its password logins are limited to " + std::to_string(s.user_rate) +
-                " a minute until " + iso8601(to_unix(*out.throttled_until)) + " (the last from " +
+                " a minute until " + iso8601_utc(to_unix(*out.throttled_until)) + " (the last from " +
                 ip + ")");
   }
 }

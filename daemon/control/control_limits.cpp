@@ -9,49 +9,17 @@
 #include <cstring>
 
 #include "control/control_server.h"
+#include "control/json_reply.h"
 #include "logging.h"
-#include "text/clean_utf8.h"
 
 namespace vncgate {
 namespace {
-
-void reply_json(SoupServerMessage *msg, unsigned status, JsonBuilder *b) {
-  JsonNode *node = json_builder_get_root(b);
-  gchar *text = json_to_string(node, FALSE);
-  json_node_unref(node);
-  // Lockout keys carry user names as clients sent them: valid UTF-8 out
-  // (see respond_json in control_server.cpp).
-  std::string clean = clean_utf8(text, CleanUtf8::JsonDocument);
-  g_free(text);
-  soup_server_message_set_status(msg, status, nullptr);
-  soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, clean.data(),
-                                   clean.size());
-}
-
-void reply_error(SoupServerMessage *msg, unsigned status, const std::string &error) {
-  JsonBuilder *b = json_builder_new();
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "error");
-  json_builder_add_string_value(b, error.c_str());
-  json_builder_end_object(b);
-  reply_json(msg, status, b);
-  g_object_unref(b);
-}
-
-std::string iso8601(int64_t unix_seconds) {
-  GDateTime *t = g_date_time_new_from_unix_utc(unix_seconds);
-  gchar *s = g_date_time_format_iso8601(t);
-  std::string out = s;
-  g_free(s);
-  g_date_time_unref(t);
-  return out;
-}
 
 // 429 with Retry-After: the client may try again later, and is told when.
 void reply_too_many(SoupServerMessage *msg, unsigned wait, const std::string &what) {
   soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Retry-After",
                                std::to_string(wait).c_str());
-  reply_error(msg, kHttpTooManyRequests, what + "; try again in " + std::to_string(wait) + " s");
+  respond_error(msg, kHttpTooManyRequests, what + "; try again in " + std::to_string(wait) + " s");
 }
 
 }  // namespace
@@ -88,7 +56,7 @@ void ControlServer::handle_lockouts(SoupServerMessage *msg, const std::string &m
   std::string rest = path.substr(kPrefix.size());
   if (rest.empty() || rest == "/") {
     if (method != "GET")
-      return reply_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed");
+      return respond_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed");
     JsonBuilder *b = json_builder_new();
     json_builder_begin_array(b);
     for (const auto &item : host_.login_limits().list()) {
@@ -102,24 +70,24 @@ void ControlServer::handle_lockouts(SoupServerMessage *msg, const std::string &m
       json_builder_set_member_name(b, "lockouts");
       json_builder_add_int_value(b, item.lockouts);
       json_builder_set_member_name(b, "until");
-      json_builder_add_string_value(b, iso8601(item.until).c_str());
+      json_builder_add_string_value(b, iso8601_utc(item.until).c_str());
       json_builder_end_object(b);
     }
     json_builder_end_array(b);
-    reply_json(msg, SOUP_STATUS_OK, b);
+    respond_json(msg, SOUP_STATUS_OK, json_builder_get_root(b));
     g_object_unref(b);
     return;
   }
-  if (rest[0] != '/') return reply_error(msg, SOUP_STATUS_NOT_FOUND, "no such endpoint");
+  if (rest[0] != '/') return respond_error(msg, SOUP_STATUS_NOT_FOUND, "no such endpoint");
   if (method != "DELETE")
-    return reply_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed");
+    return respond_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed");
   gchar *raw = g_uri_unescape_string(rest.c_str() + 1, nullptr);
   std::string key = raw ? raw : "";
   g_free(raw);
   if (key.empty() || !g_utf8_validate(key.data(), static_cast<gssize>(key.size()), nullptr))
-    return reply_error(msg, SOUP_STATUS_BAD_REQUEST, "invalid lockout key");
+    return respond_error(msg, SOUP_STATUS_BAD_REQUEST, "invalid lockout key");
   if (!host_.login_limits().remove(key))
-    return reply_error(msg, SOUP_STATUS_NOT_FOUND, "no such lockout");
+    return respond_error(msg, SOUP_STATUS_NOT_FOUND, "no such lockout");
   soup_server_message_set_status(msg, SOUP_STATUS_NO_CONTENT, nullptr);
 }
 

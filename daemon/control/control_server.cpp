@@ -12,45 +12,13 @@
 
 #include "logging.h"
 #include "rfb/http_connect.h"
+#include "control/json_reply.h"
 #include "text/clean_utf8.h"
 
 namespace vncgate {
 namespace {
 
 constexpr size_t kMaxBody = 64 * 1024;
-
-void respond_json(SoupServerMessage *msg, unsigned status, JsonNode *node) {
-  gchar *text = json_to_string(node, FALSE);
-  json_node_unref(node);
-  // Strings in replies carry what clients and backends sent (user names,
-  // console names, certificate subjects); json-glib copies their bytes as
-  // they are. Clean once here, for every endpoint: a reply is always valid
-  // UTF-8 JSON.
-  std::string clean = clean_utf8(text, CleanUtf8::JsonDocument);
-  g_free(text);
-  soup_server_message_set_status(msg, status, nullptr);
-  soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, clean.data(),
-                                   clean.size());
-}
-
-void respond_error(SoupServerMessage *msg, unsigned status, const std::string &error) {
-  JsonBuilder *b = json_builder_new();
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "error");
-  json_builder_add_string_value(b, error.c_str());
-  json_builder_end_object(b);
-  respond_json(msg, status, json_builder_get_root(b));
-  g_object_unref(b);
-}
-
-std::string iso8601(int64_t unix_seconds) {
-  GDateTime *t = g_date_time_new_from_unix_utc(unix_seconds);
-  gchar *s = g_date_time_format_iso8601(t);
-  std::string out = s;
-  g_free(s);
-  g_date_time_unref(t);
-  return out;
-}
 
 // Parses a JSON object body; null (and a response sent) on failure.
 JsonObject *parse_body(SoupServerMessage *msg, JsonParser *parser) {
@@ -414,7 +382,7 @@ void ControlServer::handle(SoupServerMessage *msg, const std::string &method,
         json_builder_set_member_name(b, "sessions");
         json_builder_add_int_value(b, static_cast<gint64>(c.sessions));
         json_builder_set_member_name(b, "idle_deadline");
-        if (c.idle_deadline) json_builder_add_string_value(b, iso8601(c.idle_deadline).c_str());
+        if (c.idle_deadline) json_builder_add_string_value(b, iso8601_utc(c.idle_deadline).c_str());
         else json_builder_add_null_value(b);
         json_builder_set_member_name(b, "runtime");
         json_builder_add_boolean_value(b, c.runtime);
@@ -472,7 +440,7 @@ void ControlServer::handle(SoupServerMessage *msg, const std::string &method,
       json_builder_set_member_name(b, "token_id");
       json_builder_add_string_value(b, minted.record.id.c_str());
       json_builder_set_member_name(b, "expires_at");
-      json_builder_add_string_value(b, iso8601(minted.record.expires_at).c_str());
+      json_builder_add_string_value(b, iso8601_utc(minted.record.expires_at).c_str());
       json_builder_end_object(b);
       respond_json(msg, SOUP_STATUS_CREATED, json_builder_get_root(b));
       g_object_unref(b);
@@ -565,7 +533,7 @@ void ControlServer::handle(SoupServerMessage *msg, const std::string &method,
         json_builder_set_member_name(b, "token_id");
         json_builder_add_string_value(b, s.token_id.c_str());
         json_builder_set_member_name(b, "started_at");
-        json_builder_add_string_value(b, iso8601(s.started_at).c_str());
+        json_builder_add_string_value(b, iso8601_utc(s.started_at).c_str());
         json_builder_set_member_name(b, "bytes_to_client");
         json_builder_add_int_value(b, static_cast<gint64>(s.bytes_to_client));
         json_builder_set_member_name(b, "bytes_from_client");
