@@ -252,9 +252,10 @@ TEST_F(RefusalTest, HostileUserNameReachesTheLogAsValidUtf8) {
   EXPECT_EQ(log.find("\nline"), std::string::npos) << "the user name forged a log line";
   EXPECT_EQ(daemon_.count_log(std::regex("^line")), 0);
   // What the client sent stays visible, escaped.
-  if (field(*audit, "user") != "-")
+  if (field(*audit, "user") != "-") {
     EXPECT_TRUE(field(*audit, "user").starts_with("al\\xff\\xfeice\\u2028forged\\x0aline"))
         << to_string(*audit);
+  }
 }
 
 TEST_F(RefusalTest, Rfb33ClientIsRefusedWithReason) {
