@@ -118,8 +118,8 @@ has daemon /usr/sbin/vncgated /usr/bin/vncgatectl \
   '/usr/share/man/man8/vncgated\.8(\.gz)?' '/usr/share/man/man5/vncgated\.conf\.5(\.gz)?' \
   '/usr/share/man/man1/vncgatectl\.1(\.gz)?'
 has desktop /usr/bin/vncgate-launcher /usr/bin/vncgate-viewer \
-  '/usr/share/applications/vncgate-launcher\.desktop' \
-  '/usr/share/applications/vncgate-viewer\.desktop' \
+  '/usr/share/applications/io\.github\.vncgate\.launcher\.desktop' \
+  '/usr/share/applications/io\.github\.vncgate\.viewer\.desktop' \
   '/usr/share/metainfo/.*\.metainfo\.xml' \
   '/usr/share/icons/hicolor/scalable/apps/vncgate\.svg' \
   '/usr/share/man/man1/vncgate-launcher\.1(\.gz)?' '/usr/share/man/man1/vncgate-viewer\.1(\.gz)?'
