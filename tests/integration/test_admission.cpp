@@ -341,6 +341,11 @@ TEST_F(AdmissionTest, SaslFieldOverTheLimitGetsAFailedResult) {
 }
 
 TEST_F(AdmissionTest, MaximalSaslFieldsAreBoundedAndFreed) {
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan keeps freed memory in quarantine and pads every allocation, so RSS
+  // says nothing about the budget here; the normal build holds it.
+  GTEST_SKIP() << "RSS says nothing under AddressSanitizer";
+#endif
   ASSERT_NO_FATAL_FAILURE(raise_nofile(4096));
   add_static_console("static1");
   // Only the buffer budget bounds this flood: places for all 400.
