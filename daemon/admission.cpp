@@ -38,10 +38,14 @@ std::string admission_source(const uint8_t *addr, size_t len) {
 
 const char *admission_refusal_name(AdmissionControl::Refusal r) {
   switch (r) {
-    case AdmissionControl::Refusal::None: return "admitted";
-    case AdmissionControl::Refusal::PerSource: return "max-handshakes-per-source";
-    case AdmissionControl::Refusal::Total: return "max-handshakes";
-    case AdmissionControl::Refusal::Budget: return "handshake-buffer-mib";
+    case AdmissionControl::Refusal::None:
+      return "admitted";
+    case AdmissionControl::Refusal::PerSource:
+      return "max-handshakes-per-source";
+    case AdmissionControl::Refusal::Total:
+      return "max-handshakes";
+    case AdmissionControl::Refusal::Budget:
+      return "handshake-buffer-mib";
   }
   return "?";
 }
@@ -177,7 +181,8 @@ bool AdmissionControl::should_log(const std::string &source, int64_t now_us, uin
   if (log_.size() >= kMaxLogSources) {
     // Forget sources that have been quiet for a second; if every remembered
     // source is still busy, the newcomers share one budget of a line a second.
-    std::erase_if(log_, [&](const auto &kv) { return now_us - kv.second.last_us >= kLogIntervalUs; });
+    std::erase_if(log_,
+                  [&](const auto &kv) { return now_us - kv.second.last_us >= kLogIntervalUs; });
     if (log_.size() >= kMaxLogSources) {
       if (now_us - overflow_.last_us < kLogIntervalUs) {
         ++overflow_.suppressed;

@@ -22,9 +22,9 @@ namespace vncgate {
 std::string admission_source(const uint8_t *addr, size_t len);
 
 struct AdmissionLimits {
-  size_t per_source = 16;               // handshakes from one source
-  size_t total = 256;                   // handshakes from everyone
-  size_t buffer_budget = 32u << 20;     // bytes buffered by all handshakes
+  size_t per_source = 16;            // handshakes from one source
+  size_t total = 256;                // handshakes from everyone
+  size_t buffer_budget = 32u << 20;  // bytes buffered by all handshakes
 };
 
 class AdmissionControl {

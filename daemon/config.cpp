@@ -11,10 +11,10 @@
 #include <set>
 #include <string_view>
 
+#include "printf_string.h"
 #include "rfb/http_connect.h"
 #include "rfb/sasl_messages.h"
 #include "rfb/vencrypt.h"
-#include "printf_string.h"
 
 namespace vncgate {
 namespace {
@@ -33,7 +33,9 @@ class SectionReader {
   SectionReader(GKeyFile *kf, std::string origin, std::string section)
       : kf_(kf), origin_(std::move(origin)), section_(std::move(section)) {}
 
-  bool has(const char *key) const { return g_key_file_has_key(kf_, section_.c_str(), key, nullptr); }
+  bool has(const char *key) const {
+    return g_key_file_has_key(kf_, section_.c_str(), key, nullptr);
+  }
 
   std::string raw(const char *key) const {
     gchar *v = g_key_file_get_string(kf_, section_.c_str(), key, nullptr);
@@ -65,8 +67,9 @@ class SectionReader {
     errno = 0;
     unsigned long long n = v.empty() || v[0] == '-' ? 0 : std::strtoull(v.c_str(), &end, 10);
     if (v.empty() || v[0] == '-' || errno || !end || *end || n < lo || n > hi) {
-      error = where(key) + ": " +
-              printf_string(_("expected a whole number from %u to %u, got '%s'"), lo, hi, v.c_str());
+      error =
+          where(key) + ": " +
+          printf_string(_("expected a whole number from %u to %u, got '%s'"), lo, hi, v.c_str());
       return false;
     }
     out = static_cast<unsigned>(n);
@@ -105,7 +108,8 @@ class SectionReader {
     if (!has(key)) return true;
     std::string v = raw(key);
     if (v.empty() || v[0] != '/') {
-      error = where(key) + ": " + printf_string(_("expected an absolute path, got '%s'"), v.c_str());
+      error =
+          where(key) + ": " + printf_string(_("expected an absolute path, got '%s'"), v.c_str());
       return false;
     }
     out = v;
@@ -164,12 +168,27 @@ bool parse_guess_limits(const SectionReader &r, LoginThrottleSettings &g, std::s
 }
 
 bool parse_gateway(const SectionReader &r, Config &c, std::string &error) {
-  if (!r.only_known({"listen", "allowed-clients", "handshake-timeout", "idle-close", "mkvterm",
-                     "rmvterm", "mkvterm-timeout", "max-sessions", "state-dir", "public-host",
-                     "backend-timeout", "max-session-time",
-                     "guess-threshold", "guess-window", "guess-backoff", "guess-backoff-max",
-                     "guess-user-rate", "max-handshakes", "max-handshakes-per-source",
-                     "handshake-buffer-mib", "listen-backlog"},
+  if (!r.only_known({"listen",
+                     "allowed-clients",
+                     "handshake-timeout",
+                     "idle-close",
+                     "mkvterm",
+                     "rmvterm",
+                     "mkvterm-timeout",
+                     "max-sessions",
+                     "state-dir",
+                     "public-host",
+                     "backend-timeout",
+                     "max-session-time",
+                     "guess-threshold",
+                     "guess-window",
+                     "guess-backoff",
+                     "guess-backoff-max",
+                     "guess-user-rate",
+                     "max-handshakes",
+                     "max-handshakes-per-source",
+                     "handshake-buffer-mib",
+                     "listen-backlog"},
                     error))
     return false;
   if (!parse_guess_limits(r, c.guess, error)) return false;
@@ -221,14 +240,18 @@ bool parse_gateway(const SectionReader &r, Config &c, std::string &error) {
 }
 
 bool parse_sasl(const SectionReader &r, Config &c, std::string &error) {
-  if (!r.only_known({"app-name", "min-ssf", "auth-failure-delay", "realm", "keytab",
-                     "strip-realm", "replay-cache", "max-field"}, error)) return false;
+  if (!r.only_known({"app-name", "min-ssf", "auth-failure-delay", "realm", "keytab", "strip-realm",
+                     "replay-cache", "max-field"},
+                    error))
+    return false;
   if (r.has("app-name")) {
     c.sasl_app_name = r.raw("app-name");
     bool ok = !c.sasl_app_name.empty() && c.sasl_app_name.size() <= 64 &&
-              std::all_of(c.sasl_app_name.begin(), c.sasl_app_name.end(), [](char ch) {
-                return g_ascii_isalnum(ch) || ch == '-' || ch == '_' || ch == '.';
-              }) && c.sasl_app_name[0] != '.';
+              std::all_of(c.sasl_app_name.begin(), c.sasl_app_name.end(),
+                          [](char ch) {
+                            return g_ascii_isalnum(ch) || ch == '-' || ch == '_' || ch == '.';
+                          }) &&
+              c.sasl_app_name[0] != '.';
     if (!ok) {
       error = r.where("app-name") + ": " + _("expected a name of letters, digits, '-', '_' or '.'");
       return false;
@@ -261,7 +284,7 @@ bool parse_subtypes(const SectionReader &r, std::vector<uint32_t> &out, std::str
     if (!st) {
       error = r.where("subtypes") + ": " +
               printf_string(_("unknown subtype '%s' (known: x509-sasl, tls-sasl, x509-none)"),
-                     name.c_str());
+                            name.c_str());
       return false;
     }
     if (std::find(out.begin(), out.end(), *st) == out.end()) out.push_back(*st);
@@ -313,9 +336,12 @@ bool parse_tls(const SectionReader &r, Config &c, std::string &error) {
     return false;
   if (r.has("verify-client")) {
     std::string v = r.raw("verify-client");
-    if (v == "none") c.tls.verify_client = VerifyClient::None;
-    else if (v == "optional") c.tls.verify_client = VerifyClient::Optional;
-    else if (v == "require") c.tls.verify_client = VerifyClient::Require;
+    if (v == "none")
+      c.tls.verify_client = VerifyClient::None;
+    else if (v == "optional")
+      c.tls.verify_client = VerifyClient::Optional;
+    else if (v == "require")
+      c.tls.verify_client = VerifyClient::Require;
     else {
       error = r.where("verify-client") + ": " +
               printf_string(_("expected none, optional or require, got '%s'"), v.c_str());
@@ -324,9 +350,12 @@ bool parse_tls(const SectionReader &r, Config &c, std::string &error) {
   }
   if (r.has("identity")) {
     std::string v = r.raw("identity");
-    if (v == "cn") c.tls.identity = CertIdentity::Cn;
-    else if (v == "san-email") c.tls.identity = CertIdentity::SanEmail;
-    else if (v == "san-upn") c.tls.identity = CertIdentity::SanUpn;
+    if (v == "cn")
+      c.tls.identity = CertIdentity::Cn;
+    else if (v == "san-email")
+      c.tls.identity = CertIdentity::SanEmail;
+    else if (v == "san-upn")
+      c.tls.identity = CertIdentity::SanUpn;
     else {
       error = r.where("identity") + ": " +
               printf_string(_("expected cn, san-email or san-upn, got '%s'"), v.c_str());
@@ -383,8 +412,7 @@ bool check_tls(const Config &c, const std::string &origin, std::string &error) {
   return true;
 }
 
-bool parse_console(const SectionReader &r, const std::string &name, Config &c,
-                   std::string &error) {
+bool parse_console(const SectionReader &r, const std::string &name, Config &c, std::string &error) {
   if (!r.only_known({"lpar-id", "backend", "backend-password-file", "port", "allowed-users",
                      "force", "subtypes", "backend-tls", "backend-ca", "backend-cert",
                      "backend-key", "backend-tls-name"},
@@ -433,14 +461,16 @@ bool parse_console(const SectionReader &r, const std::string &name, Config &c,
       return false;
     }
     if (t.cert.empty() != t.key.empty()) {
-      error = r.where("backend-cert") + ": " + _("backend-cert and backend-key must be set together");
+      error =
+          r.where("backend-cert") + ": " + _("backend-cert and backend-key must be set together");
       return false;
     }
     t.verify_name = r.has("backend-tls-name") ? r.raw("backend-tls-name")
                                               : (con.backend ? con.backend->host : "127.0.0.1");
     con.backend_tls = std::move(t);
   } else if (btls != "none") {
-    error = r.where("backend-tls") + ": " + printf_string(_("expected none or x509, got '%s'"), btls.c_str());
+    error = r.where("backend-tls") + ": " +
+            printf_string(_("expected none or x509, got '%s'"), btls.c_str());
     return false;
   }
   if (r.has("subtypes")) {
@@ -491,7 +521,8 @@ std::optional<HostPort> parse_host_port(const std::string &text, bool allow_name
   } else {
     size_t colon = text.rfind(':');
     if (colon == std::string::npos || text.find(':') != colon) {
-      error = printf_string(_("'%s' is not HOST:PORT (write IPv6 addresses as [ADDR]:PORT)"), text.c_str());
+      error = printf_string(_("'%s' is not HOST:PORT (write IPv6 addresses as [ADDR]:PORT)"),
+                            text.c_str());
       return std::nullopt;
     }
     hp.host = text.substr(0, colon);
@@ -508,14 +539,16 @@ std::optional<HostPort> parse_host_port(const std::string &text, bool allow_name
                        return g_ascii_isalnum(ch) || ch == '-' || ch == '.';
                      });
       if (!name_ok) {
-        error = allow_names ? printf_string(_("'%s' is not a host name or IP address"), hp.host.c_str())
-                            : printf_string(_("'%s' is not an IP address or '*'"), hp.host.c_str());
+        error = allow_names
+                    ? printf_string(_("'%s' is not a host name or IP address"), hp.host.c_str())
+                    : printf_string(_("'%s' is not an IP address or '*'"), hp.host.c_str());
         return std::nullopt;
       }
     }
   }
   char *end = nullptr;
-  unsigned long n = port.empty() || !g_ascii_isdigit(port[0]) ? 0 : std::strtoul(port.c_str(), &end, 10);
+  unsigned long n =
+      port.empty() || !g_ascii_isdigit(port[0]) ? 0 : std::strtoul(port.c_str(), &end, 10);
   if (port.empty() || !end || *end || n < 1 || n > 65535) {
     error = printf_string(_("'%s' is not a port number (1-65535)"), port.c_str());
     return std::nullopt;

@@ -52,16 +52,16 @@ struct Config {
   std::string mkvterm = "/usr/bin/mkvterm";
   std::string rmvterm = "/usr/bin/rmvterm";
   unsigned mkvterm_timeout = 30;
-  unsigned backend_timeout = 10;   // after login: the backend's RFB handshake
-  unsigned max_session_time = 0;   // seconds of relay; 0 = unlimited
+  unsigned backend_timeout = 10;  // after login: the backend's RFB handshake
+  unsigned max_session_time = 0;  // seconds of relay; 0 = unlimited
   unsigned max_sessions = 1000;
   // Admission of unauthenticated connections (daemon/admission.h).
   unsigned max_handshakes = 256;
   unsigned max_handshakes_per_source = 16;  // per IPv4 address or IPv6 /64
   unsigned handshake_buffer_mib = 32;       // all handshakes' buffers together
   unsigned listen_backlog = 4096;           // capped by net.core.somaxconn
-  std::string state_dir;    // tokens, runtime consoles, opened vterms; empty = not kept
-  std::string public_host;  // host name put into minted links; empty = this host's name
+  std::string state_dir;        // tokens, runtime consoles, opened vterms; empty = not kept
+  std::string public_host;      // host name put into minted links; empty = this host's name
   LoginThrottleSettings guess;  // guess-* keys: password-guessing limits
   // [control] (the API is served only when the section exists)
   bool control = false;
@@ -72,7 +72,7 @@ struct Config {
   // [sasl]
   std::string sasl_app_name = "vncgate";
   unsigned min_ssf = 56;
-  std::string realm;  // user realm handed to Cyrus (DIGEST-MD5, sasldb); empty = host name
+  std::string realm;         // user realm handed to Cyrus (DIGEST-MD5, sasldb); empty = host name
   std::string keytab;        // Kerberos keytab for GSSAPI (vnc/<host>@REALM)
   bool strip_realm = false;  // "alice@REALM" → "alice" for [sasl] realm
   std::string replay_cache;  // KRB5RCACHENAME value; empty = Kerberos default

@@ -20,7 +20,9 @@ ConsoleRegistry::~ConsoleRegistry() {
   }
 }
 
-ConsoleRegistry::Lease::~Lease() { reg_->release(name_, waiter_); }
+ConsoleRegistry::Lease::~Lease() {
+  reg_->release(name_, waiter_);
+}
 
 void ConsoleRegistry::configure(const Config &config) {
   mkvterm_ = MkvtermBackend{config.mkvterm, config.rmvterm, config.mkvterm_timeout};
@@ -98,10 +100,15 @@ std::unique_ptr<ConsoleRegistry::Lease> ConsoleRegistry::acquire(const std::stri
     log_info("console " + name + ": new session, idle close cancelled");
   }
   switch (c.state) {
-    case State::Open: schedule_notify(c); break;
-    case State::Closed: start_open(c); break;
+    case State::Open:
+      schedule_notify(c);
+      break;
+    case State::Closed:
+      start_open(c);
+      break;
     case State::Opening:
-    case State::Closing: break;  // waiters run when the running command ends
+    case State::Closing:
+      break;  // waiters run when the running command ends
   }
   return std::unique_ptr<Lease>(new Lease(this, name, w));
 }
@@ -139,7 +146,8 @@ void ConsoleRegistry::start_open(Console &c) {
   metrics().mkvterm_calls++;
   std::string name = c.cfg.name;
   log_info("console " + name + ": opening with mkvterm --id " + std::to_string(*c.cfg.lpar_id));
-  c.op = mkvterm_.open(*c.cfg.lpar_id, [this, name](ProcessResult r) { on_mkvterm(name, std::move(r)); });
+  c.op = mkvterm_.open(*c.cfg.lpar_id,
+                       [this, name](ProcessResult r) { on_mkvterm(name, std::move(r)); });
 }
 
 void ConsoleRegistry::on_mkvterm(const std::string &name, ProcessResult r) {
@@ -166,7 +174,8 @@ void ConsoleRegistry::on_mkvterm(const std::string &name, ProcessResult r) {
     c.reset_tried = true;
     log_warning("console " + name + ": " + error + "; force=true, resetting it with rmvterm");
     c.state = State::Closing;
-    c.op = mkvterm_.close(*c.cfg.lpar_id, [this, name](ProcessResult rr) { on_rmvterm(name, std::move(rr)); });
+    c.op = mkvterm_.close(*c.cfg.lpar_id,
+                          [this, name](ProcessResult rr) { on_rmvterm(name, std::move(rr)); });
     return;
   }
   c.reset_tried = false;
@@ -215,7 +224,8 @@ void ConsoleRegistry::start_close(Console &c) {
   metrics().rmvterm_calls++;
   c.state = State::Closing;
   std::string name = c.cfg.name;
-  c.op = mkvterm_.close(*c.cfg.lpar_id, [this, name](ProcessResult r) { on_rmvterm(name, std::move(r)); });
+  c.op = mkvterm_.close(*c.cfg.lpar_id,
+                        [this, name](ProcessResult r) { on_rmvterm(name, std::move(r)); });
 }
 
 void ConsoleRegistry::on_rmvterm(const std::string &name, ProcessResult r) {
@@ -330,10 +340,18 @@ ConsoleRegistry::Snapshot ConsoleRegistry::snapshot(const std::string &name) con
   }
   const Console &c = *it->second;
   switch (c.state) {
-    case State::Closed: snap.state = "closed"; break;
-    case State::Opening: snap.state = "opening"; break;
-    case State::Open: snap.state = "open"; break;
-    case State::Closing: snap.state = "closing"; break;
+    case State::Closed:
+      snap.state = "closed";
+      break;
+    case State::Opening:
+      snap.state = "opening";
+      break;
+    case State::Open:
+      snap.state = "open";
+      break;
+    case State::Closing:
+      snap.state = "closing";
+      break;
   }
   snap.sessions = c.leases;
   snap.idle_deadline = c.idle_deadline;
@@ -363,15 +381,19 @@ void ConsoleRegistry::adopt(const std::vector<std::pair<std::string, int>> &vter
         if (r.started && !r.timed_out && r.exit_status == 0) {
           log_info("lpar " + std::to_string(lpar) + ": vterm left by a previous run closed");
         } else {
-          log_warning("lpar " + std::to_string(lpar) + ": rmvterm failed " + describe_process_failure(r));
+          log_warning("lpar " + std::to_string(lpar) + ": rmvterm failed " +
+                      describe_process_failure(r));
         }
         // Destroyed from the main loop, not inside its own callback.
-        g_idle_add_full(G_PRIORITY_DEFAULT, [](gpointer d) -> gboolean {
-          auto *p = static_cast<std::pair<ConsoleRegistry *, uint64_t> *>(d);
-          p->first->orphans_.erase(p->second);
-          return G_SOURCE_REMOVE;
-        }, new std::pair<ConsoleRegistry *, uint64_t>(this, id),
-           [](gpointer d) { delete static_cast<std::pair<ConsoleRegistry *, uint64_t> *>(d); });
+        g_idle_add_full(
+            G_PRIORITY_DEFAULT,
+            [](gpointer d) -> gboolean {
+              auto *p = static_cast<std::pair<ConsoleRegistry *, uint64_t> *>(d);
+              p->first->orphans_.erase(p->second);
+              return G_SOURCE_REMOVE;
+            },
+            new std::pair<ConsoleRegistry *, uint64_t>(this, id),
+            [](gpointer d) { delete static_cast<std::pair<ConsoleRegistry *, uint64_t> *>(d); });
       });
       continue;
     }

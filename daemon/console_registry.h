@@ -33,7 +33,8 @@ class ConsoleRegistry {
 
    private:
     friend class ConsoleRegistry;
-    Lease(ConsoleRegistry *r, std::string n, uint64_t w) : reg_(r), name_(std::move(n)), waiter_(w) {}
+    Lease(ConsoleRegistry *r, std::string n, uint64_t w)
+        : reg_(r), name_(std::move(n)), waiter_(w) {}
     ConsoleRegistry *reg_;
     std::string name_;
     uint64_t waiter_;
@@ -57,7 +58,7 @@ class ConsoleRegistry {
   size_t sessions(const std::string &name) const;
 
   struct Snapshot {
-    std::string state;       // closed, opening, open, closing
+    std::string state;  // closed, opening, open, closing
     size_t sessions = 0;
     int64_t idle_deadline = 0;  // unix seconds, 0 = none
   };
@@ -84,8 +85,8 @@ class ConsoleRegistry {
     guint idle_timer = 0;
     guint notify_idle = 0;
     bool reset_tried = false;
-    bool adopted = false;        // left open by a previous run
-    int64_t idle_deadline = 0;   // unix seconds while the idle timer runs
+    bool adopted = false;       // left open by a previous run
+    int64_t idle_deadline = 0;  // unix seconds while the idle timer runs
   };
 
   void release(const std::string &name, uint64_t waiter);
@@ -107,7 +108,8 @@ class ConsoleRegistry {
   bool stopping_ = false;
   std::function<void()> shutdown_done_;
   VtermsChanged vterms_changed_;
-  std::map<uint64_t, std::unique_ptr<ProcessRun>> orphans_;  // rmvterm of vterms no longer configured
+  std::map<uint64_t, std::unique_ptr<ProcessRun>>
+      orphans_;  // rmvterm of vterms no longer configured
 };
 
 }  // namespace vncgate

@@ -14,8 +14,8 @@
 
 #include "control/capacity_metrics.h"
 #include "control/metrics.h"
-#include "rfb/http_connect.h"
 #include "logging.h"
+#include "rfb/http_connect.h"
 #include "security/sasl_server.h"
 
 namespace vncgate {
@@ -161,7 +161,8 @@ bool Daemon::start() {
   std::string where;
   for (const auto &[key, l] : listeners_) {
     for (const auto &a : l->addresses()) {
-      where += (where.empty() ? "" : ", ") + a.to_string() + (key.empty() ? "" : " (console " + key + ")");
+      where += (where.empty() ? "" : ", ") + a.to_string() +
+               (key.empty() ? "" : " (console " + key + ")");
     }
   }
   log_info("vncgated " VNCGATE_VERSION " ready, listening on " + where);
@@ -191,11 +192,11 @@ bool Daemon::apply_listeners(const Config &c, bool at_start) {
     if (listeners_.count(key)) continue;
     std::optional<std::string> console;
     if (!key.empty()) console = key;
-    auto l = std::make_unique<Listener>(console, static_cast<int>(c.listen_backlog),
-                                        [this](GSocketConnection *conn,
-                                                       const std::optional<std::string> &con) {
-      on_accept(conn, con);
-    });
+    auto l = std::make_unique<Listener>(
+        console, static_cast<int>(c.listen_backlog),
+        [this](GSocketConnection *conn, const std::optional<std::string> &con) {
+          on_accept(conn, con);
+        });
     bool bound = true;
     for (const auto &a : addrs) {
       std::string error;
@@ -266,10 +267,11 @@ void Daemon::on_accept(GSocketConnection *conn, const std::optional<std::string>
       if (it == sessions_.end()) return;
       uint64_t suppressed = 0;
       if (admission_.should_log("(evictions)", g_get_monotonic_time(), suppressed))
-        log_warning("every handshake place (max-handshakes) is taken: ended the oldest handshake "
-                    "of the busiest source, session " + std::to_string(victim) + " from " +
-                    it->second->client_address() +
-                    (suppressed ? " (and " + std::to_string(suppressed) + " more not logged)" : ""));
+        log_warning(
+            "every handshake place (max-handshakes) is taken: ended the oldest handshake "
+            "of the busiest source, session " +
+            std::to_string(victim) + " from " + it->second->client_address() +
+            (suppressed ? " (and " + std::to_string(suppressed) + " more not logged)" : ""));
       it->second->stop("handshake place taken by another source");
     };
   }(id));
@@ -277,8 +279,8 @@ void Daemon::on_accept(GSocketConnection *conn, const std::optional<std::string>
     std::string detail;
     switch (why) {
       case AdmissionControl::Refusal::PerSource:
-        detail = std::to_string(admission_.handshakes_from(source)) + " handshakes from " +
-                 source + " already (max-handshakes-per-source)";
+        detail = std::to_string(admission_.handshakes_from(source)) + " handshakes from " + source +
+                 " already (max-handshakes-per-source)";
         break;
       case AdmissionControl::Refusal::Total:
         detail = std::to_string(admission_.handshakes()) + " handshakes already (max-handshakes)";
@@ -512,9 +514,9 @@ std::vector<ConsoleInfo> Daemon::console_list() const {
   std::vector<ConsoleInfo> out;
   for (const auto &[name, con] : config_->consoles) {
     auto snap = registry_.snapshot(name);
-    out.push_back(ConsoleInfo{name, con.lpar_id ? "mkvterm" : "static", snap.state, snap.sessions,
-                              snap.idle_deadline, runtime_consoles_.count(name) > 0 &&
-                                                      !file_config_.consoles.count(name)});
+    out.push_back(ConsoleInfo{
+        name, con.lpar_id ? "mkvterm" : "static", snap.state, snap.sessions, snap.idle_deadline,
+        runtime_consoles_.count(name) > 0 && !file_config_.consoles.count(name)});
   }
   return out;
 }
@@ -593,8 +595,8 @@ std::string Daemon::metrics_text() const {
     if (registry_.snapshot(name).state == "open") ++open;
   }
   metrics().lockouts_active = login_limits_.active();
-  return metrics().render(sessions_.size(), open) +
-         render_capacity_metrics(config_->max_sessions) + admission_.metrics_text();
+  return metrics().render(sessions_.size(), open) + render_capacity_metrics(config_->max_sessions) +
+         admission_.metrics_text();
 }
 
 void Daemon::stop(const char *why) {

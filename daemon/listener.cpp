@@ -163,9 +163,9 @@ void Listener::pause(int err, GSocket *socket) {
   for (auto &b : bound_) b.watch->set_events(GIOCondition(0));
   gint64 now = g_get_monotonic_time();
   if (now - pause_log.last_us >= G_USEC_PER_SEC) {
-    std::string more = pause_log.suppressed
-                           ? " (" + std::to_string(pause_log.suppressed) + " more pauses since the last warning)"
-                           : "";
+    std::string more = pause_log.suppressed ? " (" + std::to_string(pause_log.suppressed) +
+                                                  " more pauses since the last warning)"
+                                            : "";
     log_warning("cannot accept connections on " + local_name(socket) + ": " + std::strerror(err) +
                 "; accepting pauses for " + std::to_string(backoff_ms_) + " ms" + more +
                 (err == EMFILE || err == ENFILE

@@ -25,7 +25,8 @@ class Listener {
  public:
   // `console` is empty for the gateway port. The callback borrows `conn`
   // (it takes a reference to keep it).
-  using Accept = std::function<void(GSocketConnection *, const std::optional<std::string> &console)>;
+  using Accept =
+      std::function<void(GSocketConnection *, const std::optional<std::string> &console)>;
 
   Listener(std::optional<std::string> console, int backlog, Accept accept);
   ~Listener();

@@ -27,7 +27,8 @@ GLogWriterOutput writer(GLogLevelFlags level, const GLogField *fields, gsize n, 
   if (g_journal) return g_log_writer_journald(level, fields, n, nullptr);
   const char *message = nullptr;
   for (gsize i = 0; i < n; ++i) {
-    if (g_strcmp0(fields[i].key, "MESSAGE") == 0) message = static_cast<const char *>(fields[i].value);
+    if (g_strcmp0(fields[i].key, "MESSAGE") == 0)
+      message = static_cast<const char *>(fields[i].value);
   }
   std::fprintf(stderr, "vncgated: %s: %s\n", level_name(level), message ? message : "");
   std::fflush(stderr);

@@ -19,10 +19,18 @@ using LogFields = std::vector<std::pair<std::string, std::string>>;
 
 void log_record(GLogLevelFlags level, const std::string &message, const LogFields &fields = {});
 
-inline void log_debug(const std::string &m) { log_record(G_LOG_LEVEL_DEBUG, m); }
-inline void log_info(const std::string &m) { log_record(G_LOG_LEVEL_INFO, m); }
-inline void log_warning(const std::string &m) { log_record(G_LOG_LEVEL_WARNING, m); }
-inline void log_error(const std::string &m) { log_record(G_LOG_LEVEL_CRITICAL, m); }
+inline void log_debug(const std::string &m) {
+  log_record(G_LOG_LEVEL_DEBUG, m);
+}
+inline void log_info(const std::string &m) {
+  log_record(G_LOG_LEVEL_INFO, m);
+}
+inline void log_warning(const std::string &m) {
+  log_record(G_LOG_LEVEL_WARNING, m);
+}
+inline void log_error(const std::string &m) {
+  log_record(G_LOG_LEVEL_CRITICAL, m);
+}
 
 // Printable, single-line, valid UTF-8 form of untrusted text (user names,
 // CONNECT lines, certificate subjects, tool output): bytes that are not

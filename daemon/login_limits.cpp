@@ -83,8 +83,8 @@ void LoginLimits::failed(LoginService service, const std::string &ip, const std:
     log_warning("login limits: " + std::to_string(s.threshold) + " failed password logins of " +
                 log_safe(account) + " within " + std::to_string(static_cast<long>(s.window)) +
                 " s; its password logins are limited to " + std::to_string(s.user_rate) +
-                " a minute until " + iso8601_utc(to_unix(*out.throttled_until)) + " (the last from " +
-                ip + ")");
+                " a minute until " + iso8601_utc(to_unix(*out.throttled_until)) +
+                " (the last from " + ip + ")");
   }
 }
 

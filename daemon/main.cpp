@@ -1,7 +1,6 @@
 // vncgated: SASL-authenticating RFB gateway in front of mkvterm consoles.
 #include <glib.h>
 #include <glib/gi18n.h>
-
 #include <sys/resource.h>
 
 #include <clocale>
@@ -27,8 +26,8 @@ int main(int argc, char **argv) {
   GOptionEntry entries[] = {
       {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
        N_("Configuration file (default /etc/vncgate/vncgated.conf)"), N_("FILE")},
-      {"check-config", 0, 0, G_OPTION_ARG_NONE, &check,
-       N_("Check the configuration file and exit"), nullptr},
+      {"check-config", 0, 0, G_OPTION_ARG_NONE, &check, N_("Check the configuration file and exit"),
+       nullptr},
       // Hidden: "SECTION KEY" per line, for the test that keeps vncgated.conf(5)
       // and the example file in step with the parser.
       {"list-config-keys", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &list_keys, nullptr,

@@ -163,8 +163,8 @@ bool Relay::deliver(Side &dst, const uint8_t *data, size_t len) {
 
 bool Relay::flush(Side &dst) {
   while (dst.pending_size() > 0) {
-    ssize_t n = ::send(dst.fd, dst.pending.data() + dst.pending_off, dst.pending_size(),
-                       MSG_NOSIGNAL);
+    ssize_t n =
+        ::send(dst.fd, dst.pending.data() + dst.pending_off, dst.pending_size(), MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return true;

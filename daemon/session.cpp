@@ -117,16 +117,22 @@ void Session::start() {
   if (!gateway_port_) begin_rfb();
 }
 
-void Session::stop(const std::string &reason) { end(reason); }
+void Session::stop(const std::string &reason) {
+  end(reason);
+}
 
 size_t Session::input_cap() const {
   switch (state_) {
-    case State::ReadConnect: return kMaxConnectPreamble;
+    case State::ReadConnect:
+      return kMaxConnectPreamble;
     case State::ReadSaslStart:
-    case State::ReadSaslStep: return config_->sasl_max_field + kMaxSaslMechName + 16;
+    case State::ReadSaslStep:
+      return config_->sasl_max_field + kMaxSaslMechName + 16;
     case State::WaitBackend:
-    case State::TlsHandshake: return kWaitCap;
-    default: return kSmallCap;
+    case State::TlsHandshake:
+      return kWaitCap;
+    default:
+      return kSmallCap;
   }
 }
 
@@ -168,9 +174,6 @@ void Session::on_client_event(GIOCondition cond) {
   update_watch();
 }
 
-
-
-
 // Grows the input buffer for `incoming` bytes within the step's cap, charged
 // to the daemon's pre-authentication budget first. No doubling past the cap:
 // 400 clients at the SASL field limit must not hold twice that.
@@ -209,7 +212,9 @@ bool Session::leave_admission() {
   return false;
 }
 
-bool Session::reading() const { return !closing_ && state_ != State::AuthFailing; }
+bool Session::reading() const {
+  return !closing_ && state_ != State::AuthFailing;
+}
 
 void Session::update_watch() {
   if (state_ == State::Closed || state_ == State::Relay || !watch_) return;
@@ -225,14 +230,22 @@ void Session::process_input() {
 
 bool Session::step() {
   switch (state_) {
-    case State::ReadConnect: return on_connect_request();
-    case State::ReadVersion: return on_version();
-    case State::ReadSecurityChoice: return on_security_choice();
-    case State::ReadVeNCryptVersion: return on_vencrypt_version();
-    case State::ReadVeNCryptSubtype: return on_vencrypt_subtype();
-    case State::ReadSaslStart: return on_sasl_start();
-    case State::ReadSaslStep: return on_sasl_step();
-    default: return false;  // waiting for something other than client input
+    case State::ReadConnect:
+      return on_connect_request();
+    case State::ReadVersion:
+      return on_version();
+    case State::ReadSecurityChoice:
+      return on_security_choice();
+    case State::ReadVeNCryptVersion:
+      return on_vencrypt_version();
+    case State::ReadVeNCryptSubtype:
+      return on_vencrypt_subtype();
+    case State::ReadSaslStart:
+      return on_sasl_start();
+    case State::ReadSaslStep:
+      return on_sasl_step();
+    default:
+      return false;  // waiting for something other than client input
   }
 }
 
@@ -250,8 +263,8 @@ bool Session::on_connect_request() {
   const std::string name = parsed.result.value.console;
   console_ = name;  // named in the audit record even when unknown
   if (!host_.config()->consoles.count(name)) {
-    log_info("session " + std::to_string(id_) + ": " + client_addr_ + " asked for unknown console " +
-             name);
+    log_info("session " + std::to_string(id_) + ": " + client_addr_ +
+             " asked for unknown console " + name);
     send(http_response(404));
     close_after_flush("unknown console");
     return false;
@@ -262,8 +275,8 @@ bool Session::on_connect_request() {
     if (check != TokenCheck::Ok) {
       // Which token failed is worth knowing; the secret itself is not.
       log_info("session " + std::to_string(id_) + ": " + client_addr_ +
-               " presented an unusable token for console " + name + ": " +
-               token_check_name(check) + (rec.id.empty() ? "" : " (token " + rec.id + ")"));
+               " presented an unusable token for console " + name + ": " + token_check_name(check) +
+               (rec.id.empty() ? "" : " (token " + rec.id + ")"));
       send(http_response(404));
       close_after_flush(std::string("token refused: ") + token_check_name(check));
       return false;
@@ -280,9 +293,8 @@ bool Session::on_connect_request() {
 
 void Session::open_console() {
   state_ = State::WaitBackend;
-  lease_ = host_.registry().acquire(*console_, [this](const HostPort *b, const std::string &e) {
-    on_console_ready(b, e);
-  });
+  lease_ = host_.registry().acquire(
+      *console_, [this](const HostPort *b, const std::string &e) { on_console_ready(b, e); });
 }
 
 void Session::on_console_ready(const HostPort *backend, const std::string &error) {
@@ -303,14 +315,6 @@ void Session::begin_rfb() {
   send(kServerVersion);
   state_ = State::ReadVersion;
 }
-
-
-
-
-
-
-
-
 
 void Session::connect_backend(const HostPort &backend) {
   const auto &con = host_.config()->consoles;
@@ -404,14 +408,14 @@ void Session::on_backend(GSocketConnection *conn, Bytes leftover,
            *console_ + " as " + log_safe(user_));
   if (unsigned limit = host_.config()->max_session_time; limit > 0)
     arm_timer(session_timer_, limit * 1000u, &Session::on_max_session_time);
-  metrics().observe_handshake("ok", static_cast<double>(g_get_monotonic_time() - started_us_) / 1e6);
+  metrics().observe_handshake("ok",
+                              static_cast<double>(g_get_monotonic_time() - started_us_) / 1e6);
   // TLS hands us plaintext; the SASL layer starts after the handshake, so
   // early bytes under it are still encoded.
   bool early_plain = tls_up_ || layer == nullptr;
   relay_->start(early_plain ? early_client : Bytes{}, leftover);
   if (!early_plain && state_ == State::Relay) relay_->feed_raw_from_client(early_client);
 }
-
 
 void Session::on_max_session_time() {
   log_info("session " + std::to_string(id_) + ": " + client_addr_ + " (" + log_safe(user_) +
@@ -511,21 +515,31 @@ void Session::end(const std::string &reason) {
 
 SessionInfo Session::info() const {
   const char *st = "handshake";
-  if (state_ == State::Relay) st = "relaying";
-  else if (state_ == State::Closed) st = "closed";
-  else if (state_ == State::WaitBackend) st = "connecting";
-  return SessionInfo{id_, client_addr_, console_ ? *console_ : "", user_, mechanism_, st,
-                     token_id_, started_wall_, relay_ ? relay_->bytes_to_client() : 0,
+  if (state_ == State::Relay)
+    st = "relaying";
+  else if (state_ == State::Closed)
+    st = "closed";
+  else if (state_ == State::WaitBackend)
+    st = "connecting";
+  return SessionInfo{id_,
+                     client_addr_,
+                     console_ ? *console_ : "",
+                     user_,
+                     mechanism_,
+                     st,
+                     token_id_,
+                     started_wall_,
+                     relay_ ? relay_->bytes_to_client() : 0,
                      relay_ ? relay_->bytes_from_client() : 0};
 }
 
 void Session::audit(const std::string &reason) {
   if (state_ != State::Closed || !relay_) {
     std::string result = "other";  // coarse label for the metric
-    for (const char *label : {"authentication failed", "not authorized", "handshake timeout",
-                              "protocol error", "console unavailable", "backend unavailable",
-                              "token", "unknown console", "client closed", "TLS",
-                              "authorization withdrawn", "too many"}) {
+    for (const char *label :
+         {"authentication failed", "not authorized", "handshake timeout", "protocol error",
+          "console unavailable", "backend unavailable", "token", "unknown console", "client closed",
+          "TLS", "authorization withdrawn", "too many"}) {
       if (reason.rfind(label, 0) == 0) result = label;
     }
     std::replace(result.begin(), result.end(), ' ', '_');
@@ -542,15 +556,14 @@ void Session::audit(const std::string &reason) {
   std::string user = user_.empty() ? "-" : log_safe(user_, 256);
   std::string mech = mechanism_.empty() ? "-" : log_safe(mechanism_, 100);
   std::string console = console_ ? log_safe(*console_) : "-";
-  std::string msg = "audit: session=" + std::to_string(id_) + " client=" + client_addr_ +
-                    " console=" + console + " user=" + user + " mechanism=" + mech +
-                    " ssf=" + std::to_string(ssf_) + " bytes-to-client=" +
-                    std::to_string(to_client) + " bytes-from-client=" +
-                    std::to_string(from_client) + " duration=" + dur + " end=\"" +
-                    log_safe(reason, 300) + "\"" +
-                    (tls_desc_.empty() ? "" : " tls=" + log_safe(tls_desc_)) +
-                    (cert_subject_.empty() ? "" : " cert=\"" + log_safe(cert_subject_) + "\"") +
-                    (token_id_.empty() ? "" : " token=" + token_id_);
+  std::string msg =
+      "audit: session=" + std::to_string(id_) + " client=" + client_addr_ + " console=" + console +
+      " user=" + user + " mechanism=" + mech + " ssf=" + std::to_string(ssf_) +
+      " bytes-to-client=" + std::to_string(to_client) +
+      " bytes-from-client=" + std::to_string(from_client) + " duration=" + dur + " end=\"" +
+      log_safe(reason, 300) + "\"" + (tls_desc_.empty() ? "" : " tls=" + log_safe(tls_desc_)) +
+      (cert_subject_.empty() ? "" : " cert=\"" + log_safe(cert_subject_) + "\"") +
+      (token_id_.empty() ? "" : " token=" + token_id_);
   log_record(G_LOG_LEVEL_INFO, msg,
              {{"VNCGATE_EVENT", "session-end"},
               {"VNCGATE_SESSION", std::to_string(id_)},

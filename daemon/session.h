@@ -90,9 +90,18 @@ class Session {
 
  private:
   enum class State {
-    ReadConnect, ReadVersion, ReadSecurityChoice, ReadVeNCryptVersion,
-    ReadVeNCryptSubtype, TlsHandshake, ReadSaslStart, ReadSaslStep, WaitBackend, AuthFailing,
-    Relay, Closed
+    ReadConnect,
+    ReadVersion,
+    ReadSecurityChoice,
+    ReadVeNCryptVersion,
+    ReadVeNCryptSubtype,
+    TlsHandshake,
+    ReadSaslStart,
+    ReadSaslStep,
+    WaitBackend,
+    AuthFailing,
+    Relay,
+    Closed
   };
 
   void on_client_event(GIOCondition cond);
@@ -156,7 +165,7 @@ class Session {
   std::shared_ptr<TlsCredentials> tls_creds_;
   std::unique_ptr<TlsServerSession> tls_;
   bool tls_up_ = false;
-  bool wrapped_ = false;  // TLS from byte 0 (gateway port with [tls] wrap)
+  bool wrapped_ = false;            // TLS from byte 0 (gateway port with [tls] wrap)
   std::vector<uint32_t> subtypes_;  // VeNCrypt subtypes offered
   bool offered_sasl_ = false;
   uint32_t subtype_ = 0;

@@ -27,7 +27,8 @@ void Session::on_raw_input(const uint8_t *data, size_t len) {
     auto r = tls_->handshake(data, len, out, error);
     send_raw(out);
     if (r == TlsServerSession::Handshake::Failed) {
-      log_info("session " + std::to_string(id_) + ": TLS with " + client_addr_ + " failed: " + error);
+      log_info("session " + std::to_string(id_) + ": TLS with " + client_addr_ +
+               " failed: " + error);
       close_after_flush(error);  // already says "TLS handshake failed: ..."
       return;
     }
@@ -119,8 +120,9 @@ bool Session::on_version() {
   if (version_.minor < 7) {
     log_info("session " + std::to_string(id_) + ": refused " + client_addr_ +
              ": RFB 3.3 client cannot use SASL");
-    send(encode_v33_refusal("This gateway requires SASL authentication, which needs RFB 3.7 or "
-                            "later; use a client that supports it (e.g. gtk-vnc)"));
+    send(
+        encode_v33_refusal("This gateway requires SASL authentication, which needs RFB 3.7 or "
+                           "later; use a client that supports it (e.g. gtk-vnc)"));
     close_after_flush("client speaks RFB 3.3 only");
     return false;
   }
@@ -131,7 +133,8 @@ bool Session::on_version() {
       // Offer a SASL subtype only if its inner SASL will have a mechanism,
       // with the settings on_tls_up() uses. The cipher's key bits are known
       // only after the handshake: kTlsSsfForOffer stands for them.
-      if (vencrypt_subtype_uses_sasl(st) && !start_sasl(kTlsSsfForOffer, !anonymous, true)) continue;
+      if (vencrypt_subtype_uses_sasl(st) && !start_sasl(kTlsSsfForOffer, !anonymous, true))
+        continue;
       subtypes_.push_back(st);
     }
     sasl_.reset();
@@ -139,7 +142,8 @@ bool Session::on_version() {
   offered_sasl_ = wrapped_ || config_->offer_plain_sasl || subtypes_.empty();
   // Without a usable plain-TCP mechanism, VeNCrypt alone is offered: only
   // worth an error when nothing at all is left.
-  if (offered_sasl_ && !start_sasl(wrapped_ ? tls_->cipher_bits() : 0, wrapped_, !subtypes_.empty()))
+  if (offered_sasl_ &&
+      !start_sasl(wrapped_ ? tls_->cipher_bits() : 0, wrapped_, !subtypes_.empty()))
     offered_sasl_ = false;
   if (!offered_sasl_ && subtypes_.empty()) {
     Bytes refusal{0};
@@ -306,8 +310,8 @@ void Session::on_authenticated() {
   }
   if (!user_allowed(cit->second.allowed_users, user_, current->realm)) {
     fail_auth("user is not authorized for this console",
-              "user " + log_safe(user_) + " is not in allowed-users of console " + *console_,
-              false, "not authorized");
+              "user " + log_safe(user_) + " is not in allowed-users of console " + *console_, false,
+              "not authorized");
     return;
   }
   // A one-time token stays reserved until the relay starts

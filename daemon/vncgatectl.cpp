@@ -32,7 +32,8 @@ struct Reply {
   std::string transport_error;
 };
 
-Reply request(const Options &o, const char *method, const std::string &path, const std::string &body) {
+Reply request(const Options &o, const char *method, const std::string &path,
+              const std::string &body) {
   Reply r;
   SoupSession *session;
   std::string base;
@@ -134,7 +135,8 @@ std::string printable(const std::string &text) {
 // A reply that is not what the API promises (not JSON, or JSON of another
 // shape): say so, never print half a table and succeed.
 int unreadable_reply(const Reply &r) {
-  std::fprintf(stderr, _("vncgatectl: cannot understand the reply of vncgated (HTTP %u, %zu bytes)\n"),
+  std::fprintf(stderr,
+               _("vncgatectl: cannot understand the reply of vncgated (HTTP %u, %zu bytes)\n"),
                r.status, r.body.size());
   return 4;
 }
@@ -183,27 +185,32 @@ void print_table(JsonNode *root, const std::vector<std::pair<const char *, const
 }
 
 int usage() {
-  std::fprintf(stderr, "%s", _("usage: vncgatectl [OPTIONS] COMMAND\n"
-      "commands:\n"
-      "  link CONSOLE [--user USER] [--ttl SECONDS] [--reusable]   mint a console link\n"
-      "  consoles                                                  list consoles\n"
-      "  sessions                                                  list sessions\n"
-      "  kill SESSION-ID                                           end a session\n"
-      "  revoke TOKEN-ID                                           revoke a link and end its sessions\n"
-      "  passwd USER --users-file FILE                             set a control API password (read from stdin)\n"
-      "  lockouts                                                  list sources and users limited after failed logins\n"
-      "  unlock KEY                                                lift one of them (KEY as listed)\n"
-      "options:\n"
-      "  --socket PATH        control socket (default /run/vncgate/control.sock)\n"
-      "  --url https://H:P    the TCP control API instead of the socket\n"
-      "  --auth-user U --password-file F   HTTP Basic credentials for --url\n"
-      "  --cacert FILE        CA for --url\n"
-      "  --json               print the daemon's JSON\n"));
+  std::fprintf(stderr, "%s",
+               _("usage: vncgatectl [OPTIONS] COMMAND\n"
+                 "commands:\n"
+                 "  link CONSOLE [--user USER] [--ttl SECONDS] [--reusable]   mint a console link\n"
+                 "  consoles                                                  list consoles\n"
+                 "  sessions                                                  list sessions\n"
+                 "  kill SESSION-ID                                           end a session\n"
+                 "  revoke TOKEN-ID                                           revoke a link and "
+                 "end its sessions\n"
+                 "  passwd USER --users-file FILE                             set a control API "
+                 "password (read from stdin)\n"
+                 "  lockouts                                                  list sources and "
+                 "users limited after failed logins\n"
+                 "  unlock KEY                                                lift one of them "
+                 "(KEY as listed)\n"
+                 "options:\n"
+                 "  --socket PATH        control socket (default /run/vncgate/control.sock)\n"
+                 "  --url https://H:P    the TCP control API instead of the socket\n"
+                 "  --auth-user U --password-file F   HTTP Basic credentials for --url\n"
+                 "  --cacert FILE        CA for --url\n"
+                 "  --json               print the daemon's JSON\n"));
   return 2;
 }
 
-int finish(const Options &o, const Reply &r, const std::vector<std::pair<const char *, const char *>> &cols,
-           const char *what) {
+int finish(const Options &o, const Reply &r,
+           const std::vector<std::pair<const char *, const char *>> &cols, const char *what) {
   if (!r.transport_error.empty()) {
     std::fprintf(stderr, _("vncgatectl: cannot reach vncgated (%s): %s\n"),
                  o.url.empty() ? o.socket.c_str() : o.url.c_str(), r.transport_error.c_str());
@@ -222,20 +229,23 @@ int finish(const Options &o, const Reply &r, const std::vector<std::pair<const c
     return 1;
   }
   // A body must be JSON (a table: an array of objects); 204 has none.
-  bool readable = r.body.empty() ? cols.empty()
-                                 : root && (cols.empty() || JSON_NODE_HOLDS_ARRAY(root));
+  bool readable =
+      r.body.empty() ? cols.empty() : root && (cols.empty() || JSON_NODE_HOLDS_ARRAY(root));
   if (readable && !cols.empty()) {
     JsonArray *a = json_node_get_array(root);
     for (guint i = 0; readable && i < json_array_get_length(a); ++i)
       readable = JSON_NODE_HOLDS_OBJECT(json_array_get_element(a, i));
   }
-  if (!readable || (!r.body.empty() && !g_utf8_validate(r.body.data(), static_cast<gssize>(r.body.size()), nullptr))) {
+  if (!readable || (!r.body.empty() &&
+                    !g_utf8_validate(r.body.data(), static_cast<gssize>(r.body.size()), nullptr))) {
     if (root) json_node_unref(root);
     return unreadable_reply(r);
   }
   if (o.json || cols.empty()) {
-    if (!r.body.empty()) std::printf("%s\n", r.body.c_str());
-    else if (what) std::printf("%s\n", what);
+    if (!r.body.empty())
+      std::printf("%s\n", r.body.c_str());
+    else if (what)
+      std::printf("%s\n", what);
   } else {
     print_table(root, cols);
   }
@@ -246,8 +256,11 @@ int finish(const Options &o, const Reply &r, const std::vector<std::pair<const c
 // Password-guessing limits (GET/DELETE /v1/lockouts).
 int lockouts(const Options &o) {
   return finish(o, request(o, "GET", "/v1/lockouts", ""),
-                {{"key", "KEY"}, {"kind", "KIND"}, {"failures", "FAILURES"},
-                 {"lockouts", "LOCKOUTS"}, {"until", "UNTIL"}},
+                {{"key", "KEY"},
+                 {"kind", "KIND"},
+                 {"failures", "FAILURES"},
+                 {"lockouts", "LOCKOUTS"},
+                 {"until", "UNTIL"}},
                 nullptr);
 }
 
@@ -282,29 +295,51 @@ int main(int argc, char **argv) {
       return true;
     };
     bool ok = true;
-    if (a == "--socket") ok = value(o.socket);
-    else if (a == "--url") ok = value(o.url);
-    else if (a == "--auth-user") ok = value(o.user);
-    else if (a == "--password-file") ok = value(o.password_file);
-    else if (a == "--cacert") ok = value(o.cacert);
-    else if (a == "--users-file") ok = value(o.users_file);
-    else if (a == "--json") o.json = true;
-    else if (a == "--help" || a == "-h") { usage(); return 0; }
-    else if (a == "--version") { std::printf("vncgatectl %s\n", VNCGATE_VERSION); return 0; }
-    else args.push_back(a);
+    if (a == "--socket")
+      ok = value(o.socket);
+    else if (a == "--url")
+      ok = value(o.url);
+    else if (a == "--auth-user")
+      ok = value(o.user);
+    else if (a == "--password-file")
+      ok = value(o.password_file);
+    else if (a == "--cacert")
+      ok = value(o.cacert);
+    else if (a == "--users-file")
+      ok = value(o.users_file);
+    else if (a == "--json")
+      o.json = true;
+    else if (a == "--help" || a == "-h") {
+      usage();
+      return 0;
+    } else if (a == "--version") {
+      std::printf("vncgatectl %s\n", VNCGATE_VERSION);
+      return 0;
+    } else
+      args.push_back(a);
     if (!ok) return usage();
   }
   if (args.empty()) return usage();
   const std::string &cmd = args[0];
   if (cmd == "consoles" && args.size() == 1) {
     return finish(o, request(o, "GET", "/v1/consoles", ""),
-                  {{"name", "CONSOLE"}, {"kind", "KIND"}, {"state", "STATE"}, {"sessions", "SESSIONS"},
-                   {"idle_deadline", "IDLE CLOSE AT"}}, nullptr);
+                  {{"name", "CONSOLE"},
+                   {"kind", "KIND"},
+                   {"state", "STATE"},
+                   {"sessions", "SESSIONS"},
+                   {"idle_deadline", "IDLE CLOSE AT"}},
+                  nullptr);
   }
   if (cmd == "sessions" && args.size() == 1) {
     return finish(o, request(o, "GET", "/v1/sessions", ""),
-                  {{"id", "ID"}, {"client", "CLIENT"}, {"console", "CONSOLE"}, {"user", "USER"},
-                   {"mechanism", "MECHANISM"}, {"state", "STATE"}, {"started_at", "STARTED"}}, nullptr);
+                  {{"id", "ID"},
+                   {"client", "CLIENT"},
+                   {"console", "CONSOLE"},
+                   {"user", "USER"},
+                   {"mechanism", "MECHANISM"},
+                   {"state", "STATE"},
+                   {"started_at", "STARTED"}},
+                  nullptr);
   }
   if (cmd == "kill" && args.size() == 2)
     return finish(o, request(o, "DELETE", "/v1/sessions/" + args[1], ""), {}, _("session ended"));
@@ -317,12 +352,18 @@ int main(int argc, char **argv) {
     long ttl = 300;
     bool reusable = false;
     for (size_t i = 2; i < args.size(); ++i) {
-      if (args[i] == "--reusable") reusable = true;
-      else if (args[i].rfind("--user=", 0) == 0) user = args[i].substr(7);
-      else if (args[i] == "--user" && i + 1 < args.size()) user = args[++i];
-      else if (args[i].rfind("--ttl=", 0) == 0) ttl = std::strtol(args[i].c_str() + 6, nullptr, 10);
-      else if (args[i] == "--ttl" && i + 1 < args.size()) ttl = std::strtol(args[++i].c_str(), nullptr, 10);
-      else return usage();
+      if (args[i] == "--reusable")
+        reusable = true;
+      else if (args[i].rfind("--user=", 0) == 0)
+        user = args[i].substr(7);
+      else if (args[i] == "--user" && i + 1 < args.size())
+        user = args[++i];
+      else if (args[i].rfind("--ttl=", 0) == 0)
+        ttl = std::strtol(args[i].c_str() + 6, nullptr, 10);
+      else if (args[i] == "--ttl" && i + 1 < args.size())
+        ttl = std::strtol(args[++i].c_str(), nullptr, 10);
+      else
+        return usage();
     }
     JsonBuilder *b = json_builder_new();
     json_builder_begin_object(b);

@@ -23,7 +23,9 @@ LinkParse refuse(LinkMessage why) {
   return LinkParse{std::nullopt, std::move(text), std::move(why)};
 }
 
-bool has_control(std::string_view s) { return std::any_of(s.begin(), s.end(), linktext::is_cntrl); }
+bool has_control(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), linktext::is_cntrl);
+}
 
 bool valid_title(std::string_view t) {
   return t.size() <= 200 && !has_control(t) && linktext::utf8_valid(t);
@@ -41,9 +43,12 @@ std::optional<LinkTls> parse_tls(std::string_view v) {
 }
 
 bool parse_bool(std::string_view v, bool &out) {
-  if (v == "1" || v == "true" || v == "yes") out = true;
-  else if (v == "0" || v == "false" || v == "no") out = false;
-  else return false;
+  if (v == "1" || v == "true" || v == "yes")
+    out = true;
+  else if (v == "0" || v == "false" || v == "no")
+    out = false;
+  else
+    return false;
   return true;
 }
 
@@ -96,7 +101,8 @@ LinkParse parse_vncgate_params(ConsoleLink link,
       if (!valid_title(v)) return refuse(N_("invalid title in link"));
       link.title = v;
     } else {
-      return refuse(LinkMessage(N_("unknown link parameter '%s'"), has_control(k) ? "?" : k.substr(0, 40)));
+      return refuse(
+          LinkMessage(N_("unknown link parameter '%s'"), has_control(k) ? "?" : k.substr(0, 40)));
     }
   }
   return LinkParse{link, {}, {}};
@@ -159,7 +165,8 @@ LinkParse parse_console_link(std::string_view text) {
   if (text.empty()) return refuse(N_("empty link"));
   for (char c : text) {
     auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f) return refuse(N_("link contains a space, control or non-ASCII character"));
+    if (u <= 0x20 || u >= 0x7f)
+      return refuse(N_("link contains a space, control or non-ASCII character"));
   }
   if (text[0] == '-') return refuse(N_("link looks like a command-line option"));
   linkuri::UriSplit split = linkuri::split_uri(text);
@@ -173,7 +180,8 @@ LinkParse parse_console_link(std::string_view text) {
     link.kind = LinkKind::Vnc;
     link.port = 5900;
   } else {
-    return refuse(LinkMessage(N_("unsupported link type '%s' (expected vncgate:// or vnc://)"), uri.scheme));
+    return refuse(
+        LinkMessage(N_("unsupported link type '%s' (expected vncgate:// or vnc://)"), uri.scheme));
   }
   if (!uri.host || uri.host->empty()) return refuse(N_("link has no host"));
   link.host = *uri.host;
@@ -200,7 +208,8 @@ LinkParse parse_console_link(std::string_view text) {
 
   if (link.kind == LinkKind::Vncgate) {
     constexpr std::string_view kPrefix = "/console/";
-    if (!uri.path.starts_with(kPrefix)) return refuse(N_("vncgate link path must be /console/NAME"));
+    if (!uri.path.starts_with(kPrefix))
+      return refuse(N_("vncgate link path must be /console/NAME"));
     link.console = uri.path.substr(kPrefix.size());
     if (!is_valid_console_name(link.console)) return refuse(N_("invalid console name in link"));
     return parse_vncgate_params(std::move(link), params);
@@ -213,7 +222,8 @@ LinkParse parse_vv_file(std::string_view contents) {
   if (contents.size() > kMaxVvFileSize) return refuse(N_(".vv file is larger than 64 KiB"));
   linkkeyfile::KeyFile kf;
   LinkMessage load_error;
-  if (!kf.load(contents, load_error)) return refuse(LinkMessage(N_("not a valid .vv file: %s"), load_error));
+  if (!kf.load(contents, load_error))
+    return refuse(LinkMessage(N_("not a valid .vv file: %s"), load_error));
   const std::string g = "virt-viewer";
   auto get = [&](const char *key) -> std::optional<std::string> {
     auto v = kf.get_string(g, key);
@@ -265,8 +275,8 @@ LinkParse parse_vv_file(std::string_view contents) {
 
 std::string ConsoleLink::display_name() const {
   std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  std::string base = (kind == LinkKind::Vnc || console.empty() ? "vnc://" : "vncgate://") + h + ":" +
-                     std::to_string(port);
+  std::string base = (kind == LinkKind::Vnc || console.empty() ? "vnc://" : "vncgate://") + h +
+                     ":" + std::to_string(port);
   return console.empty() ? base : base + "/console/" + console;
 }
 

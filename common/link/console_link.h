@@ -49,8 +49,8 @@ inline constexpr size_t kMaxVvFileSize = 64 * 1024;
 
 struct LinkParse {
   std::optional<ConsoleLink> link;
-  std::string error;    // why the link was refused, in English (reason.text())
-  LinkMessage reason;   // the same, for a display site to translate
+  std::string error;   // why the link was refused, in English (reason.text())
+  LinkMessage reason;  // the same, for a display site to translate
 };
 
 LinkParse parse_console_link(std::string_view text);

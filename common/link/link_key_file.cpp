@@ -73,13 +73,24 @@ std::string unescape_value(const char *p) {
     }
     ++p;
     switch (*p) {
-      case 's': out += ' '; break;
-      case 'n': out += '\n'; break;
-      case 't': out += '\t'; break;
-      case 'r': out += '\r'; break;
-      case '\\': out += '\\'; break;
-      case '\0': return out;  // lone "\" at the end: dropped
-      default:  // unknown escape: kept as written
+      case 's':
+        out += ' ';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case '\\':
+        out += '\\';
+        break;
+      case '\0':
+        return out;  // lone "\" at the end: dropped
+      default:       // unknown escape: kept as written
         out += '\\';
         out += *p;
     }
@@ -136,8 +147,9 @@ bool KeyFile::parse_line(std::string line, LinkMessage &error) {
 
   const char *eq = std::strchr(start, '=');
   if (!eq || eq == start) {
-    error = LinkMessage(N_("Key file contains line “%s” which is not a key-value pair, group, or comment"),
-                 utf8_make_valid(std::string_view(begin, length)));
+    error = LinkMessage(
+        N_("Key file contains line “%s” which is not a key-value pair, group, or comment"),
+        utf8_make_valid(std::string_view(begin, length)));
     return false;
   }
   if (!in_group_) {

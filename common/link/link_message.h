@@ -12,9 +12,9 @@
 namespace vncgate {
 
 struct LinkMessage {
-  const char *msgid = nullptr;              // N_()-marked text, "%s" at most once
-  std::string value;                        // for "%s", unless `inner` is set
-  std::shared_ptr<const LinkMessage> inner; // for "%s": a nested parser message
+  const char *msgid = nullptr;               // N_()-marked text, "%s" at most once
+  std::string value;                         // for "%s", unless `inner` is set
+  std::shared_ptr<const LinkMessage> inner;  // for "%s": a nested parser message
 
   LinkMessage() = default;
   LinkMessage(const char *id) : msgid(id) {}  // NOLINT: `error = N_("...")`

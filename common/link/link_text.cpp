@@ -23,12 +23,16 @@ size_t utf8_valid_prefix(std::string_view s) {
       need = 1;
     } else if (b0 >= 0xe0 && b0 <= 0xef) {
       need = 2;
-      if (b0 == 0xe0) lo = 0xa0;        // overlong
-      else if (b0 == 0xed) hi = 0x9f;   // UTF-16 surrogates
+      if (b0 == 0xe0)
+        lo = 0xa0;  // overlong
+      else if (b0 == 0xed)
+        hi = 0x9f;  // UTF-16 surrogates
     } else if (b0 >= 0xf0 && b0 <= 0xf4) {
       need = 3;
-      if (b0 == 0xf0) lo = 0x90;        // overlong
-      else if (b0 == 0xf4) hi = 0x8f;   // above U+10FFFF
+      if (b0 == 0xf0)
+        lo = 0x90;  // overlong
+      else if (b0 == 0xf4)
+        hi = 0x8f;  // above U+10FFFF
     } else {
       return i;
     }

@@ -16,9 +16,15 @@
 
 namespace vncgate::linktext {
 
-inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
-inline bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-inline bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
+inline bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+inline bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+inline bool is_alnum(char c) {
+  return is_alpha(c) || is_digit(c);
+}
 inline bool is_xdigit(char c) {
   return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -30,8 +36,12 @@ inline bool is_cntrl(char c) {
   auto u = static_cast<unsigned char>(c);
   return u < 0x20 || u == 0x7f;
 }
-inline char to_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-inline char to_upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
+inline char to_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+inline char to_upper(char c) {
+  return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+}
 
 std::string ascii_lower(std::string_view s);
 
@@ -39,7 +49,9 @@ std::string ascii_lower(std::string_view s);
 // in g_utf8_validate with an explicit length; surrogates, overlong forms and
 // code points above U+10FFFF are invalid).
 size_t utf8_valid_prefix(std::string_view s);
-inline bool utf8_valid(std::string_view s) { return utf8_valid_prefix(s) == s.size(); }
+inline bool utf8_valid(std::string_view s) {
+  return utf8_valid_prefix(s) == s.size();
+}
 // Every invalid byte replaced by U+FFFD, as g_utf8_make_valid.
 std::string utf8_make_valid(std::string_view s);
 

@@ -12,7 +12,9 @@ using namespace vncgate::linktext;
 constexpr const char *kBadEncoding = N_("Invalid %-encoding in URI");  // xgettext: no-c-format
 constexpr const char *kNotUtf8 = N_("Non-UTF-8 characters in URI");
 
-bool is_unreserved(char c) { return is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~'; }
+bool is_unreserved(char c) {
+  return is_alnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
 
 int hex(char c) {
   if (is_digit(c)) return c - '0';
@@ -44,8 +46,8 @@ bool decode(std::string_view in, Decode mode, std::string &out, LinkMessage &err
         out += d;
       }
       i += 2;
-    } else if (mode == Decode::Normalize && (static_cast<unsigned char>(c) <= 0x20 ||
-                                             static_cast<unsigned char>(c) >= 0x7f)) {
+    } else if (mode == Decode::Normalize &&
+               (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f)) {
       static const char digits[] = "0123456789ABCDEF";
       auto u = static_cast<unsigned char>(c);
       out += '%';

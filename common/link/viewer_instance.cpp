@@ -19,7 +19,8 @@ std::string viewer_runtime_dir() {
 #else
 std::string viewer_runtime_dir() {
   const char *rt = g_getenv("XDG_RUNTIME_DIR");
-  std::string base = rt && *rt ? rt : std::string(g_get_tmp_dir()) + "/vncgate-" + std::to_string(getuid());
+  std::string base =
+      rt && *rt ? rt : std::string(g_get_tmp_dir()) + "/vncgate-" + std::to_string(getuid());
   return base + (rt && *rt ? "/vncgate" : "");
 }
 #endif

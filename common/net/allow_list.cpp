@@ -5,7 +5,9 @@
 
 namespace vncgate {
 
-AllowList::AllowList(const AllowList &other) { *this = other; }
+AllowList::AllowList(const AllowList &other) {
+  *this = other;
+}
 
 AllowList &AllowList::operator=(const AllowList &other) {
   if (this == &other) return *this;

@@ -61,8 +61,8 @@ bool parse_query(std::string_view q, std::map<std::string, std::string> &out) {
 bool is_valid_console_name(std::string_view name) {
   if (name.empty() || name.size() > 64 || name[0] == '.' || name[0] == '-') return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
   });
 }
 
@@ -93,7 +93,8 @@ HttpConnectParse parse_http_connect(ByteSpan in) {
   std::string_view head = text.substr(0, end);
   size_t eol = head.find("\r\n");
   std::string_view line = head.substr(0, eol);
-  std::string_view headers = eol == std::string_view::npos ? std::string_view{} : head.substr(eol + 2);
+  std::string_view headers =
+      eol == std::string_view::npos ? std::string_view{} : head.substr(eol + 2);
 
   // Request line: CONNECT SP target SP HTTP/1.x
   line.remove_prefix(kMethod.size());
@@ -110,7 +111,8 @@ HttpConnectParse parse_http_connect(ByteSpan in) {
     return fail("unsupported HTTP version in CONNECT");
   }
   for (char c : target) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return fail("bad character in CONNECT target");
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
+      return fail("bad character in CONNECT target");
   }
 
   // Headers: "Name: value" lines; content is ignored but syntax is checked.
@@ -147,11 +149,21 @@ HttpConnectParse parse_http_connect(ByteSpan in) {
 std::string http_response(int status) {
   const char *reason = "Error";
   switch (status) {
-    case 200: reason = "OK"; break;
-    case 400: reason = "Bad Request"; break;
-    case 403: reason = "Forbidden"; break;
-    case 404: reason = "Not Found"; break;
-    case 503: reason = "Service Unavailable"; break;
+    case 200:
+      reason = "OK";
+      break;
+    case 400:
+      reason = "Bad Request";
+      break;
+    case 403:
+      reason = "Forbidden";
+      break;
+    case 404:
+      reason = "Not Found";
+      break;
+    case 503:
+      reason = "Service Unavailable";
+      break;
   }
   std::string r = "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\n";
   if (status != 200) r += "Connection: close\r\nContent-Length: 0\r\n";

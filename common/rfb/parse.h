@@ -35,7 +35,9 @@ inline uint32_t read_u32(ByteSpan b, size_t at) {
 inline uint16_t read_u16(ByteSpan b, size_t at) {
   return static_cast<uint16_t>((b[at] << 8) | b[at + 1]);
 }
-inline void put_u8(Bytes &out, uint8_t v) { out.push_back(v); }
+inline void put_u8(Bytes &out, uint8_t v) {
+  out.push_back(v);
+}
 inline void put_u16(Bytes &out, uint16_t v) {
   out.push_back(static_cast<uint8_t>(v >> 8));
   out.push_back(static_cast<uint8_t>(v));
@@ -47,6 +49,8 @@ inline void put_bytes(Bytes &out, const void *data, size_t len) {
   auto p = static_cast<const uint8_t *>(data);
   out.insert(out.end(), p, p + len);
 }
-inline void put_string(Bytes &out, std::string_view s) { put_bytes(out, s.data(), s.size()); }
+inline void put_string(Bytes &out, std::string_view s) {
+  put_bytes(out, s.data(), s.size());
+}
 
 }  // namespace vncgate

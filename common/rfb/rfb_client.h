@@ -20,9 +20,20 @@ namespace vncgate {
 
 class RfbClientHandshake {
  public:
-  enum class State { Version, SecurityTypes, SecurityType33, VeNCryptVersion, VeNCryptAck,
-                     VeNCryptSubtypes, VeNCryptAccept, VncChallenge, SecurityResult,
-                     FailureReason, Done, Failed };
+  enum class State {
+    Version,
+    SecurityTypes,
+    SecurityType33,
+    VeNCryptVersion,
+    VeNCryptAck,
+    VeNCryptSubtypes,
+    VeNCryptAccept,
+    VncChallenge,
+    SecurityResult,
+    FailureReason,
+    Done,
+    Failed
+  };
 
   // `password`: the backend's VNC password, when it has one. `want_tls`:
   // insist on VeNCrypt X509None/X509Vnc (the backend's certificate is
@@ -31,9 +42,9 @@ class RfbClientHandshake {
 
   struct Step {
     ParseStatus status = ParseStatus::NeedMore;  // Ok = handshake complete
-    size_t consumed = 0;                          // bytes of `in` used
-    Bytes reply;                                  // bytes to send to the backend
-    bool start_tls = false;  // send `reply`, then run TLS before feeding more
+    size_t consumed = 0;                         // bytes of `in` used
+    Bytes reply;                                 // bytes to send to the backend
+    bool start_tls = false;                      // send `reply`, then run TLS before feeding more
   };
   // Feed bytes received from the backend. Call again with the rest of the
   // input after a step that consumed something and is not complete.

@@ -31,10 +31,16 @@ Parsed<RfbVersion> parse_client_version(ByteSpan in) {
     return Parsed<RfbVersion>::fail("not an RFB ProtocolVersion message");
   if (major != 3) return Parsed<RfbVersion>::fail("unsupported RFB major version");
   switch (minor) {
-    case 3: case 4: case 5: return Parsed<RfbVersion>::ok(12, {3, 3});
-    case 7: return Parsed<RfbVersion>::ok(12, {3, 7});
-    case 8: return Parsed<RfbVersion>::ok(12, {3, 8});
-    default: return Parsed<RfbVersion>::fail("unsupported RFB version 3." + std::to_string(minor));
+    case 3:
+    case 4:
+    case 5:
+      return Parsed<RfbVersion>::ok(12, {3, 3});
+    case 7:
+      return Parsed<RfbVersion>::ok(12, {3, 7});
+    case 8:
+      return Parsed<RfbVersion>::ok(12, {3, 8});
+    default:
+      return Parsed<RfbVersion>::fail("unsupported RFB version 3." + std::to_string(minor));
   }
 }
 
@@ -43,7 +49,8 @@ Parsed<RfbVersion> parse_server_version(ByteSpan in) {
   int major, minor;
   if (!parse_version_text(in, major, minor))
     return Parsed<RfbVersion>::fail("backend did not send an RFB ProtocolVersion");
-  if (major != 3 || minor < 3) return Parsed<RfbVersion>::fail("backend speaks an unknown RFB version");
+  if (major != 3 || minor < 3)
+    return Parsed<RfbVersion>::fail("backend speaks an unknown RFB version");
   // Servers above 3.8 (e.g. Apple's 3.889) speak 3.8 to a 3.8 client.
   if (minor >= 8) return Parsed<RfbVersion>::ok(12, {3, 8});
   if (minor == 7) return Parsed<RfbVersion>::ok(12, {3, 7});

@@ -11,10 +11,14 @@ std::optional<uint32_t> vencrypt_subtype_from_name(std::string_view name) {
 
 std::string vencrypt_subtype_name(uint32_t subtype) {
   switch (subtype) {
-    case kVeNCryptX509Sasl: return "x509-sasl";
-    case kVeNCryptTlsSasl: return "tls-sasl";
-    case kVeNCryptX509None: return "x509-none";
-    default: return "subtype-" + std::to_string(subtype);
+    case kVeNCryptX509Sasl:
+      return "x509-sasl";
+    case kVeNCryptTlsSasl:
+      return "tls-sasl";
+    case kVeNCryptX509None:
+      return "x509-none";
+    default:
+      return "subtype-" + std::to_string(subtype);
   }
 }
 
@@ -27,7 +31,9 @@ bool vencrypt_subtype_uses_sasl(uint32_t s) {
   return s == kVeNCryptX509Sasl || s == kVeNCryptTlsSasl;
 }
 
-Bytes encode_vencrypt_version() { return Bytes{0, 2}; }
+Bytes encode_vencrypt_version() {
+  return Bytes{0, 2};
+}
 
 Parsed<bool> parse_vencrypt_version(ByteSpan in) {
   if (in.size() < 2) return Parsed<bool>::need_more();

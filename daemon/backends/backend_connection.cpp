@@ -55,7 +55,8 @@ void BackendConnection::on_connected(GObject *src, GAsyncResult *res, gpointer d
   self->fd_ = g_socket_get_fd(sock);
   int one = 1;
   setsockopt(self->fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  self->watch_ = std::make_unique<FdWatch>(self->fd_, [self](GIOCondition c) { self->on_event(c); });
+  self->watch_ =
+      std::make_unique<FdWatch>(self->fd_, [self](GIOCondition c) { self->on_event(c); });
   self->watch_->set_events(G_IO_IN);
 }
 

@@ -39,11 +39,11 @@ std::unique_ptr<ProcessRun> ProcessRun::start(const std::vector<std::string> &ar
   for (const auto &a : argv) args.push_back(a.c_str());
   args.push_back(nullptr);
   GError *err = nullptr;
-  run->proc_ = g_subprocess_newv(args.data(),
-                                 GSubprocessFlags(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                                  G_SUBPROCESS_FLAGS_STDERR_PIPE |
-                                                  G_SUBPROCESS_FLAGS_STDIN_INHERIT),
-                                 &err);
+  run->proc_ = g_subprocess_newv(
+      args.data(),
+      GSubprocessFlags(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE |
+                       G_SUBPROCESS_FLAGS_STDIN_INHERIT),
+      &err);
   if (!run->proc_) {
     ProcessResult r;
     r.spawn_error = err->message;

@@ -35,8 +35,8 @@ struct ProcessResult {
 class ProcessRun {
  public:
   using Done = std::function<void(ProcessResult)>;
-  static std::unique_ptr<ProcessRun> start(const std::vector<std::string> &argv,
-                                           unsigned timeout_s, Done done);
+  static std::unique_ptr<ProcessRun> start(const std::vector<std::string> &argv, unsigned timeout_s,
+                                           Done done);
   ~ProcessRun();
   ProcessRun(const ProcessRun &) = delete;
   ProcessRun &operator=(const ProcessRun &) = delete;
@@ -79,8 +79,8 @@ struct MkvtermBackend {
   unsigned timeout_s = 30;
 
   std::unique_ptr<ProcessRun> open(int lpar, ProcessRun::Done done) const {
-    return ProcessRun::start({mkvterm, "--id", std::to_string(lpar), "--vnc", "--local"},
-                             timeout_s, std::move(done));
+    return ProcessRun::start({mkvterm, "--id", std::to_string(lpar), "--vnc", "--local"}, timeout_s,
+                             std::move(done));
   }
   std::unique_ptr<ProcessRun> close(int lpar, ProcessRun::Done done) const {
     return ProcessRun::start({rmvterm, "--id", std::to_string(lpar)}, timeout_s, std::move(done));

@@ -85,7 +85,8 @@ gboolean drain(GSocket *sock, GIOCondition, gpointer data) {
   auto *r = static_cast<Refusal *>(data);
   static char scratch[64 * 1024];
   for (int i = 0; i < 16; ++i) {
-    gssize n = g_socket_receive_with_blocking(sock, scratch, sizeof scratch, FALSE, nullptr, nullptr);
+    gssize n =
+        g_socket_receive_with_blocking(sock, scratch, sizeof scratch, FALSE, nullptr, nullptr);
     if (n < 0) break;  // would block (or an error, checked below)
     r->drained += static_cast<size_t>(n);
     if (n == 0 || r->drained > kLingerBytes) {
@@ -231,8 +232,9 @@ void ControlListener::accept_some() {
         int64_t now = g_get_monotonic_time();
         if (now - last_warning_us_ >= G_USEC_PER_SEC) {
           log_warning("control " + name_ + ": cannot accept: " + err->message +
-                      (suppressed_ ? " (" + std::to_string(suppressed_) + " more since the last warning)"
-                                   : std::string()) +
+                      (suppressed_
+                           ? " (" + std::to_string(suppressed_) + " more since the last warning)"
+                           : std::string()) +
                       "; accepting again in " + std::to_string(backoff_ms_) + " ms");
           last_warning_us_ = now;
           suppressed_ = 0;

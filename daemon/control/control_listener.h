@@ -61,7 +61,7 @@ class ControlListener {
   unsigned backoff_ms_ = 0;
   int64_t last_warning_us_ = 0;
   unsigned suppressed_ = 0;
-  GCancellable *cancel_;  // pending TLS handshakes
+  GCancellable *cancel_;            // pending TLS handshakes
   std::vector<GSocket *> clients_;  // refs; closed ones are pruned
   std::set<Handshake *> handshakes_;
 };

@@ -10,9 +10,9 @@
 #include <cstring>
 #include <sstream>
 
+#include "control/json_reply.h"
 #include "logging.h"
 #include "rfb/http_connect.h"
-#include "control/json_reply.h"
 #include "text/clean_utf8.h"
 
 namespace vncgate {
@@ -151,12 +151,13 @@ std::unique_ptr<ControlServer> ControlServer::start(ControlHost &host, const Con
       if (!gr || chown(s.socket_path.c_str(), static_cast<uid_t>(-1), gr->gr_gid) != 0)
         log_warning("[control] group " + s.socket_group + ": cannot give the socket to it");
     }
-    cs->listeners_.push_back(
-        std::make_unique<ControlListener>(cs->server_, sock, ControlListener::Tls{}, s.socket_path));
+    cs->listeners_.push_back(std::make_unique<ControlListener>(
+        cs->server_, sock, ControlListener::Tls{}, s.socket_path));
     g_object_unref(sock);
   }
   if (s.listen) {
-    GInetAddress *ia = g_inet_address_new_from_string(s.listen->host.empty() ? "0.0.0.0" : s.listen->host.c_str());
+    GInetAddress *ia =
+        g_inet_address_new_from_string(s.listen->host.empty() ? "0.0.0.0" : s.listen->host.c_str());
     if (!ia) {
       error = "control listener " + s.listen->to_string() + ": not an IP address";
       return nullptr;
@@ -173,8 +174,8 @@ std::unique_ptr<ControlServer> ControlServer::start(ControlHost &host, const Con
     ControlServer *self = cs.get();
     ControlListener::Tls tls{cs->cert_, cs->client_ca_,
                              [self](GTlsCertificate *c) { return self->client_cert_ok(c); }};
-    cs->listeners_.push_back(
-        std::make_unique<ControlListener>(cs->server_, sock, std::move(tls), s.listen->to_string()));
+    cs->listeners_.push_back(std::make_unique<ControlListener>(cs->server_, sock, std::move(tls),
+                                                               s.listen->to_string()));
     g_object_unref(sock);
   }
   return cs;
@@ -195,9 +196,9 @@ bool ControlServer::client_cert_ok(GTlsCertificate *cert) const {
   if (!cert || !client_ca_) return false;
   // GIO checks a peer certificate as if it named a server; for a client
   // only the chain to our CA (and its validity) matters.
-  GTlsCertificateFlags flags = g_tls_database_verify_chain(
-      client_ca_, cert, G_TLS_DATABASE_PURPOSE_AUTHENTICATE_CLIENT, nullptr, nullptr,
-      G_TLS_DATABASE_VERIFY_NONE, nullptr, nullptr);
+  GTlsCertificateFlags flags =
+      g_tls_database_verify_chain(client_ca_, cert, G_TLS_DATABASE_PURPOSE_AUTHENTICATE_CLIENT,
+                                  nullptr, nullptr, G_TLS_DATABASE_VERIFY_NONE, nullptr, nullptr);
   return flags == 0;
 }
 
@@ -287,7 +288,8 @@ void ControlServer::refuse_early(SoupServerMessage *msg, unsigned status, const 
 void ControlServer::send_early(SoupServerMessage *msg, unsigned status, const std::string &body,
                                const std::string &extra_headers) {
   // libsoup 3.2 has no phrase for 429.
-  const char *phrase = status == kHttpTooManyRequests ? "Too Many Requests" : soup_status_get_phrase(status);
+  const char *phrase =
+      status == kHttpTooManyRequests ? "Too Many Requests" : soup_status_get_phrase(status);
   std::string text = "HTTP/1.1 " + std::to_string(status) + " " + phrase +
                      "\r\nServer: vncgated\r\nContent-Type: application/json\r\n" +
                      "Content-Length: " + std::to_string(body.size()) +
@@ -309,8 +311,8 @@ bool ControlServer::authorized(SoupServerMessage *msg) {
   if (local && G_IS_UNIX_SOCKET_ADDRESS(local)) return true;  // trusted by socket mode/group
   GTlsCertificate *peer = control_peer_certificate(msg);
   if (peer && client_cert_ok(peer)) return true;
-  const char *auth = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
-                                                  "Authorization");
+  const char *auth =
+      soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization");
   if (!auth || !g_str_has_prefix(auth, "Basic ") || settings_.users_file.empty()) return false;
   gsize len = 0;
   guchar *dec = g_base64_decode(auth + 6, &len);
@@ -347,8 +349,11 @@ void ControlServer::handle(SoupServerMessage *msg, const std::string &method,
   }
   if (path == "/v1/lockouts" || path.starts_with("/v1/lockouts/"))
     return handle_lockouts(msg, method, path);
-  if (parts.empty() || parts[0] != "v1") return respond_error(msg, SOUP_STATUS_NOT_FOUND, "no such endpoint");
-  auto not_allowed = [&] { respond_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed"); };
+  if (parts.empty() || parts[0] != "v1")
+    return respond_error(msg, SOUP_STATUS_NOT_FOUND, "no such endpoint");
+  auto not_allowed = [&] {
+    respond_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed");
+  };
 
   if (parts.size() == 2 && parts[1] == "health") {
     if (method != "GET") return not_allowed();
@@ -382,8 +387,10 @@ void ControlServer::handle(SoupServerMessage *msg, const std::string &method,
         json_builder_set_member_name(b, "sessions");
         json_builder_add_int_value(b, static_cast<gint64>(c.sessions));
         json_builder_set_member_name(b, "idle_deadline");
-        if (c.idle_deadline) json_builder_add_string_value(b, iso8601_utc(c.idle_deadline).c_str());
-        else json_builder_add_null_value(b);
+        if (c.idle_deadline)
+          json_builder_add_string_value(b, iso8601_utc(c.idle_deadline).c_str());
+        else
+          json_builder_add_null_value(b);
         json_builder_set_member_name(b, "runtime");
         json_builder_add_boolean_value(b, c.runtime);
         json_builder_end_object(b);
@@ -394,10 +401,12 @@ void ControlServer::handle(SoupServerMessage *msg, const std::string &method,
       return;
     }
     const std::string &name = parts[2];
-    if (!is_valid_console_name(name)) return respond_error(msg, SOUP_STATUS_BAD_REQUEST, "invalid console name");
+    if (!is_valid_console_name(name))
+      return respond_error(msg, SOUP_STATUS_BAD_REQUEST, "invalid console name");
     if (parts.size() == 4 && parts[3] == "links") {
       if (method != "POST") return not_allowed();
-      if (!cfg->consoles.count(name)) return respond_error(msg, SOUP_STATUS_NOT_FOUND, "unknown console " + name);
+      if (!cfg->consoles.count(name))
+        return respond_error(msg, SOUP_STATUS_NOT_FOUND, "unknown console " + name);
       JsonParser *parser = json_parser_new();
       JsonObject *o = parse_body(msg, parser);
       if (!o) return g_object_unref(parser);
@@ -423,8 +432,9 @@ void ControlServer::handle(SoupServerMessage *msg, const std::string &method,
         host_.tokens().forget(minted.record.id);
         log_error("control: no link minted for console " + name +
                   ": the token could not be saved in the state directory");
-        return respond_error(msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
-                             "the link could not be saved in the state directory; no link was made");
+        return respond_error(
+            msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+            "the link could not be saved in the state directory; no link was made");
       }
       std::string h = settings_.public_host;
       if (h.find(':') != std::string::npos) h = "[" + h + "]";
@@ -462,7 +472,8 @@ void ControlServer::handle(SoupServerMessage *msg, const std::string &method,
     con.name = name;
     std::string error, backend;
     int64_t lpar = -1;
-    bool ok = member_int(o, "lpar_id", lpar, error) && member_string(o, "backend", backend, error) &&
+    bool ok = member_int(o, "lpar_id", lpar, error) &&
+              member_string(o, "backend", backend, error) &&
               member_bool(o, "force", con.force, error);
     if (ok && json_object_has_member(o, "allowed_users")) {
       JsonNode *n = json_object_get_member(o, "allowed_users");
@@ -549,15 +560,18 @@ void ControlServer::handle(SoupServerMessage *msg, const std::string &method,
     if (method != "DELETE") return not_allowed();
     char *end = nullptr;
     unsigned long long id = g_ascii_strtoull(parts[2].c_str(), &end, 10);
-    if (!end || *end || parts[2].empty()) return respond_error(msg, SOUP_STATUS_BAD_REQUEST, "invalid session id");
-    if (!host_.end_session(id, "ended by operator")) return respond_error(msg, SOUP_STATUS_NOT_FOUND, "no such session");
+    if (!end || *end || parts[2].empty())
+      return respond_error(msg, SOUP_STATUS_BAD_REQUEST, "invalid session id");
+    if (!host_.end_session(id, "ended by operator"))
+      return respond_error(msg, SOUP_STATUS_NOT_FOUND, "no such session");
     soup_server_message_set_status(msg, SOUP_STATUS_NO_CONTENT, nullptr);
     return;
   }
 
   if (parts.size() == 3 && parts[1] == "tokens") {
     if (method != "DELETE") return not_allowed();
-    if (!host_.tokens().revoke(parts[2])) return respond_error(msg, SOUP_STATUS_NOT_FOUND, "no such token");
+    if (!host_.tokens().revoke(parts[2]))
+      return respond_error(msg, SOUP_STATUS_NOT_FOUND, "no such token");
     bool saved = host_.tokens_changed();
     size_t ended = host_.end_token_sessions(parts[2], "token revoked");
     if (!saved) {
@@ -569,7 +583,8 @@ void ControlServer::handle(SoupServerMessage *msg, const std::string &method,
                            "revoked until the daemon restarts: the revocation could not be saved "
                            "in the state directory");
     }
-    log_info("control: revoked token " + log_safe(parts[2]) + ", ended " + std::to_string(ended) + " sessions");
+    log_info("control: revoked token " + log_safe(parts[2]) + ", ended " + std::to_string(ended) +
+             " sessions");
     JsonBuilder *b = json_builder_new();
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "revoked");

@@ -38,8 +38,10 @@ std::string Metrics::render(size_t active_sessions, size_t open_consoles) const 
   for (const auto &[r, n] : handshakes)
     o += "vncgate_handshakes_total{result=\"" + r + "\"} " + std::to_string(n) + "\n";
   metric("vncgate_relay_bytes_total", "counter", "Payload bytes relayed.");
-  o += "vncgate_relay_bytes_total{direction=\"to_client\"} " + std::to_string(bytes_to_clients) + "\n";
-  o += "vncgate_relay_bytes_total{direction=\"from_client\"} " + std::to_string(bytes_from_clients) + "\n";
+  o += "vncgate_relay_bytes_total{direction=\"to_client\"} " + std::to_string(bytes_to_clients) +
+       "\n";
+  o += "vncgate_relay_bytes_total{direction=\"from_client\"} " +
+       std::to_string(bytes_from_clients) + "\n";
   metric("vncgate_mkvterm_calls_total", "counter", "mkvterm runs.");
   o += "vncgate_mkvterm_calls_total " + std::to_string(mkvterm_calls) + "\n";
   metric("vncgate_mkvterm_failures_total", "counter", "mkvterm runs that failed.");

@@ -10,12 +10,18 @@ namespace vncgate {
 
 const char *token_check_name(TokenCheck c) {
   switch (c) {
-    case TokenCheck::Ok: return "ok";
-    case TokenCheck::Unknown: return "unknown token";
-    case TokenCheck::Expired: return "expired token";
-    case TokenCheck::Used: return "token already used";
-    case TokenCheck::Revoked: return "revoked token";
-    case TokenCheck::WrongConsole: return "token for another console";
+    case TokenCheck::Ok:
+      return "ok";
+    case TokenCheck::Unknown:
+      return "unknown token";
+    case TokenCheck::Expired:
+      return "expired token";
+    case TokenCheck::Used:
+      return "token already used";
+    case TokenCheck::Revoked:
+      return "revoked token";
+    case TokenCheck::WrongConsole:
+      return "token for another console";
   }
   return "?";
 }
@@ -34,9 +40,12 @@ std::string random_urlsafe(size_t bytes) {
   gchar *b64 = g_base64_encode(buf.data(), buf.size());
   std::string s;
   for (const char *p = b64; *p; ++p) {
-    if (*p == '+') s.push_back('-');
-    else if (*p == '/') s.push_back('_');
-    else if (*p != '=') s.push_back(*p);
+    if (*p == '+')
+      s.push_back('-');
+    else if (*p == '/')
+      s.push_back('_');
+    else if (*p != '=')
+      s.push_back(*p);
   }
   g_free(b64);
   return s;

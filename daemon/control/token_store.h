@@ -13,10 +13,10 @@
 namespace vncgate {
 
 struct TokenRecord {
-  std::string id;       // public handle for revocation (not the secret)
-  std::string hash;     // hex SHA-256 of the secret
+  std::string id;    // public handle for revocation (not the secret)
+  std::string hash;  // hex SHA-256 of the secret
   std::string console;
-  std::string user;     // empty = any authenticated user
+  std::string user;        // empty = any authenticated user
   int64_t expires_at = 0;  // unix seconds; time to first use
   bool one_time = true;
   bool used = false;

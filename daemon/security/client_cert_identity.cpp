@@ -75,7 +75,9 @@ std::string check_purpose(gnutls_x509_crt_t crt) {
          "lacks TLS client authentication)";
 }
 
-ClientCertIdentity refused(std::string why) { return {{}, std::move(why)}; }
+ClientCertIdentity refused(std::string why) {
+  return {{}, std::move(why)};
+}
 
 ClientCertIdentity from_cn(gnutls_x509_crt_t crt) {
   auto cn = [&](unsigned index, std::string &out) {
@@ -100,8 +102,8 @@ ClientCertIdentity from_cn(gnutls_x509_crt_t crt) {
 
 // The only subjectAltName of the wanted kind (rfc822Name or UPN).
 ClientCertIdentity from_alt_name(gnutls_x509_crt_t crt, CertIdentity rule) {
-  const char *what = rule == CertIdentity::SanEmail ? "e-mail address (rfc822Name)"
-                                                    : "user principal name (UPN)";
+  const char *what =
+      rule == CertIdentity::SanEmail ? "e-mail address (rfc822Name)" : "user principal name (UPN)";
   std::vector<std::string> found;
   for (unsigned seq = 0;; ++seq) {
     if (seq == kMaxAltNames)
@@ -152,9 +154,12 @@ ClientCertIdentity from_alt_name(gnutls_x509_crt_t crt, CertIdentity rule) {
 
 const char *cert_identity_name(CertIdentity identity) {
   switch (identity) {
-    case CertIdentity::Cn: return "cn";
-    case CertIdentity::SanEmail: return "san-email";
-    case CertIdentity::SanUpn: return "san-upn";
+    case CertIdentity::Cn:
+      return "cn";
+    case CertIdentity::SanEmail:
+      return "san-email";
+    case CertIdentity::SanUpn:
+      return "san-upn";
   }
   return "cn";
 }

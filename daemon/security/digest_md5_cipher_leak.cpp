@@ -100,8 +100,8 @@ void forget(evp_cipher_st *cipher) {
 extern "C" {
 
 __attribute__((visibility("default"))) evp_cipher_st *EVP_CIPHER_fetch(ossl_lib_ctx_st *ctx,
-                                                                        const char *algorithm,
-                                                                        const char *properties) {
+                                                                       const char *algorithm,
+                                                                       const char *properties) {
   static const FetchFn fetch = real<FetchFn>("EVP_CIPHER_fetch");
   if (!fetch) return nullptr;
   evp_cipher_st *cipher = fetch(ctx, algorithm, properties);

@@ -45,7 +45,8 @@ std::string kerberos_check_keytab(const KerberosSettings &s) {
   }
   if (!found) {
     warning = "keytab " + s.keytab + " holds no key for " + s.service + "/<host>@REALM (" +
-              std::to_string(entries) + " entries): GSSAPI logins will fail; add one with kadmin "
+              std::to_string(entries) +
+              " entries): GSSAPI logins will fail; add one with kadmin "
               "ktadd or msktutil";
   }
   krb5_free_context(ctx);
@@ -64,8 +65,9 @@ std::string kerberos_check_realm(const std::string &sasl_realm) {
   std::string warning;
   if (krb5_get_default_realm(ctx, &def) == 0 && def) {
     if (sasl_realm != def) {
-      warning = std::string("[sasl] realm=") + sasl_realm + " differs from the Kerberos default realm " +
-                def + ": GSSAPI users of " + def + " will appear as user@" + sasl_realm +
+      warning = std::string("[sasl] realm=") + sasl_realm +
+                " differs from the Kerberos default realm " + def + ": GSSAPI users of " + def +
+                " will appear as user@" + sasl_realm +
                 ", the same names as password users of that realm; set realm=" + def +
                 " or keep the two user sets apart";
     }

@@ -1,8 +1,8 @@
 #include "security/sasl_server.h"
 
-#include <cstring>
-
 #include <glib.h>
+
+#include <cstring>
 
 #include "logging.h"
 
@@ -49,14 +49,17 @@ bool sasl_server_global_init(const std::string &app_name, std::string &error) {
   if (g_initialised) return true;
   int rc = sasl_server_init(kCallbacks, app_name.c_str());
   if (rc != SASL_OK) {
-    error = std::string("Cyrus SASL initialisation failed: ") + sasl_errstring(rc, nullptr, nullptr);
+    error =
+        std::string("Cyrus SASL initialisation failed: ") + sasl_errstring(rc, nullptr, nullptr);
     return false;
   }
   g_initialised = true;
   return true;
 }
 
-void sasl_server_set_keytab(const std::string &keytab) { g_keytab = keytab; }
+void sasl_server_set_keytab(const std::string &keytab) {
+  g_keytab = keytab;
+}
 
 void sasl_server_global_done() {
   if (g_initialised) sasl_server_done();
@@ -101,8 +104,9 @@ std::unique_ptr<SaslServerSession> SaslServerSession::create(const SaslServerOpt
   int count = 0;
   rc = sasl_listmech(s->conn_, nullptr, "", ",", "", &list, &len, &count);
   if (rc != SASL_OK || count == 0 || len == 0) {
-    error = "no SASL mechanism is usable with these security settings (check the mech_list of "
-            "the SASL application config and min-ssf)";
+    error =
+        "no SASL mechanism is usable with these security settings (check the mech_list of "
+        "the SASL application config and min-ssf)";
     return nullptr;
   }
   s->mechlist_.assign(list, len);
@@ -117,8 +121,9 @@ std::unique_ptr<SaslServerSession> SaslServerSession::create(const SaslServerOpt
     }
     g_strfreev(mechs);
     if (kept.empty()) {
-      error = "no SASL mechanism is usable inside anonymous TLS (PLAIN and LOGIN are not offered "
-              "there; add scram-sha-256 or digest-md5 to mech_list)";
+      error =
+          "no SASL mechanism is usable inside anonymous TLS (PLAIN and LOGIN are not offered "
+          "there; add scram-sha-256 or digest-md5 to mech_list)";
       return nullptr;
     }
     s->mechlist_ = kept;
@@ -177,8 +182,8 @@ SaslServerSession::Step SaslServerSession::finish(int rc, const char *out, unsig
   ssf_ = *static_cast<const sasl_ssf_t *>(val);
   if (external_ssf_ == 0 && ssf_ < min_ssf_) {
     st.outcome = Outcome::Failed;
-    st.error = "negotiated SSF " + std::to_string(ssf_) + " is below min-ssf " +
-               std::to_string(min_ssf_);
+    st.error =
+        "negotiated SSF " + std::to_string(ssf_) + " is below min-ssf " + std::to_string(min_ssf_);
     return st;
   }
   if (sasl_getprop(conn_, SASL_USERNAME, &val) != SASL_OK || !val ||

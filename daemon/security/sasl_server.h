@@ -15,9 +15,9 @@ namespace vncgate {
 
 struct SaslServerOptions {
   std::string service = "vnc";
-  std::string realm;             // user realm; empty = Cyrus default (host name)
-  std::string local_address;     // "IP;PORT"
-  std::string remote_address;    // "IP;PORT"
+  std::string realm;           // user realm; empty = Cyrus default (host name)
+  std::string local_address;   // "IP;PORT"
+  std::string remote_address;  // "IP;PORT"
   unsigned min_ssf = 56;
   unsigned external_ssf = 0;     // TLS key bits when inside TLS
   bool allow_plaintext = false;  // only inside TLS

@@ -1,11 +1,11 @@
 #include "security/tls_server.h"
 
+#include <glib.h>
+#include <glib/gi18n-lib.h>
+
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-
-#include <glib.h>
-#include <glib/gi18n-lib.h>
 
 #include "printf_string.h"
 
@@ -32,7 +32,8 @@ bool check_validity(const std::string &path, std::string &error) {
   gnutls_free(data.data);
   if (rc < 0) {
     gnutls_x509_crt_deinit(crt);
-    error = gnutls_error(printf_string(_("certificate %s is not a PEM X.509 certificate"), path.c_str()), rc);
+    error = gnutls_error(
+        printf_string(_("certificate %s is not a PEM X.509 certificate"), path.c_str()), rc);
     return false;
   }
   time_t now = std::time(nullptr);
@@ -52,7 +53,9 @@ bool check_validity(const std::string &path, std::string &error) {
 
 }  // namespace
 
-void tls_global_init() { gnutls_global_init(); }
+void tls_global_init() {
+  gnutls_global_init();
+}
 
 std::shared_ptr<TlsCredentials> TlsCredentials::load(const TlsSettings &s, std::string &error) {
   std::shared_ptr<TlsCredentials> c(new TlsCredentials());
@@ -66,17 +69,19 @@ std::shared_ptr<TlsCredentials> TlsCredentials::load(const TlsSettings &s, std::
     if (!check_validity(s.cert, error)) return nullptr;
     gnutls_certificate_allocate_credentials(&c->x509_);
     rc = gnutls_certificate_set_x509_key_file2(c->x509_, s.cert.c_str(), s.key.c_str(),
-                                              GNUTLS_X509_FMT_PEM, nullptr, 0);
+                                               GNUTLS_X509_FMT_PEM, nullptr, 0);
     if (rc < 0) {
       error = gnutls_error(
-          printf_string(_("cannot use certificate %s with key %s"), s.cert.c_str(), s.key.c_str()), rc);
+          printf_string(_("cannot use certificate %s with key %s"), s.cert.c_str(), s.key.c_str()),
+          rc);
       return nullptr;
     }
     if (!s.ca.empty()) {
       rc = gnutls_certificate_set_x509_trust_file(c->x509_, s.ca.c_str(), GNUTLS_X509_FMT_PEM);
       if (rc <= 0) {
-        error = rc == 0 ? printf_string(_("CA file %s holds no certificate"), s.ca.c_str())
-                        : gnutls_error(printf_string(_("cannot read CA file %s"), s.ca.c_str()), rc);
+        error = rc == 0
+                    ? printf_string(_("CA file %s holds no certificate"), s.ca.c_str())
+                    : gnutls_error(printf_string(_("cannot read CA file %s"), s.ca.c_str()), rc);
         return nullptr;
       }
     } else if (s.verify_client != VerifyClient::None) {
@@ -96,7 +101,7 @@ std::shared_ptr<TlsCredentials> TlsCredentials::load(const TlsSettings &s, std::
     if (rc < 0) {
       error = std::string("[tls] ") +
               printf_string(_("priority is not a valid GnuTLS priority string near '%s'"),
-                     err_pos ? err_pos : "");
+                            err_pos ? err_pos : "");
       return nullptr;
     }
     c->summary_ = "certificate " + s.cert;
@@ -110,7 +115,7 @@ std::shared_ptr<TlsCredentials> TlsCredentials::load(const TlsSettings &s, std::
   if (rc < 0) {
     error = std::string("[tls] ") +
             printf_string(_("priority is not a valid GnuTLS priority string near '%s'"),
-                   err_pos ? err_pos : "");
+                          err_pos ? err_pos : "");
     return nullptr;
   }
   return c;
@@ -157,7 +162,9 @@ ssize_t TlsSession::pull(gnutls_transport_ptr_t p, void *data, size_t len) {
   return static_cast<ssize_t>(n);
 }
 
-std::string TlsSession::explain_failure(int rc) { return gnutls_strerror(rc); }
+std::string TlsSession::explain_failure(int rc) {
+  return gnutls_strerror(rc);
+}
 
 TlsSession::Handshake TlsSession::handshake(const uint8_t *in, size_t len, Bytes &out,
                                             std::string &error) {
@@ -248,9 +255,15 @@ std::unique_ptr<TlsServerSession> TlsServerSession::create(std::shared_ptr<TlsCr
     gnutls_priority_set(t->session_, t->creds_->priority_x509());
     gnutls_credentials_set(t->session_, GNUTLS_CRD_CERTIFICATE, t->creds_->x509());
     switch (t->creds_->settings().verify_client) {
-      case VerifyClient::None: gnutls_certificate_server_set_request(t->session_, GNUTLS_CERT_IGNORE); break;
-      case VerifyClient::Optional: gnutls_certificate_server_set_request(t->session_, GNUTLS_CERT_REQUEST); break;
-      case VerifyClient::Require: gnutls_certificate_server_set_request(t->session_, GNUTLS_CERT_REQUIRE); break;
+      case VerifyClient::None:
+        gnutls_certificate_server_set_request(t->session_, GNUTLS_CERT_IGNORE);
+        break;
+      case VerifyClient::Optional:
+        gnutls_certificate_server_set_request(t->session_, GNUTLS_CERT_REQUEST);
+        break;
+      case VerifyClient::Require:
+        gnutls_certificate_server_set_request(t->session_, GNUTLS_CERT_REQUIRE);
+        break;
     }
   }
   t->attach_transport();
@@ -275,7 +288,8 @@ bool TlsServerSession::after_handshake(std::string &error) {
   if (rc < 0 || status != 0) {
     gnutls_datum_t text = {nullptr, 0};
     std::string why = rc < 0 ? gnutls_strerror(rc) : "";
-    if (rc >= 0 && gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &text, 0) == 0) {
+    if (rc >= 0 &&
+        gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &text, 0) == 0) {
       why.assign(reinterpret_cast<char *>(text.data), text.size);
       gnutls_free(text.data);
     }
@@ -313,7 +327,7 @@ std::unique_ptr<TlsClientSession> TlsClientSession::create(const TlsClientSettin
   }
   if (!s.cert.empty()) {
     rc = gnutls_certificate_set_x509_key_file2(t->creds_, s.cert.c_str(), s.key.c_str(),
-                                              GNUTLS_X509_FMT_PEM, nullptr, 0);
+                                               GNUTLS_X509_FMT_PEM, nullptr, 0);
     if (rc < 0) {
       error = gnutls_error("cannot use backend client certificate " + s.cert, rc);
       return nullptr;
@@ -332,7 +346,8 @@ std::unique_ptr<TlsClientSession> TlsClientSession::create(const TlsClientSettin
   }
   gnutls_credentials_set(t->session_, GNUTLS_CRD_CERTIFICATE, t->creds_);
   if (!g_hostname_is_ip_address(s.verify_name.c_str()))
-    gnutls_server_name_set(t->session_, GNUTLS_NAME_DNS, s.verify_name.data(), s.verify_name.size());
+    gnutls_server_name_set(t->session_, GNUTLS_NAME_DNS, s.verify_name.data(),
+                           s.verify_name.size());
   // GnuTLS verifies chain, validity and name during the handshake.
   gnutls_session_set_verify_cert(t->session_, s.verify_name.c_str(), 0);
   t->attach_transport();

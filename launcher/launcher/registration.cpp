@@ -158,7 +158,8 @@ std::wstring launcher_exe() {
 
 RegistrationResult register_handler_win32() {
   const windows::RegistryOutcome r = windows::register_url_handlers(launcher_exe());
-  if (!r.ok) return {false, _("Could not register vncgate: %1").arg(QString::fromStdString(r.error))};
+  if (!r.ok)
+    return {false, _("Could not register vncgate: %1").arg(QString::fromStdString(r.error))};
   return {true, _("vncgate now opens vncgate://, vnc:// links and .vv files.")};
 }
 

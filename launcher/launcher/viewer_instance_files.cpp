@@ -76,10 +76,10 @@ RaiseResult raise_existing_viewer(const QString &socket_path, int timeout_ms) {
 SocketStamp socket_stamp(const QString &socket_path) {
   // An AF_UNIX socket file is a reparse point: open it (no access rights
   // needed) without following it, to read its file ID.
-  HANDLE h = CreateFileW(reinterpret_cast<const wchar_t *>(socket_path.utf16()), 0,
-                         FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
-                         OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS,
-                         nullptr);
+  HANDLE h =
+      CreateFileW(reinterpret_cast<const wchar_t *>(socket_path.utf16()), 0,
+                  FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr, OPEN_EXISTING,
+                  FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS, nullptr);
   if (h == INVALID_HANDLE_VALUE) return {};
   BY_HANDLE_FILE_INFORMATION info{};
   const BOOL ok = GetFileInformationByHandle(h, &info);

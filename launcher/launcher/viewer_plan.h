@@ -35,7 +35,7 @@ struct LaunchPlan {
   QStringList arguments;
   QByteArray input;            // written to the viewer's standard input ("" = /dev/null)
   bool reports_state = false;  // the viewer writes a viewer_report line into its log
-  QString note;  // e.g. why remote-viewer was not used for this link
+  QString note;                // e.g. why remote-viewer was not used for this link
 };
 
 // remote-viewer speaks plain VNC only: no CONNECT preamble, no token, no

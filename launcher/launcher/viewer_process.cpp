@@ -105,7 +105,8 @@ bool ViewerProcess::start(const QString &program, const QStringList &arguments,
     }
     SetHandleInformation(in_write, HANDLE_FLAG_INHERIT, 0);
     DWORD written = 0;
-    const BOOL wrote = WriteFile(in_write, input.constData(), DWORD(input.size()), &written, nullptr);
+    const BOOL wrote =
+        WriteFile(in_write, input.constData(), DWORD(input.size()), &written, nullptr);
     CloseHandle(in_write);
     if (!wrote || written != DWORD(input.size())) {
       CloseHandle(in_read);
@@ -170,8 +171,8 @@ bool ViewerProcess::start(const QString &program, const QStringList &arguments,
     }
     in_read.fd = fds[0];
     Fd in_write{fds[1]};
-    if (input.size() > 4096 || ::write(in_write.fd, input.constData(), size_t(input.size())) !=
-                                   ssize_t(input.size())) {
+    if (input.size() > 4096 ||
+        ::write(in_write.fd, input.constData(), size_t(input.size())) != ssize_t(input.size())) {
       if (error) *error = _("could not hand the link to the viewer");
       return false;
     }

@@ -64,7 +64,7 @@ class ViewerProcess : public QObject {
   QTimer poll_timer_;
   qint64 deadline_ms_ = 0;
   QString report_log_;
-  qint64 report_offset_ = 0;  // bytes of report_log_ already read
+  qint64 report_offset_ = 0;   // bytes of report_log_ already read
   QByteArray report_pending_;  // read, but no complete line yet
 };
 

@@ -12,17 +12,37 @@
 namespace vncgate::launcher {
 
 #ifdef _WIN32
-inline bool viewer_exited(int status) { return (status & 0xff) == 0; }
-inline int viewer_exit_code(int status) { return (status >> 8) & 0xff; }
-inline bool viewer_signaled(int) { return false; }
-inline int viewer_signal(int) { return 0; }
-inline const char *viewer_signal_name(int) { return ""; }
+inline bool viewer_exited(int status) {
+  return (status & 0xff) == 0;
+}
+inline int viewer_exit_code(int status) {
+  return (status >> 8) & 0xff;
+}
+inline bool viewer_signaled(int) {
+  return false;
+}
+inline int viewer_signal(int) {
+  return 0;
+}
+inline const char *viewer_signal_name(int) {
+  return "";
+}
 #else
-inline bool viewer_exited(int status) { return WIFEXITED(status); }
-inline int viewer_exit_code(int status) { return WEXITSTATUS(status); }
-inline bool viewer_signaled(int status) { return WIFSIGNALED(status); }
-inline int viewer_signal(int status) { return WTERMSIG(status); }
-inline const char *viewer_signal_name(int sig) { return strsignal(sig); }
+inline bool viewer_exited(int status) {
+  return WIFEXITED(status);
+}
+inline int viewer_exit_code(int status) {
+  return WEXITSTATUS(status);
+}
+inline bool viewer_signaled(int status) {
+  return WIFSIGNALED(status);
+}
+inline int viewer_signal(int status) {
+  return WTERMSIG(status);
+}
+inline const char *viewer_signal_name(int sig) {
+  return strsignal(sig);
+}
 #endif
 
 }  // namespace vncgate::launcher

@@ -39,7 +39,8 @@ bool parse_pem(const std::string &text, std::vector<CertInfo> &certs, std::strin
   unsigned n = 0;
   int rc = gnutls_x509_crt_list_import2(&list, &n, &data, GNUTLS_X509_FMT_PEM, 0);
   if (rc < 0 || n == 0) {
-    error = std::string(_("no PEM certificate found")) + (rc < 0 ? std::string(": ") + gnutls_strerror(rc) : "");
+    error = std::string(_("no PEM certificate found")) +
+            (rc < 0 ? std::string(": ") + gnutls_strerror(rc) : "");
     return false;
   }
   for (unsigned i = 0; i < n; ++i) {
@@ -89,7 +90,9 @@ bool read_certificates(const std::string &path, std::vector<CertInfo> &certs, st
   return true;
 }
 
-std::string system_ca_path() { return "/etc/pki/CA/cacert.pem"; }
+std::string system_ca_path() {
+  return "/etc/pki/CA/cacert.pem";
+}
 
 std::string user_ca_path() {
 #ifdef _WIN32
@@ -109,7 +112,8 @@ bool ca_is_installed(const std::string &path, std::string &where, std::string &e
     std::string ignored;
     if (!g_file_test(store.c_str(), G_FILE_TEST_EXISTS) || !read_certificates(store, have, ignored))
       continue;
-    if (std::all_of(wanted.begin(), wanted.end(), [&](const CertInfo &c) { return contains(have, c); })) {
+    if (std::all_of(wanted.begin(), wanted.end(),
+                    [&](const CertInfo &c) { return contains(have, c); })) {
       where = store;
       return true;
     }

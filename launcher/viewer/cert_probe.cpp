@@ -19,7 +19,8 @@ namespace {
 
 std::string dn_string(gnutls_x509_crt_t crt, bool issuer) {
   gnutls_datum_t dn{};
-  int rc = issuer ? gnutls_x509_crt_get_issuer_dn3(crt, &dn, 0) : gnutls_x509_crt_get_dn3(crt, &dn, 0);
+  int rc =
+      issuer ? gnutls_x509_crt_get_issuer_dn3(crt, &dn, 0) : gnutls_x509_crt_get_dn3(crt, &dn, 0);
   if (rc != 0) return {};
   std::string s(reinterpret_cast<char *>(dn.data), dn.size);
   gnutls_free(dn.data);
@@ -70,10 +71,9 @@ bool negotiate(int fd, std::string &error) {
     error = "the server offers no certificate-based VeNCrypt subtype";
     return false;
   }
-  const unsigned char choice[4] = {static_cast<unsigned char>(pick >> 24),
-                                   static_cast<unsigned char>(pick >> 16),
-                                   static_cast<unsigned char>(pick >> 8),
-                                   static_cast<unsigned char>(pick)};
+  const unsigned char choice[4] = {
+      static_cast<unsigned char>(pick >> 24), static_cast<unsigned char>(pick >> 16),
+      static_cast<unsigned char>(pick >> 8), static_cast<unsigned char>(pick)};
   unsigned char accepted = 0;
   if (!send_all(fd, choice, 4) || !recv_exact(fd, &accepted, 1) || accepted != 1) {
     error = "VeNCrypt subtype refused";
@@ -152,14 +152,15 @@ void probe_server_certificate(const ConsoleLink &link, std::function<void(PeerCe
       PeerCertificate result;
     };
     auto *work = new Work{r.fd, host, done, {}};
-    GTask *task = g_task_new(nullptr, nullptr,
-                             [](GObject *, GAsyncResult *res, gpointer data) {
-                               auto *w = static_cast<Work *>(data);
-                               (void)res;
-                               w->done(w->result);
-                               delete w;
-                             },
-                             work);
+    GTask *task = g_task_new(
+        nullptr, nullptr,
+        [](GObject *, GAsyncResult *res, gpointer data) {
+          auto *w = static_cast<Work *>(data);
+          (void)res;
+          w->done(w->result);
+          delete w;
+        },
+        work);
     g_task_set_task_data(task, work, nullptr);
     g_task_run_in_thread(task, [](GTask *t, gpointer, gpointer data, GCancellable *) {
       auto *w = static_cast<Work *>(data);
@@ -171,7 +172,8 @@ void probe_server_certificate(const ConsoleLink &link, std::function<void(PeerCe
 }
 
 std::string describe_certificate(const PeerCertificate &c) {
-  if (c.fingerprint.empty()) return std::string(_("The server's certificate could not be read:")) + " " + c.error;
+  if (c.fingerprint.empty())
+    return std::string(_("The server's certificate could not be read:")) + " " + c.error;
   std::string s = std::string(_("SHA-256 fingerprint:")) + " " + c.fingerprint;
   if (!c.subject.empty()) s += "\n" + std::string(_("Subject:")) + " " + c.subject;
   if (!c.issuer.empty()) s += "\n" + std::string(_("Issued by:")) + " " + c.issuer;

@@ -27,7 +27,9 @@ ConnectResponse invalid(std::string why, bool rfb = false) {
   return r;
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 }  // namespace
 
@@ -35,10 +37,12 @@ ConnectResponse parse_connect_response(std::string_view in) {
   constexpr std::string_view kRfb = "RFB ";
   constexpr std::string_view kHttp = "HTTP/1.";
   // Decide early when the first bytes already rule out HTTP.
-  if (in.starts_with(kRfb)) return invalid("the server answered with an RFB greeting, not HTTP", true);
+  if (in.starts_with(kRfb))
+    return invalid("the server answered with an RFB greeting, not HTTP", true);
   if (in.size() < kRfb.size() && kRfb.starts_with(in)) return {};
   const size_t head = std::min(in.size(), kHttp.size());
-  if (in.substr(0, head) != kHttp.substr(0, head)) return invalid("the server's answer is not HTTP");
+  if (in.substr(0, head) != kHttp.substr(0, head))
+    return invalid("the server's answer is not HTTP");
 
   const size_t end = in.find("\r\n\r\n");
   if (end == std::string_view::npos) {
@@ -72,17 +76,23 @@ ConnectResponse parse_connect_response(std::string_view in) {
 
 std::string message_for_status(int status, std::string_view reason) {
   switch (status) {
-    case 200: return _("Connected.");
-    case 400: return _("The gateway did not understand the request. The console link may be damaged.");
+    case 200:
+      return _("Connected.");
+    case 400:
+      return _("The gateway did not understand the request. The console link may be damaged.");
     case 401:
-    case 403: return _("You are not allowed to open this console.");
-    case 404: return _("This console link is not valid or has expired.");
-    case 503: return _("The console could not be opened on the host. Try again later.");
+    case 403:
+      return _("You are not allowed to open this console.");
+    case 404:
+      return _("This console link is not valid or has expired.");
+    case 503:
+      return _("The console could not be opened on the host. Try again later.");
   }
   std::string r(reason.substr(0, 80));
   for (char &c : r)
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  gchar *m = g_strdup_printf(_("The gateway refused the connection (HTTP %d %s)."), status, r.c_str());
+  gchar *m =
+      g_strdup_printf(_("The gateway refused the connection (HTTP %d %s)."), status, r.c_str());
   std::string out = m;
   g_free(m);
   return out;

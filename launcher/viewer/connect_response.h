@@ -28,10 +28,10 @@ enum class ResponseState {
 
 struct ConnectResponse {
   ResponseState state = ResponseState::NeedMore;
-  int status = 0;          // HTTP status code when Complete
-  std::string reason;      // reason phrase when Complete
-  size_t consumed = 0;     // bytes up to and including "\r\n\r\n"
-  std::string error;       // why, when Invalid (for stderr and logs)
+  int status = 0;               // HTTP status code when Complete
+  std::string reason;           // reason phrase when Complete
+  size_t consumed = 0;          // bytes up to and including "\r\n\r\n"
+  std::string error;            // why, when Invalid (for stderr and logs)
   bool looks_like_rfb = false;  // Invalid because the server spoke RFB at once
 };
 

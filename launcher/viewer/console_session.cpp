@@ -33,7 +33,8 @@ std::string join_names(const std::vector<unsigned> &types) {
 // connection with the display as data), so ours alone decides.
 void block_display_handler(VncConnection *conn, const char *signal, gpointer display) {
   guint id = g_signal_lookup(signal, G_OBJECT_TYPE(conn));
-  if (!g_signal_handlers_block_matched(conn, GSignalMatchType(G_SIGNAL_MATCH_ID | G_SIGNAL_MATCH_DATA),
+  if (!g_signal_handlers_block_matched(conn,
+                                       GSignalMatchType(G_SIGNAL_MATCH_ID | G_SIGNAL_MATCH_DATA),
                                        id, 0, nullptr, nullptr, display))
     g_warning("gtk-vnc's %s handler was not found; its default choice may interfere", signal);
 }
@@ -120,8 +121,12 @@ std::string ConsoleSession::security() const {
   return type_ ? describe_security(type_, subtype_, asked_password_) : std::string();
 }
 
-int ConsoleSession::width() const { return vnc_display_get_width(VNC_DISPLAY(display_)); }
-int ConsoleSession::height() const { return vnc_display_get_height(VNC_DISPLAY(display_)); }
+int ConsoleSession::width() const {
+  return vnc_display_get_width(VNC_DISPLAY(display_));
+}
+int ConsoleSession::height() const {
+  return vnc_display_get_height(VNC_DISPLAY(display_));
+}
 std::string ConsoleSession::desktop_name() const {
   const char *n = vnc_display_get_name(VNC_DISPLAY(display_));
   return n ? n : "";
@@ -190,8 +195,10 @@ void ConsoleSession::on_credential(GtkWidget *display, GValueArray *creds, gpoin
   req.username = s->link_.username;
   req.need_username = req.need_password = false;
   for (unsigned kind : enum_values(creds)) {
-    if (kind == VNC_DISPLAY_CREDENTIAL_USERNAME) req.need_username = true;
-    else if (kind == VNC_DISPLAY_CREDENTIAL_PASSWORD) req.need_password = true;
+    if (kind == VNC_DISPLAY_CREDENTIAL_USERNAME)
+      req.need_username = true;
+    else if (kind == VNC_DISPLAY_CREDENTIAL_PASSWORD)
+      req.need_password = true;
     else if (kind == VNC_DISPLAY_CREDENTIAL_CLIENTNAME)
       vnc_display_set_credential(VNC_DISPLAY(display), kind, "vncgate-viewer");
   }
@@ -205,9 +212,11 @@ void ConsoleSession::on_credential(GtkWidget *display, GValueArray *creds, gpoin
   }
   s->asked_password_ = req.need_password;
   if (req.need_username)
-    vnc_display_set_credential(VNC_DISPLAY(display), VNC_DISPLAY_CREDENTIAL_USERNAME, c->username.c_str());
+    vnc_display_set_credential(VNC_DISPLAY(display), VNC_DISPLAY_CREDENTIAL_USERNAME,
+                               c->username.c_str());
   if (req.need_password)
-    vnc_display_set_credential(VNC_DISPLAY(display), VNC_DISPLAY_CREDENTIAL_PASSWORD, c->password.c_str());
+    vnc_display_set_credential(VNC_DISPLAY(display), VNC_DISPLAY_CREDENTIAL_PASSWORD,
+                               c->password.c_str());
 }
 
 void ConsoleSession::on_auth_failure(GtkWidget *, const char *reason, gpointer self) {
@@ -238,9 +247,9 @@ void ConsoleSession::on_disconnected(GtkWidget *, gpointer self) {
     // No password was asked in a SASL login: the mechanism was GSSAPI.
     const bool sasl = s->type_ == rfb_security::kSasl || s->subtype_ == rfb_security::kX509Sasl ||
                       s->subtype_ == rfb_security::kTlsSasl;
-    e.outcome = classify_auth_failure(
-        s->auth_failure_,
-        sasl && !s->asked_password_ ? Outcome::SingleSignOnFailed : Outcome::AuthFailed);
+    e.outcome = classify_auth_failure(s->auth_failure_, sasl && !s->asked_password_
+                                                            ? Outcome::SingleSignOnFailed
+                                                            : Outcome::AuthFailed);
     e.detail = s->auth_failure_;
   } else if (!s->unsupported_.empty()) {
     e.outcome = Outcome::AuthUnsupported;

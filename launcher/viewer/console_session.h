@@ -59,7 +59,8 @@ class ConsoleSession {
   void on_gateway(GatewayResult r);
   void end(SessionEnd e);
   static void on_choose_type(VncConnection *, GValueArray *types, gpointer self);
-  static void on_choose_subtype(VncConnection *, unsigned type, GValueArray *subtypes, gpointer self);
+  static void on_choose_subtype(VncConnection *, unsigned type, GValueArray *subtypes,
+                                gpointer self);
   static void on_update(VncConnection *, int x, int y, int w, int h, gpointer self);
   static void on_connected(GtkWidget *, gpointer self);
   static void on_initialized(GtkWidget *, gpointer self);

@@ -120,7 +120,8 @@ bool ask_retry(GtkWindow *parent, const std::string &message, const std::string 
     gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(dialog), "%s", detail.c_str());
   gtk_dialog_add_button(GTK_DIALOG(dialog), _("_Close"), GTK_RESPONSE_CLOSE);
   if (can_retry) gtk_dialog_add_button(GTK_DIALOG(dialog), _("_Try Again"), GTK_RESPONSE_OK);
-  gtk_dialog_set_default_response(GTK_DIALOG(dialog), can_retry ? GTK_RESPONSE_OK : GTK_RESPONSE_CLOSE);
+  gtk_dialog_set_default_response(GTK_DIALOG(dialog),
+                                  can_retry ? GTK_RESPONSE_OK : GTK_RESPONSE_CLOSE);
   const bool retry = run_dialog(dialog) == GTK_RESPONSE_OK;
   gtk_widget_destroy(dialog);
   return retry;

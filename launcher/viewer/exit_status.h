@@ -11,26 +11,26 @@
 namespace vncgate::viewer {
 
 enum class Outcome {
-  Closed,             // the user closed the window
-  ScreenshotSaved,    // --screenshot done
-  RaisedOther,        // a viewer for this console was already running
-  Usage,              // bad options
-  BadLink,            // the link was refused by the parser
-  ConnectFailed,      // TCP connection (or its timeout) failed
-  GatewayRefused,     // CONNECT answered with a status other than 200 (and none below)
-  LinkUsedOrExpired,  // CONNECT answered 404: the one-time link was used, expired or revoked
-  LinkOtherUser,      // the login worked, but the link was minted for another user
-  NotAuthorized,      // the login worked, but this user may not open this console (or 401/403)
-  GatewayProtocol,    // the answer to CONNECT was not HTTP / too large / timed out
-  AuthFailed,         // the server refused the login
-  SingleSignOnFailed, // a SASL login without password (Kerberos) failed
-  ConsoleUnavailable, // logged in, but the gateway could not open or reach the console
-  AuthCancelled,      // the user cancelled the login dialog
-  AuthUnsupported,    // no security type both sides accept
-  TlsFailed,          // TLS handshake or certificate check failed
-  Disconnected,       // the connection closed before or during the session
-  ScreenshotFailed,   // the framebuffer could not be saved
-  DisplayUnavailable, // no X/Wayland display to show a window on
+  Closed,              // the user closed the window
+  ScreenshotSaved,     // --screenshot done
+  RaisedOther,         // a viewer for this console was already running
+  Usage,               // bad options
+  BadLink,             // the link was refused by the parser
+  ConnectFailed,       // TCP connection (or its timeout) failed
+  GatewayRefused,      // CONNECT answered with a status other than 200 (and none below)
+  LinkUsedOrExpired,   // CONNECT answered 404: the one-time link was used, expired or revoked
+  LinkOtherUser,       // the login worked, but the link was minted for another user
+  NotAuthorized,       // the login worked, but this user may not open this console (or 401/403)
+  GatewayProtocol,     // the answer to CONNECT was not HTTP / too large / timed out
+  AuthFailed,          // the server refused the login
+  SingleSignOnFailed,  // a SASL login without password (Kerberos) failed
+  ConsoleUnavailable,  // logged in, but the gateway could not open or reach the console
+  AuthCancelled,       // the user cancelled the login dialog
+  AuthUnsupported,     // no security type both sides accept
+  TlsFailed,           // TLS handshake or certificate check failed
+  Disconnected,        // the connection closed before or during the session
+  ScreenshotFailed,    // the framebuffer could not be saved
+  DisplayUnavailable,  // no X/Wayland display to show a window on
 };
 
 inline constexpr int kExitOk = 0;

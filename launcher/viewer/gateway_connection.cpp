@@ -20,7 +20,9 @@ GatewayJob *GatewayJob::start(const ConsoleLink &link, bool with_token, Done don
 }
 
 GatewayJob::GatewayJob(const ConsoleLink &link, bool with_token, Done done)
-    : link_(link), with_token_(with_token), done_(std::move(done)),
+    : link_(link),
+      with_token_(with_token),
+      done_(std::move(done)),
       cancellable_(g_cancellable_new()) {}
 
 GatewayJob::~GatewayJob() {
@@ -76,7 +78,7 @@ void GatewayJob::on_connected(GObject *src, GAsyncResult *res, gpointer self) {
     return;
   }
   if (job->link_.console.empty()) {  // plain VNC server: no preamble
-    job->read_next();  // hands over at once (see read_next)
+    job->read_next();                // hands over at once (see read_next)
     return;
   }
   job->request_ = connect_request(job->link_, job->with_token_);
@@ -145,8 +147,8 @@ void GatewayJob::on_read(GObject *src, GAsyncResult *res, gpointer self) {
   gssize n = g_input_stream_read_finish(G_INPUT_STREAM(src), res, &err);
   if (n <= 0) {
     std::string detail = job->timed_out_ ? std::string(_("no answer within the time limit"))
-                         : err             ? std::string(err->message)
-                                           : std::string(_("the gateway closed the connection"));
+                         : err           ? std::string(err->message)
+                                         : std::string(_("the gateway closed the connection"));
     if (err) g_error_free(err);
     job->fail(Outcome::GatewayProtocol, _("The gateway did not answer as expected."), detail);
     return;

@@ -19,8 +19,8 @@ namespace vncgate::viewer {
 struct GatewayResult {
   int fd = -1;  // connected socket ready for RFB (caller owns it), or -1
   Outcome failure = Outcome::ConnectFailed;  // when fd < 0
-  std::string message;  // user sentence when fd < 0
-  std::string detail;   // technical detail (for stderr), may be empty
+  std::string message;                       // user sentence when fd < 0
+  std::string detail;                        // technical detail (for stderr), may be empty
   int http_status = 0;
 };
 

@@ -79,7 +79,8 @@ int main(int argc, char **argv) {
 
   std::vector<std::string> args(argv, argv + argc);
   ArgsResult parsed = parse_viewer_args(args, gtk_get_option_group(FALSE));
-  if (!parsed.options) return fail(parsed.bad_link ? Outcome::BadLink : Outcome::Usage, parsed.error);
+  if (!parsed.options)
+    return fail(parsed.bad_link ? Outcome::BadLink : Outcome::Usage, parsed.error);
   const ViewerOptions &o = *parsed.options;
   if (o.version) {
     std::cout << "vncgate-viewer " << VNCGATE_VERSION << std::endl;
@@ -119,10 +120,11 @@ int main(int argc, char **argv) {
         std::cerr << stderr_line(Outcome::RaisedOther, {}) << std::endl;
         return kExitOk;
       case SingleInstance::Claim::Unavailable:
-        std::cerr << "vncgate-viewer: " << _("one viewer per console is not enforced") << " (" << detail
-                  << ")" << std::endl;
+        std::cerr << "vncgate-viewer: " << _("one viewer per console is not enforced") << " ("
+                  << detail << ")" << std::endl;
         break;
-      case SingleInstance::Claim::Owner: break;
+      case SingleInstance::Claim::Owner:
+        break;
     }
   }
 
@@ -154,6 +156,7 @@ int main(int argc, char **argv) {
               << (detail.empty() ? "" : " (" + detail + ")") << std::endl;
     return exit_code_for(outcome);
   }
-  if (!detail.empty()) std::cerr << "vncgate-viewer: " << _("last error:") << " " << detail << std::endl;
+  if (!detail.empty())
+    std::cerr << "vncgate-viewer: " << _("last error:") << " " << detail << std::endl;
   return kExitOk;
 }

@@ -35,7 +35,9 @@ struct Raw {
   }
 };
 
-std::string str(const gchar *p) { return p ? p : ""; }
+std::string str(const gchar *p) {
+  return p ? p : "";
+}
 
 ArgsResult fail(std::string why, bool bad_link = false) {
   ArgsResult r;
@@ -99,34 +101,52 @@ ArgsResult parse_viewer_args(const std::vector<std::string> &args, GOptionGroup 
                              std::istream *link_input) {
   Raw raw;
   const GOptionEntry entries[] = {
-      {"host", 0, 0, G_OPTION_ARG_STRING, &raw.host, N_("Gateway (or VNC server) host name"), N_("HOST")},
-      {"port", 0, 0, G_OPTION_ARG_INT, &raw.port, N_("Port (default 5901 for a console, 5900 otherwise)"), N_("PORT")},
-      {"console", 0, 0, G_OPTION_ARG_STRING, &raw.console, N_("Console name on the gateway"), N_("NAME")},
+      {"host", 0, 0, G_OPTION_ARG_STRING, &raw.host, N_("Gateway (or VNC server) host name"),
+       N_("HOST")},
+      {"port", 0, 0, G_OPTION_ARG_INT, &raw.port,
+       N_("Port (default 5901 for a console, 5900 otherwise)"), N_("PORT")},
+      {"console", 0, 0, G_OPTION_ARG_STRING, &raw.console, N_("Console name on the gateway"),
+       N_("NAME")},
       {"token", 0, 0, G_OPTION_ARG_STRING, &raw.token, N_("One-time link token"), N_("TOKEN")},
-      {"ca", 0, 0, G_OPTION_ARG_FILENAME, &raw.ca, N_("CA certificate expected for TLS (gtk-vnc reads its CA only from ~/.pki/CA/cacert.pem or /etc/pki/CA/cacert.pem: the file must be installed there, see --install-ca)"), N_("FILE")},
-      {"install-ca", 0, 0, G_OPTION_ARG_FILENAME, &raw.install_ca, N_("Show a CA certificate's SHA-256 fingerprint and install it as ~/.pki/CA/cacert.pem"), N_("FILE")},
-      {"yes", 0, 0, G_OPTION_ARG_NONE, &raw.yes, N_("Do not ask for confirmation (--install-ca)"), nullptr},
-      {"screenshot", 0, 0, G_OPTION_ARG_FILENAME, &raw.screenshot, N_("Save the console as PNG after the first full update, then exit (automation)"), N_("FILE")},
+      {"ca", 0, 0, G_OPTION_ARG_FILENAME, &raw.ca,
+       N_("CA certificate expected for TLS (gtk-vnc reads its CA only from ~/.pki/CA/cacert.pem or "
+          "/etc/pki/CA/cacert.pem: the file must be installed there, see --install-ca)"),
+       N_("FILE")},
+      {"install-ca", 0, 0, G_OPTION_ARG_FILENAME, &raw.install_ca,
+       N_("Show a CA certificate's SHA-256 fingerprint and install it as ~/.pki/CA/cacert.pem"),
+       N_("FILE")},
+      {"yes", 0, 0, G_OPTION_ARG_NONE, &raw.yes, N_("Do not ask for confirmation (--install-ca)"),
+       nullptr},
+      {"screenshot", 0, 0, G_OPTION_ARG_FILENAME, &raw.screenshot,
+       N_("Save the console as PNG after the first full update, then exit (automation)"),
+       N_("FILE")},
       {"title", 0, 0, G_OPTION_ARG_STRING, &raw.title, N_("Window title"), N_("TEXT")},
       {"fullscreen", 0, 0, G_OPTION_ARG_NONE, &raw.fullscreen, N_("Start in full screen"), nullptr},
-      {"non-interactive", 0, 0, G_OPTION_ARG_NONE, &raw.non_interactive, N_("Show no dialogs: errors end the viewer"), nullptr},
-      {"no-single-instance", 0, 0, G_OPTION_ARG_NONE, &raw.no_single_instance, N_("Do not raise or register the one viewer per console"), nullptr},
-      {"link-stdin", 0, 0, G_OPTION_ARG_NONE, &raw.link_stdin, N_("Read the link from standard input (one line), so it does not show in the process list"), nullptr},
-      {"report-state", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &raw.report_state, "Write one line 'vncgate-viewer-state: connected|failed REASON' to stderr (for vncgate-launcher)", nullptr},
+      {"non-interactive", 0, 0, G_OPTION_ARG_NONE, &raw.non_interactive,
+       N_("Show no dialogs: errors end the viewer"), nullptr},
+      {"no-single-instance", 0, 0, G_OPTION_ARG_NONE, &raw.no_single_instance,
+       N_("Do not raise or register the one viewer per console"), nullptr},
+      {"link-stdin", 0, 0, G_OPTION_ARG_NONE, &raw.link_stdin,
+       N_("Read the link from standard input (one line), so it does not show in the process list"),
+       nullptr},
+      {"report-state", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &raw.report_state,
+       "Write one line 'vncgate-viewer-state: connected|failed REASON' to stderr (for "
+       "vncgate-launcher)",
+       nullptr},
       {"version", 0, 0, G_OPTION_ARG_NONE, &raw.version, N_("Show the version and exit"), nullptr},
       {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &raw.rest, nullptr, N_("LINK")},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr},
   };
   std::unique_ptr<GOptionContext, decltype(&g_option_context_free)> ctx(
-      g_option_context_new(_("- show a console through a vncgate gateway")),
-      g_option_context_free);
-  g_option_context_set_summary(ctx.get(),
+      g_option_context_new(_("- show a console through a vncgate gateway")), g_option_context_free);
+  g_option_context_set_summary(
+      ctx.get(),
       _("LINK is a vncgate:// link, a vnc:// URI (RFC 7869) or a virt-viewer .vv file.\n"
         "Exit status: 0 normal end, 1 connection or login failure, 2 bad link or usage."));
-  g_option_context_set_description(ctx.get(),
-      _("Environment (test and automation hook): VNCGATE_VIEWER_USERNAME and\n"
-        "VNCGATE_VIEWER_PASSWORD_FILE (a file holding the password) answer the\n"
-        "login without a dialog.\n"));
+  g_option_context_set_description(
+      ctx.get(), _("Environment (test and automation hook): VNCGATE_VIEWER_USERNAME and\n"
+                   "VNCGATE_VIEWER_PASSWORD_FILE (a file holding the password) answer the\n"
+                   "login without a dialog.\n"));
   g_option_context_add_main_entries(ctx.get(), entries, GETTEXT_PACKAGE);
   g_option_context_set_translation_domain(ctx.get(), GETTEXT_PACKAGE);
   if (extra) g_option_context_add_group(ctx.get(), extra);
@@ -170,8 +190,7 @@ ArgsResult parse_viewer_args(const std::vector<std::string> &args, GOptionGroup 
     return ArgsResult{o, {}, false};
   }
   if (o.link_stdin) {
-    if (!rest.empty() || parts)
-      return fail(_("give either --link-stdin or a link, not both"));
+    if (!rest.empty() || parts) return fail(_("give either --link-stdin or a link, not both"));
     std::optional<std::string> line = read_link_line(link_input ? *link_input : std::cin);
     if (!line) return fail(_("the link on standard input is too long"), true);
     if (line->empty()) return fail(_("no console link on standard input"), true);
@@ -183,13 +202,15 @@ ArgsResult parse_viewer_args(const std::vector<std::string> &args, GOptionGroup 
   }
   if (rest.size() > 1) return fail(_("give one link only"));
   if (rest.empty() && !parts) return fail(_("no console link given (see --help)"));
-  if (!rest.empty() && parts) return fail(_("give either a link or --host/--port/--console, not both"));
+  if (!rest.empty() && parts)
+    return fail(_("give either a link or --host/--port/--console, not both"));
 
   LinkParse parsed;
   if (parts) {
     if (!raw.host) return fail(_("--port, --console and --token need --host"));
     std::string error;
-    std::string url = link_from_parts(str(raw.host), raw.port, str(raw.console), str(raw.token), error);
+    std::string url =
+        link_from_parts(str(raw.host), raw.port, str(raw.console), str(raw.token), error);
     if (url.empty()) return fail(error, true);
     parsed = parse_console_link(url);
   } else if (rest[0].find("://") != std::string::npos) {

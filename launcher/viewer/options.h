@@ -39,7 +39,7 @@ struct ViewerOptions {
 
 struct ArgsResult {
   std::optional<ViewerOptions> options;
-  std::string error;  // when !options: what was wrong (for stderr)
+  std::string error;      // when !options: what was wrong (for stderr)
   bool bad_link = false;  // the error is about the link, not the options
 };
 

@@ -15,8 +15,12 @@ bool offered_has(const std::vector<unsigned> &offered, unsigned t) {
   return std::find(offered.begin(), offered.end(), t) != offered.end();
 }
 
-bool is_x509(unsigned s) { return s == kX509None || s == kX509Vnc || s == kX509Sasl; }
-bool is_anon_tls(unsigned s) { return s == kTlsNone || s == kTlsVnc || s == kTlsSasl; }
+bool is_x509(unsigned s) {
+  return s == kX509None || s == kX509Vnc || s == kX509Sasl;
+}
+bool is_anon_tls(unsigned s) {
+  return s == kTlsNone || s == kTlsVnc || s == kTlsSasl;
+}
 
 const std::vector<unsigned> &subtype_preference() {
   static const std::vector<unsigned> order = {kX509Sasl, kX509Vnc, kX509None,
@@ -63,19 +67,32 @@ unsigned choose_vencrypt_subtype(const std::vector<unsigned> &offered,
 
 std::string security_name(unsigned t) {
   switch (t) {
-    case kNone: return "None";
-    case kVnc: return "VNC";
-    case kVeNCrypt: return "VeNCrypt";
-    case kSasl: return "SASL";
-    case kPlain: return "Plain";
-    case kTlsNone: return "TLSNone";
-    case kTlsVnc: return "TLSVNC";
-    case kTlsPlain: return "TLSPlain";
-    case kX509None: return "X509None";
-    case kX509Vnc: return "X509VNC";
-    case kX509Plain: return "X509Plain";
-    case kX509Sasl: return "X509SASL";
-    case kTlsSasl: return "TLSSASL";
+    case kNone:
+      return "None";
+    case kVnc:
+      return "VNC";
+    case kVeNCrypt:
+      return "VeNCrypt";
+    case kSasl:
+      return "SASL";
+    case kPlain:
+      return "Plain";
+    case kTlsNone:
+      return "TLSNone";
+    case kTlsVnc:
+      return "TLSVNC";
+    case kTlsPlain:
+      return "TLSPlain";
+    case kX509None:
+      return "X509None";
+    case kX509Vnc:
+      return "X509VNC";
+    case kX509Plain:
+      return "X509Plain";
+    case kX509Sasl:
+      return "X509SASL";
+    case kTlsSasl:
+      return "TLSSASL";
   }
   return "type " + std::to_string(t);
 }
@@ -102,8 +119,7 @@ std::string describe_security(unsigned type, unsigned subtype, bool asked_passwo
     transport = _("not encrypted");
     login = _("no login");
   }
-  if (sasl)
-    login = asked_password ? _("password login") : _("login without password: Kerberos");
+  if (sasl) login = asked_password ? _("password login") : _("login without password: Kerberos");
   std::string name = security_name(type);
   if (type == kVeNCrypt && subtype) name += " " + security_name(subtype);
   std::string out = name;

@@ -51,8 +51,10 @@ void on_client_read(GObject *src, GAsyncResult *res, gpointer data) {
   c->line.append(c->buf, static_cast<size_t>(n));
   const size_t nl = c->line.find('\n');
   if (nl == std::string::npos) {
-    if (c->line.size() >= kMaxCommand) delete c;
-    else read_more(c);
+    if (c->line.size() >= kMaxCommand)
+      delete c;
+    else
+      read_more(c);
     return;
   }
   if (c->line.substr(0, nl + 1) == vncgate::kViewerRaiseCommand) {
@@ -65,8 +67,8 @@ void on_client_read(GObject *src, GAsyncResult *res, gpointer data) {
 
 void read_more(Client *c) {
   GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(c->conn));
-  g_input_stream_read_async(in, c->buf, kMaxCommand - c->line.size(), G_PRIORITY_DEFAULT,
-                            c->cancel, on_client_read, c);
+  g_input_stream_read_async(in, c->buf, kMaxCommand - c->line.size(), G_PRIORITY_DEFAULT, c->cancel,
+                            on_client_read, c);
 }
 
 }  // namespace
@@ -135,9 +137,9 @@ bool SingleInstance::listen(std::string &detail, bool &in_use) {
 #ifndef _WIN32
   const mode_t old_mask = umask(077);
 #endif
-  const bool ok = g_socket_listener_add_address(G_SOCKET_LISTENER(service), addr,
-                                                G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT,
-                                                nullptr, nullptr, &err);
+  const bool ok =
+      g_socket_listener_add_address(G_SOCKET_LISTENER(service), addr, G_SOCKET_TYPE_STREAM,
+                                    G_SOCKET_PROTOCOL_DEFAULT, nullptr, nullptr, &err);
 #ifndef _WIN32
   umask(old_mask);
 #endif
@@ -161,7 +163,7 @@ SingleInstance::Claim SingleInstance::claim(const ConsoleLink &link, std::string
   path_ = viewer_socket_path(link);
   for (int attempt = 0; attempt < 3; ++attempt) {
     if (send_raise(path_)) return Claim::OtherRaised;
-    // Nobody answers: a socket file left by a viewer that died is stale.
+      // Nobody answers: a socket file left by a viewer that died is stale.
 #ifdef _WIN32
     // (An AF_UNIX socket file is a reparse point; anything else is not ours.)
     if (g_file_test(path_.c_str(), G_FILE_TEST_EXISTS)) {
@@ -197,17 +199,19 @@ SingleInstance::Claim SingleInstance::claim(const ConsoleLink &link, std::string
 gboolean SingleInstance::on_incoming(GSocketService *, GSocketConnection *conn, GObject *,
                                      gpointer self) {
   auto *me = static_cast<SingleInstance *>(self);
-  auto *c = new Client{G_SOCKET_CONNECTION(g_object_ref(conn)), g_cancellable_new(), me->on_raise_,
-                       {}, {}, 0};
-  c->timer = g_timeout_add_seconds(2, [](gpointer data) -> gboolean {
-    auto *client = static_cast<Client *>(data);
-    client->timer = 0;
-    g_cancellable_cancel(client->cancel);
-    return G_SOURCE_REMOVE;
-  }, c);
+  auto *c = new Client{
+      G_SOCKET_CONNECTION(g_object_ref(conn)), g_cancellable_new(), me->on_raise_, {}, {}, 0};
+  c->timer = g_timeout_add_seconds(
+      2,
+      [](gpointer data) -> gboolean {
+        auto *client = static_cast<Client *>(data);
+        client->timer = 0;
+        g_cancellable_cancel(client->cancel);
+        return G_SOURCE_REMOVE;
+      },
+      c);
   read_more(c);
   return TRUE;
 }
 
 }  // namespace vncgate::viewer
-

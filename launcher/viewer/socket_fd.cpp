@@ -21,16 +21,18 @@ int duplicate_socket(int fd) {
   return copy == INVALID_SOCKET ? -1 : static_cast<int>(copy);
 }
 
-void close_socket(int fd) { closesocket(static_cast<SOCKET>(fd)); }
+void close_socket(int fd) {
+  closesocket(static_cast<SOCKET>(fd));
+}
 
 void set_blocking_with_timeout(int fd, int seconds) {
   u_long nonblocking = 0;
   ioctlsocket(static_cast<SOCKET>(fd), FIONBIO, &nonblocking);
   const DWORD ms = static_cast<DWORD>(seconds) * 1000;  // Windows takes milliseconds
-  setsockopt(static_cast<SOCKET>(fd), SOL_SOCKET, SO_RCVTIMEO,
-             reinterpret_cast<const char *>(&ms), sizeof ms);
-  setsockopt(static_cast<SOCKET>(fd), SOL_SOCKET, SO_SNDTIMEO,
-             reinterpret_cast<const char *>(&ms), sizeof ms);
+  setsockopt(static_cast<SOCKET>(fd), SOL_SOCKET, SO_RCVTIMEO, reinterpret_cast<const char *>(&ms),
+             sizeof ms);
+  setsockopt(static_cast<SOCKET>(fd), SOL_SOCKET, SO_SNDTIMEO, reinterpret_cast<const char *>(&ms),
+             sizeof ms);
 }
 
 namespace {
@@ -44,20 +46,30 @@ long io_recv(int fd, char *p, std::size_t n) {
 
 #else
 
-int duplicate_socket(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, 0); }
+int duplicate_socket(int fd) {
+  return fcntl(fd, F_DUPFD_CLOEXEC, 0);
+}
 
-void close_socket(int fd) { ::close(fd); }
+void close_socket(int fd) {
+  ::close(fd);
+}
 
 void set_blocking_with_timeout(int fd, int seconds) {
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-  struct timeval tv {seconds, 0};
+  struct timeval tv {
+    seconds, 0
+  };
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
 namespace {
-long io_send(int fd, const char *p, std::size_t n) { return send(fd, p, n, MSG_NOSIGNAL); }
-long io_recv(int fd, char *p, std::size_t n) { return recv(fd, p, n, 0); }
+long io_send(int fd, const char *p, std::size_t n) {
+  return send(fd, p, n, MSG_NOSIGNAL);
+}
+long io_recv(int fd, char *p, std::size_t n) {
+  return recv(fd, p, n, 0);
+}
 }  // namespace
 
 #endif

@@ -14,8 +14,18 @@ namespace vncgate::viewer {
 namespace {
 
 enum Action {
-  kReconnect, kScreenshot, kClose, kFullscreen, kScaling,
-  kCtrlAltDel, kCtrlAltBackspace, kCtrlAltF1, kCtrlAltF2, kCtrlAltF7, kPrintScreen, kF11,
+  kReconnect,
+  kScreenshot,
+  kClose,
+  kFullscreen,
+  kScaling,
+  kCtrlAltDel,
+  kCtrlAltBackspace,
+  kCtrlAltF1,
+  kCtrlAltF2,
+  kCtrlAltF7,
+  kPrintScreen,
+  kF11,
 };
 
 void log_line(const std::string &line) {
@@ -74,8 +84,8 @@ ViewerWindow::~ViewerWindow() {
 }
 
 std::string ViewerWindow::window_title() const {
-  std::string t = !options_.title.empty() ? options_.title
-                  : !link_.title.empty()  ? link_.title
+  std::string t = !options_.title.empty()  ? options_.title
+                  : !link_.title.empty()   ? link_.title
                   : !link_.console.empty() ? link_.console
                                            : link_.host;
   return t + " — vncgate";
@@ -166,12 +176,14 @@ void ViewerWindow::drop_session() {
   gtk_container_remove(GTK_CONTAINER(area_), session_->display());
   ended_sessions_.push_back(std::move(session_));
   if (!reap_id_)
-    reap_id_ = g_idle_add([](gpointer self) -> gboolean {
-      auto *w = static_cast<ViewerWindow *>(self);
-      w->reap_id_ = 0;
-      w->ended_sessions_.clear();
-      return G_SOURCE_REMOVE;
-    }, this);
+    reap_id_ = g_idle_add(
+        [](gpointer self) -> gboolean {
+          auto *w = static_cast<ViewerWindow *>(self);
+          w->reap_id_ = 0;
+          w->ended_sessions_.clear();
+          return G_SOURCE_REMOVE;
+        },
+        this);
 }
 
 void ViewerWindow::set_status(const std::string &text) {
@@ -206,11 +218,15 @@ void ViewerWindow::report_failed(const std::string &message, const std::string &
 void ViewerWindow::toggle_fullscreen() {
   // The window manager confirms through window-state-event.
   log_line(fullscreen_ ? "leaving full screen" : "entering full screen");
-  if (fullscreen_) gtk_window_unfullscreen(GTK_WINDOW(window_));
-  else gtk_window_fullscreen(GTK_WINDOW(window_));
+  if (fullscreen_)
+    gtk_window_unfullscreen(GTK_WINDOW(window_));
+  else
+    gtk_window_fullscreen(GTK_WINDOW(window_));
 }
 
-void ViewerWindow::close() { finish(Outcome::Closed, summary_for(Outcome::Closed), detail_); }
+void ViewerWindow::close() {
+  finish(Outcome::Closed, summary_for(Outcome::Closed), detail_);
+}
 
 void ViewerWindow::on_initialized() {
   last_auth_failed_ = false;
@@ -256,9 +272,10 @@ void ViewerWindow::on_ended(const SessionEnd &e) {
       SessionEnd with_cert = e;
       with_cert.detail += (e.detail.empty() ? "" : "\n") + describe_certificate(cert);
       if (!cert.fingerprint.empty())
-        with_cert.detail += "\n" + std::string(_("The certificate was refused. If your administrator "
-                                                  "confirms this fingerprint, install the CA that issued "
-                                                  "it with: vncgate-viewer --install-ca FILE"));
+        with_cert.detail +=
+            "\n" + std::string(_("The certificate was refused. If your administrator "
+                                 "confirms this fingerprint, install the CA that issued "
+                                 "it with: vncgate-viewer --install-ca FILE"));
       handle_end(with_cert);
     });
     return;
@@ -311,7 +328,8 @@ std::optional<Credentials> ViewerWindow::on_credentials(const CredentialRequest 
   }
   CredentialRequest r = req;
   if (!last_username_.empty()) r.username = last_username_;
-  if (last_auth_failed_) r.notice = _("The last login failed. Check the user name and password and try again.");
+  if (last_auth_failed_)
+    r.notice = _("The last login failed. Check the user name and password and try again.");
   log_line("asking for credentials");
   auto c = ask_credentials(GTK_WINDOW(window_), r);
   if (c && req.need_username) last_username_ = c->username;
@@ -344,8 +362,9 @@ bool ViewerWindow::save_screenshot(const std::string &path, std::string &error) 
 }
 
 void ViewerWindow::save_screenshot_dialog() {
-  GtkFileChooserNative *chooser = gtk_file_chooser_native_new(
-      _("Save Screenshot"), GTK_WINDOW(window_), GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
+  GtkFileChooserNative *chooser =
+      gtk_file_chooser_native_new(_("Save Screenshot"), GTK_WINDOW(window_),
+                                  GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
   gtk_file_chooser_set_do_overwrite_confirmation(GTK_FILE_CHOOSER(chooser), TRUE);
   const std::string base = link_.console.empty() ? std::string("console") : link_.console;
   gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser), (base + ".png").c_str());
@@ -361,29 +380,53 @@ void ViewerWindow::save_screenshot_dialog() {
 
 void ViewerWindow::send_keys(std::vector<guint> keys) {
   if (!session_ || !session_->is_initialized() || link_.view_only) return;
-  vnc_display_send_keys(VNC_DISPLAY(session_->display()), keys.data(), static_cast<int>(keys.size()));
+  vnc_display_send_keys(VNC_DISPLAY(session_->display()), keys.data(),
+                        static_cast<int>(keys.size()));
 }
 
 void ViewerWindow::on_action(GtkMenuItem *item, gpointer self) {
   auto *w = static_cast<ViewerWindow *>(self);
-  const auto action = static_cast<Action>(GPOINTER_TO_INT(g_object_get_data(G_OBJECT(item), "vncgate-action")));
+  const auto action =
+      static_cast<Action>(GPOINTER_TO_INT(g_object_get_data(G_OBJECT(item), "vncgate-action")));
   switch (action) {
-    case kReconnect: w->connect_session(!w->token_consumed_); break;
-    case kScreenshot: w->save_screenshot_dialog(); break;
-    case kClose: w->close(); break;
-    case kFullscreen: w->toggle_fullscreen(); break;
+    case kReconnect:
+      w->connect_session(!w->token_consumed_);
+      break;
+    case kScreenshot:
+      w->save_screenshot_dialog();
+      break;
+    case kClose:
+      w->close();
+      break;
+    case kFullscreen:
+      w->toggle_fullscreen();
+      break;
     case kScaling:
       if (w->session_)
         vnc_display_set_scaling(VNC_DISPLAY(w->session_->display()),
                                 gtk_check_menu_item_get_active(GTK_CHECK_MENU_ITEM(item)));
       break;
-    case kCtrlAltDel: w->send_keys({GDK_KEY_Control_L, GDK_KEY_Alt_L, GDK_KEY_Delete}); break;
-    case kCtrlAltBackspace: w->send_keys({GDK_KEY_Control_L, GDK_KEY_Alt_L, GDK_KEY_BackSpace}); break;
-    case kCtrlAltF1: w->send_keys({GDK_KEY_Control_L, GDK_KEY_Alt_L, GDK_KEY_F1}); break;
-    case kCtrlAltF2: w->send_keys({GDK_KEY_Control_L, GDK_KEY_Alt_L, GDK_KEY_F2}); break;
-    case kCtrlAltF7: w->send_keys({GDK_KEY_Control_L, GDK_KEY_Alt_L, GDK_KEY_F7}); break;
-    case kPrintScreen: w->send_keys({GDK_KEY_Print}); break;
-    case kF11: w->send_keys({GDK_KEY_F11}); break;
+    case kCtrlAltDel:
+      w->send_keys({GDK_KEY_Control_L, GDK_KEY_Alt_L, GDK_KEY_Delete});
+      break;
+    case kCtrlAltBackspace:
+      w->send_keys({GDK_KEY_Control_L, GDK_KEY_Alt_L, GDK_KEY_BackSpace});
+      break;
+    case kCtrlAltF1:
+      w->send_keys({GDK_KEY_Control_L, GDK_KEY_Alt_L, GDK_KEY_F1});
+      break;
+    case kCtrlAltF2:
+      w->send_keys({GDK_KEY_Control_L, GDK_KEY_Alt_L, GDK_KEY_F2});
+      break;
+    case kCtrlAltF7:
+      w->send_keys({GDK_KEY_Control_L, GDK_KEY_Alt_L, GDK_KEY_F7});
+      break;
+    case kPrintScreen:
+      w->send_keys({GDK_KEY_Print});
+      break;
+    case kF11:
+      w->send_keys({GDK_KEY_F11});
+      break;
   }
 }
 

@@ -36,6 +36,8 @@ std::vector<OwnedTree> owned_trees(std::wstring_view exe_path) {
   return trees;
 }
 
-std::vector<std::wstring> extension_values() { return {L"", L"Content Type"}; }
+std::vector<std::wstring> extension_values() {
+  return {L"", L"Content Type"};
+}
 
 }  // namespace vncgate::windows

@@ -1,7 +1,10 @@
 // The Win32 side of url_registration.h: writes and removes the plan's keys
 // below HKEY_CURRENT_USER\Software\Classes with the registry API.
+// <shlobj.h> needs <windows.h> first.
+// clang-format off
 #include <windows.h>
 #include <shlobj.h>
+// clang-format on
 
 #include <memory>
 #include <type_traits>
@@ -23,10 +26,9 @@ std::wstring classes_path(std::wstring_view below) {
 
 std::string describe(std::wstring_view key, LSTATUS status) {
   wchar_t *text = nullptr;
-  FormatMessageW(FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM |
-                     FORMAT_MESSAGE_IGNORE_INSERTS,
-                 nullptr, static_cast<DWORD>(status), 0, reinterpret_cast<wchar_t *>(&text), 0,
-                 nullptr);
+  FormatMessageW(
+      FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
+      nullptr, static_cast<DWORD>(status), 0, reinterpret_cast<wchar_t *>(&text), 0, nullptr);
   std::string reason = text ? to_utf8(text).value_or("?") : "error " + std::to_string(status);
   if (text) LocalFree(text);
   while (!reason.empty() && (reason.back() == '\n' || reason.back() == '\r')) reason.pop_back();
@@ -39,7 +41,9 @@ LSTATUS set_string(HKEY key, const std::wstring &name, const std::wstring &data)
                         static_cast<DWORD>((data.size() + 1) * sizeof(wchar_t)));
 }
 
-void tell_shell() { SHChangeNotify(SHCNE_ASSOCCHANGED, SHCNF_IDLIST, nullptr, nullptr); }
+void tell_shell() {
+  SHChangeNotify(SHCNE_ASSOCCHANGED, SHCNF_IDLIST, nullptr, nullptr);
+}
 
 }  // namespace
 
@@ -62,8 +66,8 @@ RegistryOutcome register_url_handlers(std::wstring_view exe_path) {
   for (const RegistryKey &k : registration_plan(exe_path)) {
     HKEY raw = nullptr;
     const std::wstring path = classes_path(k.path);
-    LSTATUS s = RegCreateKeyExW(HKEY_CURRENT_USER, path.c_str(), 0, nullptr, REG_OPTION_NON_VOLATILE,
-                                KEY_SET_VALUE, nullptr, &raw, nullptr);
+    LSTATUS s = RegCreateKeyExW(HKEY_CURRENT_USER, path.c_str(), 0, nullptr,
+                                REG_OPTION_NON_VOLATILE, KEY_SET_VALUE, nullptr, &raw, nullptr);
     if (s != ERROR_SUCCESS) return {false, describe(k.path, s)};
     Key key(raw);
     for (const RegistryValue &v : k.values) {
@@ -92,7 +96,8 @@ RegistryOutcome unregister_url_handlers(std::wstring_view exe_path) {
   if (own_vv) {
     const std::wstring path = classes_path(L".vv");
     HKEY raw = nullptr;
-    LSTATUS s = RegOpenKeyExW(HKEY_CURRENT_USER, path.c_str(), 0, KEY_SET_VALUE | KEY_QUERY_VALUE, &raw);
+    LSTATUS s =
+        RegOpenKeyExW(HKEY_CURRENT_USER, path.c_str(), 0, KEY_SET_VALUE | KEY_QUERY_VALUE, &raw);
     if (s != ERROR_SUCCESS) return {false, describe(L".vv", s)};
     Key key(raw);
     for (const std::wstring &name : extension_values()) {

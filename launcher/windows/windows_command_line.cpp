@@ -8,7 +8,9 @@
 namespace vncgate::windows {
 namespace {
 
-bool is_option(std::wstring_view arg) { return arg.size() > 1 && arg[0] == L'-'; }
+bool is_option(std::wstring_view arg) {
+  return arg.size() > 1 && arg[0] == L'-';
+}
 
 }  // namespace
 
@@ -58,10 +60,14 @@ std::optional<std::wstring> from_utf8(std::string_view text) {
       ++i;
       continue;
     }
-    size_t len = linktext::utf8_valid_prefix(text.substr(i, b0 < 0x80 ? 1 : b0 >= 0xf0 ? 4 : b0 >= 0xe0 ? 3 : 2));
+    size_t len = linktext::utf8_valid_prefix(text.substr(i, b0 < 0x80    ? 1
+                                                            : b0 >= 0xf0 ? 4
+                                                            : b0 >= 0xe0 ? 3
+                                                                         : 2));
     if (len == 0) return std::nullopt;
     char32_t c = len == 1 ? b0 : len == 2 ? (b0 & 0x1f) : len == 3 ? (b0 & 0x0f) : (b0 & 0x07);
-    for (size_t k = 1; k < len; ++k) c = (c << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3f);
+    for (size_t k = 1; k < len; ++k)
+      c = (c << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3f);
     if (sizeof(wchar_t) == 2 && c >= 0x10000) {
       c -= 0x10000;
       out += static_cast<wchar_t>(0xd800 + (c >> 10));
@@ -94,7 +100,8 @@ std::wstring quote_argument(std::wstring_view arg) {
 }
 
 std::optional<std::wstring> build_command_line(const std::vector<std::wstring> &argv) {
-  if (argv.empty() || argv[0].empty() || argv[0].find(L'"') != std::wstring::npos) return std::nullopt;
+  if (argv.empty() || argv[0].empty() || argv[0].find(L'"') != std::wstring::npos)
+    return std::nullopt;
   std::wstring line;
   for (size_t i = 0; i < argv.size(); ++i) {
     if (argv[i].find(L'\0') != std::wstring::npos) return std::nullopt;
@@ -115,8 +122,8 @@ ViewerCommandLine viewer_command_line(std::wstring_view program,
   auto is_flag = [](const std::wstring &a) { return a == kLinkStdinFlag || a == kReportStateFlag; };
   // --link-stdin: the link comes through standard input, every argument is
   // an option; otherwise the last argument is the link.
-  const bool link_stdin =
-      std::find(arguments.begin(), arguments.end(), std::wstring(kLinkStdinFlag)) != arguments.end();
+  const bool link_stdin = std::find(arguments.begin(), arguments.end(),
+                                    std::wstring(kLinkStdinFlag)) != arguments.end();
   const size_t options = link_stdin ? arguments.size() : arguments.size() - 1;
   for (size_t i = 0; i < options; ++i) {
     const std::wstring &opt = arguments[i];
@@ -145,8 +152,9 @@ HandlerArguments check_handler_arguments(const std::vector<std::wstring> &args) 
       // A link (or file) with more after it: a URL split at a quote, or
       // several links. Neither is guessed at.
       out.kind = HandlerInput::Refused;
-      out.error = N_("the link was split into several arguments (it may contain a quote); "
-                     "it was refused");
+      out.error =
+          N_("the link was split into several arguments (it may contain a quote); "
+             "it was refused");
       return out;
     }
     out.kind = HandlerInput::Link;

@@ -23,7 +23,9 @@ using namespace vncgate::windows;
 
 namespace {
 
-std::string utf8(std::wstring_view text) { return to_utf8(text).value_or("<invalid>"); }
+std::string utf8(std::wstring_view text) {
+  return to_utf8(text).value_or("<invalid>");
+}
 
 int print_plan(const char *exe_arg) {
   const std::optional<std::wstring> exe = from_utf8(exe_arg);

@@ -159,7 +159,8 @@ void *serve(void *arg) {
 }
 
 int usage() {
-  std::fprintf(stderr, "usage: vncgate-bench-backend [--listen ADDR] [--port N] [--port-file FILE]\n");
+  std::fprintf(stderr,
+               "usage: vncgate-bench-backend [--listen ADDR] [--port N] [--port-file FILE]\n");
   return 2;
 }
 
@@ -171,10 +172,14 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (i + 1 >= argc) return usage();
-    if (a == "--listen") host = argv[++i];
-    else if (a == "--port") port = std::strtol(argv[++i], nullptr, 10);
-    else if (a == "--port-file") port_file = argv[++i];
-    else return usage();
+    if (a == "--listen")
+      host = argv[++i];
+    else if (a == "--port")
+      port = std::strtol(argv[++i], nullptr, 10);
+    else if (a == "--port-file")
+      port_file = argv[++i];
+    else
+      return usage();
   }
   if (port < 0 || port > 65535) return usage();
   std::string error;
@@ -212,7 +217,8 @@ int main(int argc, char **argv) {
       return 1;
     }
     pthread_t t;
-    if (pthread_create(&t, &attr, serve, reinterpret_cast<void *>(static_cast<intptr_t>(fd))) != 0) {
+    if (pthread_create(&t, &attr, serve, reinterpret_cast<void *>(static_cast<intptr_t>(fd))) !=
+        0) {
       std::fprintf(stderr, "bench-backend: cannot start a thread\n");
       close(fd);
     }

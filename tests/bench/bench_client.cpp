@@ -14,9 +14,9 @@
 //       [--password PW] [--realm R] [--mech LIST] [--min-ssf N] [--max-ssf N]
 //       [--maxbuf N (SASL maxbufsize we accept)] [--timeout-ms N]
 // Results are printed as one line of key=value pairs.
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -66,8 +66,10 @@ Args parse_args(int argc, char **argv, int first) {
   for (int i = first; i < argc; ++i) {
     std::string k = argv[i];
     if (k.rfind("--", 0) != 0 || i + 1 >= argc) die("bad argument: " + k);
-    if (k == "--path") a.paths.push_back(argv[++i]);
-    else a.kv[k.substr(2)] = argv[++i];
+    if (k == "--path")
+      a.paths.push_back(argv[++i]);
+    else
+      a.kv[k.substr(2)] = argv[++i];
   }
   return a;
 }
@@ -179,10 +181,11 @@ int cmd_run(const Args &a) {
   if (pings > 0) pingpong(*c, pings, std::min(200u, pings), ping_size, rtt);
   std::sort(rtt.begin(), rtt.end());
   command(*c, kOpQuit, 0);
-  std::printf("label=%s mech=%s ssf=%u up_MBps=%.1f down_MBps=%.1f rtt_p50_us=%.1f "
-              "rtt_p99_us=%.1f pings=%u\n",
-              a.get("label", "run").c_str(), mech.c_str(), ssf, up, down, percentile(rtt, 50),
-              percentile(rtt, 99), pings);
+  std::printf(
+      "label=%s mech=%s ssf=%u up_MBps=%.1f down_MBps=%.1f rtt_p50_us=%.1f "
+      "rtt_p99_us=%.1f pings=%u\n",
+      a.get("label", "run").c_str(), mech.c_str(), ssf, up, down, percentile(rtt, 50),
+      percentile(rtt, 99), pings);
   return 0;
 }
 
@@ -302,10 +305,11 @@ int cmd_sessions(const Args &a) {
   // Every session got its ServerInit through the relay, so the daemon has
   // finished setting each one up.
   long after = vm_rss_kib(pid);
-  std::printf("label=%s mech=%s ssf=%u sessions=%u rss_before_kib=%ld rss_after_kib=%ld "
-              "kib_per_session=%.1f open_per_s=%.0f\n",
-              a.get("label", "sessions").c_str(), mech.c_str(), ssf, count, before, after,
-              static_cast<double>(after - before) / count, count / secs);
+  std::printf(
+      "label=%s mech=%s ssf=%u sessions=%u rss_before_kib=%ld rss_after_kib=%ld "
+      "kib_per_session=%.1f open_per_s=%.0f\n",
+      a.get("label", "sessions").c_str(), mech.c_str(), ssf, count, before, after,
+      static_cast<double>(after - before) / count, count / secs);
   // Optional: keep the sessions open a while to inspect the daemon by hand.
   if (unsigned long long hold = a.num("hold-ms", 0)) usleep(static_cast<useconds_t>(hold * 1000));
   return 0;
@@ -334,10 +338,11 @@ int cmd_logins(const Args &a) {
   double secs = seconds_since(t0);
   usleep(static_cast<useconds_t>(settle_ms * 1000));
   long after = vm_rss_kib(pid);
-  std::printf("label=%s mech=%s ssf=%u logins=%u rss_before_kib=%ld rss_after_kib=%ld "
-              "kib_per_login=%.2f logins_per_s=%.0f\n",
-              a.get("label", "logins").c_str(), mech.c_str(), ssf, count, before, after,
-              static_cast<double>(after - before) / count, count / secs);
+  std::printf(
+      "label=%s mech=%s ssf=%u logins=%u rss_before_kib=%ld rss_after_kib=%ld "
+      "kib_per_login=%.2f logins_per_s=%.0f\n",
+      a.get("label", "logins").c_str(), mech.c_str(), ssf, count, before, after,
+      static_cast<double>(after - before) / count, count / secs);
   return 0;
 }
 
@@ -357,8 +362,9 @@ int cmd_wait_tcp(const std::string &host, uint16_t port, long timeout_ms) {
   for (;;) {
     vncgate::testing::TimedSocket s(1000);
     if (s.connect(host, port, err)) return 0;
-    if (Clock::now() >= deadline) die("nothing listening on " + host + ":" + std::to_string(port) +
-                                      " after " + std::to_string(timeout_ms) + " ms: " + err);
+    if (Clock::now() >= deadline)
+      die("nothing listening on " + host + ":" + std::to_string(port) + " after " +
+          std::to_string(timeout_ms) + " ms: " + err);
     usleep(20000);
   }
 }
@@ -376,7 +382,8 @@ int cmd_wait_notify(const std::string &path, long timeout_ms) {
   auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) die("no READY=1 on " + path + " within " + std::to_string(timeout_ms) + " ms");
+    if (left.count() <= 0)
+      die("no READY=1 on " + path + " within " + std::to_string(timeout_ms) + " ms");
     pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
     char buf[4096];
@@ -412,7 +419,8 @@ int main(int argc, char **argv) {
     return cmd_wait_tcp(argv[2], static_cast<uint16_t>(std::atoi(argv[3])), std::atol(argv[4]));
   if (cmd == "wait-notify" && argc == 4) return cmd_wait_notify(argv[2], std::atol(argv[3]));
   std::fprintf(stderr,
-               "usage: vncgate-bench run|rtt|probe|sessions|logins CONN... | free-port | wait-tcp HOST PORT MS | "
+               "usage: vncgate-bench run|rtt|probe|sessions|logins CONN... | free-port | wait-tcp "
+               "HOST PORT MS | "
                "wait-notify SOCKET MS\n");
   return 2;
 }

@@ -23,10 +23,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <csignal>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -62,7 +62,9 @@ struct Options {
 std::atomic<bool> stop_load{false};
 Clock::time_point deadline;
 
-bool running() { return !stop_load.load() && Clock::now() < deadline; }
+bool running() {
+  return !stop_load.load() && Clock::now() < deadline;
+}
 
 // ---- daemon figures ------------------------------------------------------------
 size_t rss_kib(pid_t pid) {
@@ -149,12 +151,14 @@ bool read_exact(int fd, size_t n, std::string &out, int timeout_ms = 5000) {
   return true;
 }
 
-std::string u32(uint32_t v) { return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)}; }
+std::string u32(uint32_t v) {
+  return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+}
 
 // ---- the loads --------------------------------------------------------------------
 struct Counters {
-  std::atomic<uint64_t> idle_connects{0}, slowloris_connects{0}, sasl_fields{0},
-      wrong_passwords{0}, control_requests{0}, control_errors{0};
+  std::atomic<uint64_t> idle_connects{0}, slowloris_connects{0}, sasl_fields{0}, wrong_passwords{0},
+      control_requests{0}, control_errors{0};
 } hostile;
 
 // Idle sockets: `per_source` from each of `sources` addresses, reopened as
@@ -179,8 +183,8 @@ void idle_flood(const Options &o, int first, int sources, int per_source) {
 
 // Slowloris: a CONNECT line one byte a second, never finished.
 void slowloris(const Options &o, int sources, int per_source) {
-  const std::string line = "CONNECT /console/" + o.console + " HTTP/1.1\r\nX-Slow: " +
-                           std::string(4000, 'z');
+  const std::string line =
+      "CONNECT /console/" + o.console + " HTTP/1.1\r\nX-Slow: " + std::string(4000, 'z');
   struct Slow {
     std::string src;
     int fd = -1;
@@ -222,11 +226,12 @@ bool hold_sasl_field(int fd, const std::string &console) {
   if (!read_exact(fd, 12, got) || !send_all(fd, "RFB 003.008\n")) return false;
   if (!read_exact(fd, 1, got) || got[0] == 0) return false;
   std::string types;
-  if (!read_exact(fd, static_cast<uint8_t>(got[0]), types) || types.find('\x14') == std::string::npos)
+  if (!read_exact(fd, static_cast<uint8_t>(got[0]), types) ||
+      types.find('\x14') == std::string::npos)
     return false;
   if (!send_all(fd, std::string(1, '\x14')) || !read_exact(fd, 4, got)) return false;
-  uint32_t len = (uint8_t(got[0]) << 24) | (uint8_t(got[1]) << 16) | (uint8_t(got[2]) << 8) |
-                 uint8_t(got[3]);
+  uint32_t len =
+      (uint8_t(got[0]) << 24) | (uint8_t(got[1]) << 16) | (uint8_t(got[2]) << 8) | uint8_t(got[3]);
   if (!read_exact(fd, len, got)) return false;
   const size_t field = 64 * 1024;
   return send_all(fd, u32(10) + "DIGEST-MD5" + u32(field + 1) + std::string(field, 'k'));
@@ -288,7 +293,8 @@ void control_spam(const Options &o) {
     timeval tv{5, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     for (int i = 0; i < 100 && running(); ++i) {
-      if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) break;
+      if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
+        break;
       std::string head;
       char c;
       while (head.find("\r\n\r\n") == std::string::npos && ::recv(fd, &c, 1, 0) == 1) head += c;
@@ -376,8 +382,9 @@ double percentile(std::vector<double> v, double p) {
 }
 
 [[noreturn]] void usage() {
-  std::fprintf(stderr, "usage: vncgate-soak --port P --pid PID --user U --password PW "
-                       "[--seconds N] [--sessions N] [--control-socket PATH] [--console NAME]\n");
+  std::fprintf(stderr,
+               "usage: vncgate-soak --port P --pid PID --user U --password PW "
+               "[--seconds N] [--sessions N] [--control-socket PATH] [--console NAME]\n");
   std::exit(2);
 }
 
@@ -459,17 +466,28 @@ int main(int argc, char **argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--port") o.port = static_cast<uint16_t>(std::atoi(v.c_str()));
-    else if (k == "--pid") o.pid = std::atoi(v.c_str());
-    else if (k == "--user") o.user = v;
-    else if (k == "--password") o.password = v;
-    else if (k == "--seconds") o.seconds = std::atoi(v.c_str());
-    else if (k == "--sessions") o.sessions = std::atoi(v.c_str());
-    else if (k == "--control-socket") o.control_socket = v;
-    else if (k == "--console") o.console = v;
-    else if (k == "--guessed-user") o.guessed_user = v;
-    else if (k == "--hostile") o.hostile = v != "0";
-    else usage();
+    if (k == "--port")
+      o.port = static_cast<uint16_t>(std::atoi(v.c_str()));
+    else if (k == "--pid")
+      o.pid = std::atoi(v.c_str());
+    else if (k == "--user")
+      o.user = v;
+    else if (k == "--password")
+      o.password = v;
+    else if (k == "--seconds")
+      o.seconds = std::atoi(v.c_str());
+    else if (k == "--sessions")
+      o.sessions = std::atoi(v.c_str());
+    else if (k == "--control-socket")
+      o.control_socket = v;
+    else if (k == "--console")
+      o.console = v;
+    else if (k == "--guessed-user")
+      o.guessed_user = v;
+    else if (k == "--hostile")
+      o.hostile = v != "0";
+    else
+      usage();
   }
   if (!o.port || !o.pid || o.user.empty() || o.seconds < 1 || o.seconds > 150) usage();
   std::signal(SIGPIPE, SIG_IGN);  // a peer that closes is counted, not fatal
@@ -502,7 +520,8 @@ int main(int argc, char **argv) {
   stop_load = true;
   for (auto &t : threads) t.join();
   for (const auto &c : legit_children) merge_legit(read_child(c));
-  for (const auto &c : guessers) hostile.wrong_passwords += std::strtoull(read_child(c).c_str(), nullptr, 10);
+  for (const auto &c : guessers)
+    hostile.wrong_passwords += std::strtoull(read_child(c).c_str(), nullptr, 10);
 
   // Settle: every hostile socket is closed; wait (bounded) for the daemon's
   // descriptors to come back, then give the deferred malloc_trim its moment.
@@ -514,20 +533,22 @@ int main(int argc, char **argv) {
 
   std::printf("soak: %d s of %s beside %d legitimate sessions\n", o.seconds,
               o.hostile ? "hostile load" : "no hostile load (reference run)", o.sessions);
-  std::printf("  legitimate logins: ok=%llu failed=%llu  login time p50=%.0f ms p99=%.0f ms max=%.0f ms\n",
-              (unsigned long long)legit.ok, (unsigned long long)legit.failed,
-              percentile(legit.login_ms, 0.5), percentile(legit.login_ms, 0.99),
-              percentile(legit.login_ms, 1.0));
+  std::printf(
+      "  legitimate logins: ok=%llu failed=%llu  login time p50=%.0f ms p99=%.0f ms max=%.0f ms\n",
+      (unsigned long long)legit.ok, (unsigned long long)legit.failed,
+      percentile(legit.login_ms, 0.5), percentile(legit.login_ms, 0.99),
+      percentile(legit.login_ms, 1.0));
   std::printf("  relayed (echoed through the SASL layer): %llu bytes, lost: %llu bytes\n",
               (unsigned long long)legit.relayed, (unsigned long long)legit.lost);
-  std::printf("  hostile: idle connects=%llu slowloris connects=%llu maximal SASL fields=%llu "
-              "wrong passwords=%llu control requests=%llu (errors %llu)\n",
-              (unsigned long long)hostile.idle_connects.load(),
-              (unsigned long long)hostile.slowloris_connects.load(),
-              (unsigned long long)hostile.sasl_fields.load(),
-              (unsigned long long)hostile.wrong_passwords.load(),
-              (unsigned long long)hostile.control_requests.load(),
-              (unsigned long long)hostile.control_errors.load());
+  std::printf(
+      "  hostile: idle connects=%llu slowloris connects=%llu maximal SASL fields=%llu "
+      "wrong passwords=%llu control requests=%llu (errors %llu)\n",
+      (unsigned long long)hostile.idle_connects.load(),
+      (unsigned long long)hostile.slowloris_connects.load(),
+      (unsigned long long)hostile.sasl_fields.load(),
+      (unsigned long long)hostile.wrong_passwords.load(),
+      (unsigned long long)hostile.control_requests.load(),
+      (unsigned long long)hostile.control_errors.load());
   std::printf("  daemon RSS: before=%zu KiB peak=%zu KiB after=%zu KiB\n", rss_before, rss_peak,
               rss_after);
   std::printf("  daemon fds: before=%zu peak=%zu after=%zu\n", fds_before, fds_peak, fds_after);

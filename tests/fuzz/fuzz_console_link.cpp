@@ -32,7 +32,8 @@ void check_round_trip(const ConsoleLink &l) {
   if (l.kind != LinkKind::Vncgate) return;
   std::string url = l.to_url();
   auto again = parse_console_link(url);
-  if (!again.link) std::fprintf(stderr, "to_url() gave '%s': %s\n", url.c_str(), again.error.c_str());
+  if (!again.link)
+    std::fprintf(stderr, "to_url() gave '%s': %s\n", url.c_str(), again.error.c_str());
   FUZZ_CHECK(again.link.has_value());
   const ConsoleLink &b = *again.link;
   FUZZ_CHECK(b.kind == l.kind && b.host == l.host && b.port == l.port);

@@ -41,8 +41,8 @@ void check_accepted(ByteSpan in, const HttpConnectParse &r) {
   if (used <= 256) {
     for (size_t n = 0; n < used; ++n) prefix_needs_more(n);
   } else {
-    for (size_t n : {size_t{0}, size_t{1}, used / 3, used / 2, used - 4, used - 3, used - 2,
-                     used - 1})
+    for (size_t n :
+         {size_t{0}, size_t{1}, used / 3, used / 2, used - 4, used - 3, used - 2, used - 1})
       prefix_needs_more(n);
   }
 }

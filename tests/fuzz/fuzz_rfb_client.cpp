@@ -38,8 +38,8 @@ Outcome run(const std::optional<std::string> &password, bool want_tls, ByteSpan 
       FUZZ_CHECK(step.consumed <= buf.size());
       FUZZ_CHECK(step.reply.empty() || step.consumed > 0);
       FUZZ_CHECK(step.reply.empty() || step.reply.size() == 12 || step.reply.size() == 1 ||
-                 step.reply.size() == 16 || (want_tls && (step.reply.size() == 2 ||
-                                                          step.reply.size() == 4)));
+                 step.reply.size() == 16 ||
+                 (want_tls && (step.reply.size() == 2 || step.reply.size() == 4)));
       if (step.start_tls) {
         FUZZ_CHECK(want_tls && step.consumed > 0 && o.start_tls == 0);
         ++o.start_tls;

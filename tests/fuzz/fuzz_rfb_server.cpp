@@ -8,7 +8,9 @@ using namespace vncgate;
 
 namespace {
 
-bool acceptable(RfbVersion v) { return v.major == 3 && (v.minor == 3 || v.minor == 7 || v.minor == 8); }
+bool acceptable(RfbVersion v) {
+  return v.major == 3 && (v.minor == 3 || v.minor == 7 || v.minor == 8);
+}
 
 void check_version(ByteSpan in) {
   auto v = parse_client_version(in);

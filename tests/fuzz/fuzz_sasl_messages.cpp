@@ -1,6 +1,6 @@
 // parse_sasl_start / parse_sasl_step on arbitrary bytes. Whatever is accepted
-// re-encodes to the bytes consumed (but for the unchecked terminator), stays within the limits, and no
-// prefix of it is refused.
+// re-encodes to the bytes consumed (but for the unchecked terminator), stays within the limits, and
+// no prefix of it is refused.
 #include <cstring>
 
 #include "fuzz_check.h"

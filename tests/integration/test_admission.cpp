@@ -8,6 +8,7 @@
 // a client on 127.0.0.1.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -15,8 +16,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cerrno>
 #include <csignal>
@@ -130,7 +129,8 @@ std::string u32(uint32_t v) {
 // them but the terminator, so the daemon has to hold them.
 bool hold_sasl_field(int fd, const std::string &console, size_t field, std::string &error) {
   std::string got;
-  if (!send_all(fd, "CONNECT /console/" + console + " HTTP/1.1\r\n\r\n")) return error = "send", false;
+  if (!send_all(fd, "CONNECT /console/" + console + " HTTP/1.1\r\n\r\n"))
+    return error = "send", false;
   std::string head;
   while (head.find("\r\n\r\n") == std::string::npos && head.size() < 1000) {
     if (!read_exact(fd, 1, got)) return error = "no CONNECT answer", false;
@@ -140,13 +140,16 @@ bool hold_sasl_field(int fd, const std::string &console, size_t field, std::stri
   if (!read_exact(fd, 12, got) || !send_all(fd, "RFB 003.008\n")) return error = "version", false;
   if (!read_exact(fd, 1, got) || got[0] == 0) return error = "no security types", false;
   std::string types;
-  if (!read_exact(fd, static_cast<uint8_t>(got[0]), types) || types.find('\x14') == std::string::npos)
+  if (!read_exact(fd, static_cast<uint8_t>(got[0]), types) ||
+      types.find('\x14') == std::string::npos)
     return error = "type 20 not offered", false;
-  if (!send_all(fd, std::string(1, '\x14')) || !read_exact(fd, 4, got)) return error = "mechlist", false;
-  uint32_t len = (uint8_t(got[0]) << 24) | (uint8_t(got[1]) << 16) | (uint8_t(got[2]) << 8) | uint8_t(got[3]);
+  if (!send_all(fd, std::string(1, '\x14')) || !read_exact(fd, 4, got))
+    return error = "mechlist", false;
+  uint32_t len =
+      (uint8_t(got[0]) << 24) | (uint8_t(got[1]) << 16) | (uint8_t(got[2]) << 8) | uint8_t(got[3]);
   if (!read_exact(fd, len, got)) return error = "mechlist body", false;
-  std::string msg = u32(10) + "DIGEST-MD5" + u32(static_cast<uint32_t>(field + 1)) +
-                    std::string(field, 'k');
+  std::string msg =
+      u32(10) + "DIGEST-MD5" + u32(static_cast<uint32_t>(field + 1)) + std::string(field, 'k');
   if (!send_all(fd, msg)) return error = "field", false;
   return true;
 }
@@ -246,16 +249,19 @@ TEST_F(AdmissionTest, HandshakesDoNotTakeThePlacesOfSessions) {
   o.authname = "alice";
   o.password = kAlicePassword;
   o.force_mechlist = "DIGEST-MD5";
-  ASSERT_TRUE(a.connect("127.0.0.1", daemon_.gateway_port()) && a.handshake_sasl("/console/static1", o))
+  ASSERT_TRUE(a.connect("127.0.0.1", daemon_.gateway_port()) &&
+              a.handshake_sasl("/console/static1", o))
       << a.error();
-  ASSERT_TRUE(b.connect("127.0.0.1", daemon_.gateway_port()) && b.handshake_sasl("/console/static1", o))
+  ASSERT_TRUE(b.connect("127.0.0.1", daemon_.gateway_port()) &&
+              b.handshake_sasl("/console/static1", o))
       << b.error();
   EXPECT_EQ(idle.closed_by_peer(), 0u);
   // Two sessions past login fill max-sessions: the next one is refused at accept.
   RfbSaslTestClient c(5000);
   ASSERT_TRUE(c.connect("127.0.0.1", daemon_.gateway_port())) << c.error();
   EXPECT_TRUE(c.wait_closed(5000));
-  EXPECT_LOG(daemon_, ".*refused connection from 127\\.0\\.0\\.1: max-sessions \\(2\\) reached.*", 5s);
+  EXPECT_LOG(daemon_, ".*refused connection from 127\\.0\\.0\\.1: max-sessions \\(2\\) reached.*",
+             5s);
 }
 
 TEST_F(AdmissionTest, FloodFromManySourcesCannotTakeEveryPlace) {
@@ -367,19 +373,22 @@ TEST_F(AdmissionTest, MaximalSaslFieldsAreBoundedAndFreed) {
     int fd = connect_from("127.0.0.2", daemon_.gateway_port());
     ASSERT_GE(fd, 0);
     flood.fds.push_back(fd);
-    ASSERT_TRUE(hold_sasl_field(fd, "static1", 64 * 1024, error)) << "connection " << i << ": " << error;
+    ASSERT_TRUE(hold_sasl_field(fd, "static1", 64 * 1024, error))
+        << "connection " << i << ": " << error;
   }
   // The daemon has read every byte once every send queue is empty.
   ASSERT_TRUE(wait_until(
       [&] {
-        return std::all_of(flood.fds.begin(), flood.fds.end(), [](int fd) { return unsent(fd) == 0; });
+        return std::all_of(flood.fds.begin(), flood.fds.end(),
+                           [](int fd) { return unsent(fd) == 0; });
       },
       30s));
   EXPECT_EQ(flood.closed_by_peer(), 0u) << "400 maximal fields fit the default 32 MiB budget";
   size_t peak = rss_kib(pid);
   RecordProperty("rss_baseline_kib", std::to_string(baseline));
   RecordProperty("rss_peak_kib", std::to_string(peak));
-  EXPECT_LE(peak, baseline + 40 * 1024) << "baseline " << baseline << " KiB, peak " << peak << " KiB";
+  EXPECT_LE(peak, baseline + 40 * 1024)
+      << "baseline " << baseline << " KiB, peak " << peak << " KiB";
 
   flood.close_all();
   ASSERT_TRUE(daemon_.wait_for_audit(30s, 401));

@@ -9,7 +9,6 @@
 // 1 KiB per login (with the leak: ~8 KiB; without: ~0-0.5 KiB of
 // allocator noise).
 #include <gtest/gtest.h>
-
 #include <sys/types.h>
 
 #include <algorithm>
@@ -126,9 +125,10 @@ TEST_F(LoginMemoryTest, DigestMd5LoginsWithALayerGiveTheirMemoryBack) {
   std::vector<double> sorted = kib_per_login;
   std::sort(sorted.begin(), sorted.end());
   double median = sorted[sorted.size() / 2];
-  std::printf("%d DIGEST-MD5 logins in %.1f s; VmRSS KiB per batch of %d:%s; median %.2f KiB "
-              "per login\n",
-              kBatches * kBatchLogins, seconds, kBatchLogins, readings.c_str(), median);
+  std::printf(
+      "%d DIGEST-MD5 logins in %.1f s; VmRSS KiB per batch of %d:%s; median %.2f KiB "
+      "per login\n",
+      kBatches * kBatchLogins, seconds, kBatchLogins, readings.c_str(), median);
   EXPECT_LE(median, kMaxKibPerLogin)
       << "vncgated keeps memory from closed DIGEST-MD5 logins; VmRSS KiB per batch of "
       << kBatchLogins << " logins:" << readings;

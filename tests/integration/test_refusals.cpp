@@ -227,7 +227,9 @@ TEST_F(RefusalTest, HostileUserNameReachesTheLogAsValidUtf8) {
   ASSERT_NO_FATAL_FAILURE(start_daemon());
 
   // Not UTF-8, a line separator and a newline in the name of a failed login.
-  const std::string hostile = "al\xff\xfeice\xe2\x80\xa8" "forged\nline";
+  const std::string hostile =
+      "al\xff\xfeice\xe2\x80\xa8"
+      "forged\nline";
   RfbSaslTestClient client(5000);
   ASSERT_TRUE(client.connect("127.0.0.1", daemon_.gateway_port())) << client.error();
   ASSERT_EQ(client.http_connect("/console/static1"), 200) << client.error();

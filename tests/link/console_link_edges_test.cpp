@@ -10,7 +10,9 @@
 namespace vncgate {
 namespace {
 
-std::string error_of(std::string_view link) { return parse_console_link(link).error; }
+std::string error_of(std::string_view link) {
+  return parse_console_link(link).error;
+}
 
 TEST(LinkEdges, PercentDecoding) {
   auto r = parse_console_link("vncgate://h%41st/console/%6c%70ar?title=%7e%41%2d%C3%A9%20x");
@@ -84,7 +86,9 @@ TEST(LinkEdges, InternationalHostNamesMustBeInXnForm) {
   EXPECT_EQ(parse_console_link("vnc://xn--ab-cja").link->host, "xn--ab-cja");
 }
 
-std::string vv_error(std::string_view file) { return parse_vv_file(file).error; }
+std::string vv_error(std::string_view file) {
+  return parse_vv_file(file).error;
+}
 
 TEST(VvEdges, GroupsCommentsAndWhiteSpace) {
   auto r = parse_vv_file(
@@ -105,7 +109,8 @@ TEST(VvEdges, GroupsCommentsAndWhiteSpace) {
   EXPECT_EQ(r.link->host, "gw.example.com");
   EXPECT_EQ(r.link->port, 5901);
   EXPECT_EQ(r.link->title, "LPAR 7");
-  EXPECT_EQ(vv_error("type=vnc\n[virt-viewer]\n"), "not a valid .vv file: Key file does not start with a group");
+  EXPECT_EQ(vv_error("type=vnc\n[virt-viewer]\n"),
+            "not a valid .vv file: Key file does not start with a group");
   EXPECT_EQ(vv_error("[virt-viewer]x\n"),
             "not a valid .vv file: Key file contains line “[virt-viewer]x” which is not a "
             "key-value pair, group, or comment");

@@ -11,7 +11,8 @@ namespace {
 
 TEST(ConsoleLink, ParsesFullVncgateLink) {
   auto r = parse_console_link(
-      "vncgate://gw.example.com:6000/console/lpar-7?token=abcdefghijklmnop1234&tls=x509&title=LPAR%207");
+      "vncgate://gw.example.com:6000/console/"
+      "lpar-7?token=abcdefghijklmnop1234&tls=x509&title=LPAR%207");
   ASSERT_TRUE(r.link) << r.error;
   EXPECT_EQ(r.link->kind, LinkKind::Vncgate);
   EXPECT_EQ(r.link->host, "gw.example.com");
@@ -41,11 +42,13 @@ TEST(ConsoleLink, IdentityIgnoresHostCase) {
   auto b = parse_console_link("vncgate://gw.example/console/a");
   ASSERT_TRUE(a.link && b.link);
   EXPECT_EQ(a.link->identity(), b.link->identity());
-  EXPECT_NE(a.link->identity(), parse_console_link("vncgate://gw.example/console/A").link->identity());
+  EXPECT_NE(a.link->identity(),
+            parse_console_link("vncgate://gw.example/console/A").link->identity());
 }
 
 TEST(ConsoleLink, RoundTripsThroughToUrl) {
-  auto r = parse_console_link("vncgate://h:7/console/c?token=abcdefghijklmnop&tls=anon&title=a%20b");
+  auto r =
+      parse_console_link("vncgate://h:7/console/c?token=abcdefghijklmnop&tls=anon&title=a%20b");
   ASSERT_TRUE(r.link);
   auto again = parse_console_link(r.link->to_url());
   ASSERT_TRUE(again.link) << again.error << " " << r.link->to_url();
@@ -56,7 +59,8 @@ TEST(ConsoleLink, RoundTripsThroughToUrl) {
 
 TEST(ConsoleLink, ParsesRfc7869VncUri) {
   auto r = parse_console_link(
-      "vnc://bob@host.example:5905?ConnectionName=Lab%20box&SecurityType=2&ViewOnly=true&Unknown=x");
+      "vnc://"
+      "bob@host.example:5905?ConnectionName=Lab%20box&SecurityType=2&ViewOnly=true&Unknown=x");
   ASSERT_TRUE(r.link) << r.error;
   EXPECT_EQ(r.link->kind, LinkKind::Vnc);
   EXPECT_EQ(r.link->username, "bob");
@@ -95,8 +99,7 @@ TEST_P(HostileLinks, AreRefusedWithAReason) {
 INSTANTIATE_TEST_SUITE_P(
     Table, HostileLinks,
     ::testing::Values(
-        Hostile{"", "empty"},
-        Hostile{"http://host/console/a", "unsupported link type"},
+        Hostile{"", "empty"}, Hostile{"http://host/console/a", "unsupported link type"},
         Hostile{"file:///etc/passwd", "unsupported link type"},
         Hostile{"javascript:alert(1)", "unsupported link type"},
         Hostile{"vncgate://-oProxyCommand=x/console/a", "invalid host"},
@@ -119,8 +122,7 @@ INSTANTIATE_TEST_SUITE_P(
         Hostile{"vncgate://user@host/console/a", "no user name"},
         Hostile{"vncgate://host/console/a#frag", "fragment"},
         Hostile{"--help", "command-line option"},
-        Hostile{"vnc://host/path", "must not have a path"},
-        Hostile{"vnc://-bad/", "invalid host"},
+        Hostile{"vnc://host/path", "must not have a path"}, Hostile{"vnc://-bad/", "invalid host"},
         Hostile{"vnc://host?SecurityType=999", "SecurityType"},
         Hostile{"vnc://host?ViewOnly=maybe", "ViewOnly"},
         Hostile{"vncgate://h\xc3\xa9st/console/a", "non-ASCII"}));
@@ -159,7 +161,8 @@ TEST(VvFile, RefusesBadFiles) {
   EXPECT_FALSE(parse_vv_file("[virt-viewer]\ntype=spice\nhost=h\nport=1\n").link);
   EXPECT_FALSE(parse_vv_file("[virt-viewer]\ntype=vnc\nhost=-x\nport=1\n").link);
   EXPECT_FALSE(parse_vv_file("[virt-viewer]\ntype=vnc\nhost=h\nport=99999\n").link);
-  EXPECT_FALSE(parse_vv_file("[virt-viewer]\ntype=vnc\nhost=h\nport=1\nvncgate-console=../x\n").link);
+  EXPECT_FALSE(
+      parse_vv_file("[virt-viewer]\ntype=vnc\nhost=h\nport=1\nvncgate-console=../x\n").link);
   EXPECT_FALSE(parse_vv_file("[other]\ntype=vnc\n").link);
   EXPECT_FALSE(parse_vv_file(std::string(70000, '#')).link);
 }

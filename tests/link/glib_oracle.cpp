@@ -17,12 +17,16 @@ namespace {
 
 template <typename T, void (*F)(T *)>
 struct GDeleter {
-  void operator()(T *p) const { if (p) F(p); }
+  void operator()(T *p) const {
+    if (p) F(p);
+  }
 };
 using UriPtr = std::unique_ptr<GUri, GDeleter<GUri, g_uri_unref>>;
 using KeyFilePtr = std::unique_ptr<GKeyFile, GDeleter<GKeyFile, g_key_file_unref>>;
 
-LinkParse refuse(std::string why) { return LinkParse{std::nullopt, std::move(why), {}}; }
+LinkParse refuse(std::string why) {
+  return LinkParse{std::nullopt, std::move(why), {}};
+}
 
 bool has_control(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) {
@@ -32,7 +36,8 @@ bool has_control(std::string_view s) {
 }
 
 bool valid_title(std::string_view t) {
-  return t.size() <= 200 && !has_control(t) && g_utf8_validate(t.data(), static_cast<gssize>(t.size()), nullptr);
+  return t.size() <= 200 && !has_control(t) &&
+         g_utf8_validate(t.data(), static_cast<gssize>(t.size()), nullptr);
 }
 
 bool valid_username(std::string_view u) {
@@ -48,9 +53,12 @@ std::optional<LinkTls> parse_tls(std::string_view v) {
 }
 
 bool parse_bool(std::string_view v, bool &out) {
-  if (v == "1" || v == "true" || v == "yes") out = true;
-  else if (v == "0" || v == "false" || v == "no") out = false;
-  else return false;
+  if (v == "1" || v == "true" || v == "yes")
+    out = true;
+  else if (v == "0" || v == "false" || v == "no")
+    out = false;
+  else
+    return false;
   return true;
 }
 
@@ -109,8 +117,9 @@ bool is_valid_link_host(std::string_view host) {
 }
 
 bool is_valid_token(std::string_view t) {
-  return t.size() >= 16 && t.size() <= 256 &&
-         std::all_of(t.begin(), t.end(), [](char c) { return g_ascii_isalnum(c) || c == '-' || c == '_'; });
+  return t.size() >= 16 && t.size() <= 256 && std::all_of(t.begin(), t.end(), [](char c) {
+           return g_ascii_isalnum(c) || c == '-' || c == '_';
+         });
 }
 
 LinkParse parse_console_link(std::string_view text) {
@@ -118,12 +127,14 @@ LinkParse parse_console_link(std::string_view text) {
   if (text.empty()) return refuse("empty link");
   for (char c : text) {
     auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f) return refuse("link contains a space, control or non-ASCII character");
+    if (u <= 0x20 || u >= 0x7f)
+      return refuse("link contains a space, control or non-ASCII character");
   }
   if (text[0] == '-') return refuse("link looks like a command-line option");
   std::string s(text);
   GError *err = nullptr;
-  UriPtr uri(g_uri_parse(s.c_str(), GUriFlags(G_URI_FLAGS_ENCODED_QUERY | G_URI_FLAGS_SCHEME_NORMALIZE), &err));
+  UriPtr uri(g_uri_parse(
+      s.c_str(), GUriFlags(G_URI_FLAGS_ENCODED_QUERY | G_URI_FLAGS_SCHEME_NORMALIZE), &err));
   if (!uri) {
     std::string why = std::string("not a valid link: ") + err->message;
     g_error_free(err);
@@ -187,7 +198,8 @@ LinkParse parse_console_link(std::string_view text) {
         if (!valid_title(v)) return refuse("invalid title in link");
         link.title = v;
       } else {
-        return refuse("unknown link parameter '" + (has_control(k) ? std::string("?") : k.substr(0, 40)) + "'");
+        return refuse("unknown link parameter '" +
+                      (has_control(k) ? std::string("?") : k.substr(0, 40)) + "'");
       }
     }
     return LinkParse{link, {}, {}};
@@ -220,7 +232,8 @@ LinkParse parse_vv_file(std::string_view contents) {
   if (contents.size() > kMaxVvFileSize) return refuse(".vv file is larger than 64 KiB");
   KeyFilePtr kf(g_key_file_new());
   GError *err = nullptr;
-  if (!g_key_file_load_from_data(kf.get(), contents.data(), contents.size(), G_KEY_FILE_NONE, &err)) {
+  if (!g_key_file_load_from_data(kf.get(), contents.data(), contents.size(), G_KEY_FILE_NONE,
+                                 &err)) {
     std::string why = std::string("not a valid .vv file: ") + err->message;
     g_error_free(err);
     return refuse(why);
@@ -293,7 +306,10 @@ std::string to_url(const ConsoleLink &l) {
     sep = "&";
   }
   if (l.tls != LinkTls::Default) {
-    u += sep + "tls=" + (l.tls == LinkTls::X509 ? "x509" : l.tls == LinkTls::Anon ? "anon" : "none");
+    u += sep + "tls=" +
+         (l.tls == LinkTls::X509   ? "x509"
+          : l.tls == LinkTls::Anon ? "anon"
+                                   : "none");
     sep = "&";
   }
   if (!l.title.empty()) {

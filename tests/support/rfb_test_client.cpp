@@ -24,9 +24,12 @@ std::span<const uint8_t> as_bytes(std::string_view s) {
 std::string printable(std::string_view s) {
   std::string out;
   for (unsigned char c : s) {
-    if (c >= 0x20 && c < 0x7f) out += static_cast<char>(c);
-    else if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
+    if (c >= 0x20 && c < 0x7f)
+      out += static_cast<char>(c);
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
     else {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\x%02x", c);
@@ -127,7 +130,9 @@ bool RfbSaslTestClient::send_raw(std::span<const uint8_t> data) {
   return true;
 }
 
-bool RfbSaslTestClient::send_raw(std::string_view text) { return send_raw(as_bytes(text)); }
+bool RfbSaslTestClient::send_raw(std::string_view text) {
+  return send_raw(as_bytes(text));
+}
 
 bool RfbSaslTestClient::wait_closed(int timeout_ms) {
   std::string err;
@@ -290,7 +295,9 @@ bool RfbSaslTestClient::send(std::span<const uint8_t> data) {
   return send_raw(encode_buf_);
 }
 
-bool RfbSaslTestClient::send(std::string_view text) { return send(as_bytes(text)); }
+bool RfbSaslTestClient::send(std::string_view text) {
+  return send(as_bytes(text));
+}
 
 long RfbSaslTestClient::recv_some(uint8_t *buf, size_t max) {
   if (!layer_) return recv_raw_some(buf, max);

@@ -84,7 +84,9 @@ class RfbSaslTestClient {
   // Sends "RFB 003.00<minor>\n". The minor also decides whether a failed
   // SecurityResult carries a reason (3.8 only).
   bool send_client_version(int minor = 8);
-  bool exchange_version(int minor = 8) { return read_server_version() && send_client_version(minor); }
+  bool exchange_version(int minor = 8) {
+    return read_server_version() && send_client_version(minor);
+  }
   const std::string &server_version() const { return server_version_; }
 
   // ---- security type --------------------------------------------------------

@@ -16,16 +16,26 @@ int (*as_callback(F *fn))(void) {
 
 const char *status_name(int rc) {
   switch (rc) {
-    case SASL_OK: return "SASL_OK";
-    case SASL_CONTINUE: return "SASL_CONTINUE";
-    case SASL_INTERACT: return "SASL_INTERACT";
-    case SASL_NOMECH: return "SASL_NOMECH";
-    case SASL_BADAUTH: return "SASL_BADAUTH";
-    case SASL_BADPROT: return "SASL_BADPROT";
-    case SASL_BADSERV: return "SASL_BADSERV";
-    case SASL_TOOWEAK: return "SASL_TOOWEAK";
-    case SASL_ENCRYPT: return "SASL_ENCRYPT";
-    default: return "SASL error";
+    case SASL_OK:
+      return "SASL_OK";
+    case SASL_CONTINUE:
+      return "SASL_CONTINUE";
+    case SASL_INTERACT:
+      return "SASL_INTERACT";
+    case SASL_NOMECH:
+      return "SASL_NOMECH";
+    case SASL_BADAUTH:
+      return "SASL_BADAUTH";
+    case SASL_BADPROT:
+      return "SASL_BADPROT";
+    case SASL_BADSERV:
+      return "SASL_BADSERV";
+    case SASL_TOOWEAK:
+      return "SASL_TOOWEAK";
+    case SASL_ENCRYPT:
+      return "SASL_ENCRYPT";
+    default:
+      return "SASL error";
   }
 }
 
@@ -47,8 +57,8 @@ SaslClient::~SaslClient() {
 }
 
 std::string SaslClient::sasl_error(const char *what, int rc) const {
-  std::string msg = std::string(what) + " failed (" + status_name(rc) + " " +
-                    std::to_string(rc) + ")";
+  std::string msg =
+      std::string(what) + " failed (" + status_name(rc) + " " + std::to_string(rc) + ")";
   const char *detail = conn_ != nullptr ? sasl_errdetail(conn_) : nullptr;
   if (detail != nullptr && *detail != '\0') msg += ": " + std::string(detail);
   return msg;
@@ -57,8 +67,10 @@ std::string SaslClient::sasl_error(const char *what, int rc) const {
 int SaslClient::get_simple(void *context, int id, const char **result, unsigned *len) {
   auto *self = static_cast<SaslClient *>(context);
   const std::string *value = nullptr;
-  if (id == SASL_CB_AUTHNAME) value = &self->options_.authname;
-  else if (id == SASL_CB_USER) value = &self->options_.authzid;
+  if (id == SASL_CB_AUTHNAME)
+    value = &self->options_.authname;
+  else if (id == SASL_CB_USER)
+    value = &self->options_.authzid;
   if (value == nullptr) return SASL_FAIL;
   *result = value->c_str();
   if (len != nullptr) *len = static_cast<unsigned>(value->size());
@@ -80,9 +92,12 @@ int SaslClient::get_secret(sasl_conn_t *, void *context, int id, sasl_secret_t *
 int SaslClient::get_realm(void *context, int id, const char **availrealms, const char **result) {
   auto *self = static_cast<SaslClient *>(context);
   if (id != SASL_CB_GETREALM) return SASL_FAIL;
-  if (!self->options_.realm.empty()) self->realm_choice_ = self->options_.realm;
-  else if (availrealms != nullptr && availrealms[0] != nullptr) self->realm_choice_ = availrealms[0];
-  else self->realm_choice_.clear();
+  if (!self->options_.realm.empty())
+    self->realm_choice_ = self->options_.realm;
+  else if (availrealms != nullptr && availrealms[0] != nullptr)
+    self->realm_choice_ = availrealms[0];
+  else
+    self->realm_choice_.clear();
   *result = self->realm_choice_.c_str();
   return SASL_OK;
 }
@@ -101,10 +116,9 @@ bool SaslClient::init(const SaslClientOptions &options, const std::string &serve
       {SASL_CB_LIST_END, nullptr, nullptr},
   };
   const std::string &fqdn = options.server_fqdn.empty() ? server_fqdn : options.server_fqdn;
-  int rc = sasl_client_new(options.service.c_str(), fqdn.c_str(),
-                           local_addr.empty() ? nullptr : local_addr.c_str(),
-                           remote_addr.empty() ? nullptr : remote_addr.c_str(),
-                           callbacks_.data(), 0, &conn_);
+  int rc = sasl_client_new(
+      options.service.c_str(), fqdn.c_str(), local_addr.empty() ? nullptr : local_addr.c_str(),
+      remote_addr.empty() ? nullptr : remote_addr.c_str(), callbacks_.data(), 0, &conn_);
   if (rc != SASL_OK) {
     error = sasl_error("sasl_client_new", rc);
     conn_ = nullptr;
@@ -135,8 +149,10 @@ SaslClient::Status SaslClient::start(const std::string &mechlist, std::string &m
     return Status::Error;
   }
   mechanism = mech != nullptr ? mech : "";
-  if (clientout != nullptr) out = Bytes(clientout, clientout + clientoutlen);
-  else out.reset();
+  if (clientout != nullptr)
+    out = Bytes(clientout, clientout + clientoutlen);
+  else
+    out.reset();
   return rc == SASL_OK ? Status::Ok : Status::Continue;
 }
 
@@ -154,8 +170,10 @@ SaslClient::Status SaslClient::step(const std::optional<Bytes> &in, std::optiona
     error = sasl_error("sasl_client_step", rc);
     return Status::Error;
   }
-  if (clientout != nullptr) out = Bytes(clientout, clientout + clientoutlen);
-  else out.reset();
+  if (clientout != nullptr)
+    out = Bytes(clientout, clientout + clientoutlen);
+  else
+    out.reset();
   return rc == SASL_OK ? Status::Ok : Status::Continue;
 }
 
@@ -177,8 +195,7 @@ unsigned SaslClient::max_outbuf() const {
 
 std::string SaslClient::username() const {
   const void *value = nullptr;
-  if (conn_ == nullptr || sasl_getprop(conn_, SASL_USERNAME, &value) != SASL_OK ||
-      value == nullptr)
+  if (conn_ == nullptr || sasl_getprop(conn_, SASL_USERNAME, &value) != SASL_OK || value == nullptr)
     return {};
   return static_cast<const char *>(value);
 }

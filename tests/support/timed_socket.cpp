@@ -50,7 +50,9 @@ std::string format_sockaddr(const sockaddr_storage &ss) {
 
 }  // namespace
 
-TimedSocket::~TimedSocket() { close(); }
+TimedSocket::~TimedSocket() {
+  close();
+}
 
 TimedSocket::TimedSocket(TimedSocket &&other) noexcept
     : fd_(std::exchange(other.fd_, -1)), timeout_ms_(other.timeout_ms_) {}
@@ -102,12 +104,14 @@ bool bind_source(int fd, int family, const std::string &ip, std::string &error) 
   if (family == AF_INET) {
     auto *a = reinterpret_cast<sockaddr_in *>(&ss);
     a->sin_family = AF_INET;
-    if (inet_pton(AF_INET, ip.c_str(), &a->sin_addr) != 1) return (error = "not IPv4: " + ip, false);
+    if (inet_pton(AF_INET, ip.c_str(), &a->sin_addr) != 1)
+      return (error = "not IPv4: " + ip, false);
     len = sizeof *a;
   } else {
     auto *a = reinterpret_cast<sockaddr_in6 *>(&ss);
     a->sin6_family = AF_INET6;
-    if (inet_pton(AF_INET6, ip.c_str(), &a->sin6_addr) != 1) return (error = "not IPv6: " + ip, false);
+    if (inet_pton(AF_INET6, ip.c_str(), &a->sin6_addr) != 1)
+      return (error = "not IPv6: " + ip, false);
     len = sizeof *a;
   }
   if (::bind(fd, reinterpret_cast<sockaddr *>(&ss), len) != 0) {
@@ -133,8 +137,8 @@ bool TimedSocket::connect(const std::string &host, uint16_t port, std::string &e
   }
   error = "connecting to " + host + ":" + service + ": no address";
   for (addrinfo *ai = res; ai != nullptr; ai = ai->ai_next) {
-    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                      ai->ai_protocol);
+    int fd =
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
     if (fd < 0) {
       error = errno_text("socket", errno);
       continue;
@@ -217,7 +221,8 @@ bool TimedSocket::wait_closed(int timeout_ms, std::string &error) {
   uint8_t buf[4096];
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    deadline - std::chrono::steady_clock::now()).count();
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
     if (left < 0) left = 0;
     pollfd p{fd_, POLLIN, 0};
     int r = ::poll(&p, 1, static_cast<int>(left));
@@ -276,9 +281,8 @@ int listen_tcp(const std::string &host, uint16_t port, uint16_t &bound_port, std
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   getsockname(fd, reinterpret_cast<sockaddr *>(&ss), &len);
-  bound_port = ss.ss_family == AF_INET6
-                   ? ntohs(reinterpret_cast<sockaddr_in6 *>(&ss)->sin6_port)
-                   : ntohs(reinterpret_cast<sockaddr_in *>(&ss)->sin_port);
+  bound_port = ss.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6 *>(&ss)->sin6_port)
+                                        : ntohs(reinterpret_cast<sockaddr_in *>(&ss)->sin_port);
   return fd;
 }
 

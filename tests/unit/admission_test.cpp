@@ -102,7 +102,8 @@ TEST(Admission, FullPlacesEvictTheBusiestSourcesOldest) {
   std::string m = ac.metrics_text();
   EXPECT_NE(m.find("vncgate_handshakes_evicted_total 2\n"), std::string::npos) << m;
   EXPECT_NE(m.find("vncgate_connections_refused_total{limit=\"max-handshakes\"} 1\n"),
-            std::string::npos) << m;
+            std::string::npos)
+      << m;
   EXPECT_NE(m.find("vncgate_handshakes_in_progress 4\n"), std::string::npos) << m;
   // Without an eviction that frees a place, the newcomer is refused.
   AdmissionControl strict({10, 1, 1 << 20});
@@ -167,7 +168,7 @@ TEST(Admission, DrainedAfterLargeHighWater) {
   EXPECT_EQ(drained, 0);
   t.resize(10);  // 640 KiB: below a quarter of the 5 MiB high-water
   EXPECT_EQ(drained, 1);
-  t.clear();     // all gone after 640 KiB: once more for the last crumbs
+  t.clear();  // all gone after 640 KiB: once more for the last crumbs
   EXPECT_EQ(drained, 2);
   auto small = ac.admit("x", why);
   ASSERT_TRUE(small.set_buffered(4096));
@@ -193,7 +194,8 @@ TEST(Admission, RefusalLogStaysBoundedForManySources) {
   int logged = 0;
   // 10,000 distinct sources within one second: the first 4,096 are
   // remembered, the rest share one line a second.
-  for (int i = 0; i < 10000; ++i) logged += ac.should_log(std::to_string(i), 5000000 + i, suppressed);
+  for (int i = 0; i < 10000; ++i)
+    logged += ac.should_log(std::to_string(i), 5000000 + i, suppressed);
   EXPECT_EQ(logged, 4096 + 1);
   // A second later, the old entries make room again.
   EXPECT_TRUE(ac.should_log("new", 7000000, suppressed));

@@ -82,9 +82,9 @@ TEST(AllowList, ZeroLengthMasks) {
 }
 
 TEST(AllowList, BadMasksRefused) {
-  for (const char *bad : {"10.0.0.0/33", "fd00::/129", "10.0.0.0/", "10.0.0.0/-1", "10.0.0.0/x",
-                          "garbage", "", "localhost", "10.0.0/8", "10.0.0.1/8", "256.0.0.0/8",
-                          "[::1]", "::1/64/1"}) {
+  for (const char *bad :
+       {"10.0.0.0/33", "fd00::/129", "10.0.0.0/", "10.0.0.0/-1", "10.0.0.0/x", "garbage", "",
+        "localhost", "10.0.0/8", "10.0.0.1/8", "256.0.0.0/8", "[::1]", "::1/64/1"}) {
     AllowList l;
     std::string error;
     EXPECT_FALSE(l.add(bad, error)) << bad;

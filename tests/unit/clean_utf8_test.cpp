@@ -14,20 +14,27 @@ TEST(CleanUtf8, KeepsValidText) {
 }
 
 TEST(CleanUtf8, StrayBytesBecomeHexEscapes) {
-  EXPECT_EQ(clean_utf8("a\xff" "b"), "a\\xffb");
-  EXPECT_EQ(clean_utf8("\x80"), "\\x80");                     // lone continuation byte
-  EXPECT_EQ(clean_utf8("\xc3"), "\\xc3");                     // cut at the end
-  EXPECT_EQ(clean_utf8("\xc3" "a"), "\\xc3" "a");              // cut in the middle
-  EXPECT_EQ(clean_utf8("\xc0\xaf"), "\\xc0\\xaf");            // overlong '/'
-  EXPECT_EQ(clean_utf8("\xe0\x80\xaf"), "\\xe0\\x80\\xaf");   // overlong, 3 bytes
-  EXPECT_EQ(clean_utf8("\xed\xa0\x80"), "\\xed\\xa0\\x80");   // UTF-16 surrogate
+  EXPECT_EQ(clean_utf8("a\xff"
+                       "b"),
+            "a\\xffb");
+  EXPECT_EQ(clean_utf8("\x80"), "\\x80");  // lone continuation byte
+  EXPECT_EQ(clean_utf8("\xc3"), "\\xc3");  // cut at the end
+  EXPECT_EQ(clean_utf8("\xc3"
+                       "a"),
+            "\\xc3"
+            "a");                                                     // cut in the middle
+  EXPECT_EQ(clean_utf8("\xc0\xaf"), "\\xc0\\xaf");                    // overlong '/'
+  EXPECT_EQ(clean_utf8("\xe0\x80\xaf"), "\\xe0\\x80\\xaf");           // overlong, 3 bytes
+  EXPECT_EQ(clean_utf8("\xed\xa0\x80"), "\\xed\\xa0\\x80");           // UTF-16 surrogate
   EXPECT_EQ(clean_utf8("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");  // above U+10FFFF
   EXPECT_EQ(clean_utf8("\xf5"), "\\xf5");
   EXPECT_FALSE(is_clean_utf8("a\xff"));
 }
 
 TEST(CleanUtf8, LineAndParagraphSeparatorsAreEscaped) {
-  EXPECT_EQ(clean_utf8("a\xe2\x80\xa8" "b\xe2\x80\xa9"), "a\\u2028b\\u2029");
+  EXPECT_EQ(clean_utf8("a\xe2\x80\xa8"
+                       "b\xe2\x80\xa9"),
+            "a\\u2028b\\u2029");
   EXPECT_FALSE(is_clean_utf8("\xe2\x80\xa8"));
   EXPECT_EQ(clean_utf8("\xe2\x80\xa7"), "\xe2\x80\xa7");  // U+2027 is an ordinary character
 }
@@ -35,8 +42,7 @@ TEST(CleanUtf8, LineAndParagraphSeparatorsAreEscaped) {
 TEST(CleanUtf8, JsonDocumentKeepsTheDocumentValid) {
   // json-glib copies the bytes of a string through; the result must parse
   // and hold the text "\xff" (backslash, x, f, f).
-  EXPECT_EQ(clean_utf8("{\"user\":\"a\xff\"}", CleanUtf8::JsonDocument),
-            "{\"user\":\"a\\\\xff\"}");
+  EXPECT_EQ(clean_utf8("{\"user\":\"a\xff\"}", CleanUtf8::JsonDocument), "{\"user\":\"a\\\\xff\"}");
   EXPECT_EQ(clean_utf8("[\"\xe2\x80\xa8\"]", CleanUtf8::JsonDocument), "[\"\\u2028\"]");
 }
 

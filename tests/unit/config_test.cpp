@@ -52,8 +52,7 @@ TEST(ParseConfig, FullExample) {
   EXPECT_EQ(c.listen[0], (HostPort{"127.0.0.1", 5901}));
   EXPECT_EQ(c.listen[1], (HostPort{"::1", 5901}));
   EXPECT_EQ(c.listen[2], (HostPort{"", 5999}));
-  EXPECT_EQ(c.allowed_clients_text,
-            (std::vector<std::string>{"127.0.0.0/8", "::1", "10.0.0.0/8"}));
+  EXPECT_EQ(c.allowed_clients_text, (std::vector<std::string>{"127.0.0.0/8", "::1", "10.0.0.0/8"}));
   EXPECT_EQ(c.allowed_clients.size(), 3u);
   EXPECT_TRUE(c.allowed_clients.allows("10.1.1.1"));
   EXPECT_FALSE(c.allowed_clients.allows("192.0.2.1"));
@@ -104,8 +103,8 @@ TEST(ParseConfig, EmptyFileGivesDefaults) {
 TEST(ParseConfig, ConsolePortsAloneAreEnoughListeners) {
   Config c;
   std::string error;
-  ASSERT_TRUE(parse_config("[gateway]\nlisten=\n[console:a]\nlpar-id=1\nport=5902\n", kOrigin, c,
-                           error))
+  ASSERT_TRUE(
+      parse_config("[gateway]\nlisten=\n[console:a]\nlpar-id=1\nport=5902\n", kOrigin, c, error))
       << error;
   EXPECT_TRUE(c.listen.empty());
 }
@@ -131,9 +130,9 @@ TEST(ParseConfig, TlsIdentity) {
   std::string error;
   ASSERT_TRUE(parse_config("[tls]\n", kOrigin, c, error)) << error;
   EXPECT_EQ(c.tls.identity, CertIdentity::Cn);
-  for (auto [text, want] : {std::pair{"cn", CertIdentity::Cn},
-                            std::pair{"san-email", CertIdentity::SanEmail},
-                            std::pair{"san-upn", CertIdentity::SanUpn}}) {
+  for (auto [text, want] :
+       {std::pair{"cn", CertIdentity::Cn}, std::pair{"san-email", CertIdentity::SanEmail},
+        std::pair{"san-upn", CertIdentity::SanUpn}}) {
     ASSERT_TRUE(parse_config(std::string("[tls]\nidentity=") + text + "\n", kOrigin, c, error))
         << error;
     EXPECT_EQ(c.tls.identity, want) << text;
@@ -152,7 +151,8 @@ void PrintTo(const ErrorCase &c, std::ostream *os) {
     if (b == '\n') {
       *os << "\\n";
     } else if (b < 0x20 || b >= 0x7f) {
-      *os << "\\x" << "0123456789abcdef"[b >> 4] << "0123456789abcdef"[b & 15];
+      *os << "\\x"
+          << "0123456789abcdef"[b >> 4] << "0123456789abcdef"[b & 15];
     } else {
       *os << *p;
     }
@@ -249,7 +249,9 @@ const ErrorCase kErrorCases[] = {
     {"[tls]\nidentity=\n", {"[tls] identity"}},
     // Not UTF-8: GKeyFile would read these values as empty lists (everyone).
     {"[gateway]\nallowed-clients=10.0.0.0/8\xff\n", {"line 2", "UTF-8"}},
-    {"[console:a]\nlpar-id=1\nallowed-users=al\xff" "ice\n", {"line 3", "UTF-8"}},
+    {"[console:a]\nlpar-id=1\nallowed-users=al\xff"
+     "ice\n",
+     {"line 3", "UTF-8"}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Cases, ConfigErrors, ::testing::ValuesIn(kErrorCases));
@@ -296,11 +298,13 @@ TEST(ParseHostPort, NamesOnlyWhenAllowed) {
 }
 
 TEST(ParseHostPort, Refused) {
-  for (const char *bad : {"", ":5900", "5900", "host", "host:", "1.2.3.4:0", "1.2.3.4:65536",
-                          "1.2.3.4:+1", "1.2.3.4:-1", "1.2.3.4:1x", "1.2.3.4: 1", "[::1]",
-                          "[::1]:", "[::1]x5900", "[::1", "[127.0.0.1]:5900", "[]:1", "::1:5900",
-                          "-bad:1", "bad_name:1", "a b:1", "h\xc3\xa9:1", "*:0",
-                          "1.2.3.4:99999999999999999999"}) {
+  for (const char *bad :
+       {"",           ":5900",       "5900",          "host",
+        "host:",      "1.2.3.4:0",   "1.2.3.4:65536", "1.2.3.4:+1",
+        "1.2.3.4:-1", "1.2.3.4:1x",  "1.2.3.4: 1",    "[::1]",
+        "[::1]:",     "[::1]x5900",  "[::1",          "[127.0.0.1]:5900",
+        "[]:1",       "::1:5900",    "-bad:1",        "bad_name:1",
+        "a b:1",      "h\xc3\xa9:1", "*:0",           "1.2.3.4:99999999999999999999"}) {
     for (bool names : {false, true}) {
       std::string error;
       EXPECT_FALSE(parse_host_port(bad, names, error)) << bad;
@@ -379,9 +383,10 @@ TEST(ParseConfig, AdmissionKeys) {
   EXPECT_EQ(d.sasl_max_field, 65536u);
 
   Config c;
-  ASSERT_TRUE(parse_config("[gateway]\nmax-handshakes=100\nmax-handshakes-per-source=4\n"
-                           "handshake-buffer-mib=8\nlisten-backlog=10\n[sasl]\nmax-field=1024\n",
-                           kOrigin, c, error))
+  ASSERT_TRUE(
+      parse_config("[gateway]\nmax-handshakes=100\nmax-handshakes-per-source=4\n"
+                   "handshake-buffer-mib=8\nlisten-backlog=10\n[sasl]\nmax-field=1024\n",
+                   kOrigin, c, error))
       << error;
   EXPECT_EQ(c.max_handshakes, 100u);
   EXPECT_EQ(c.max_handshakes_per_source, 4u);
@@ -389,10 +394,11 @@ TEST(ParseConfig, AdmissionKeys) {
   EXPECT_EQ(c.listen_backlog, 10u);
   EXPECT_EQ(c.sasl_max_field, 1024u);
 
-  for (const char *bad : {"[gateway]\nmax-handshakes=0\n", "[gateway]\nmax-handshakes-per-source=0\n",
-                          "[gateway]\nhandshake-buffer-mib=0\n", "[gateway]\nlisten-backlog=0\n",
-                          "[gateway]\nlisten-backlog=65536\n", "[sasl]\nmax-field=1023\n",
-                          "[sasl]\nmax-field=1048577\n", "[sasl]\nmax-field=64k\n"}) {
+  for (const char *bad :
+       {"[gateway]\nmax-handshakes=0\n", "[gateway]\nmax-handshakes-per-source=0\n",
+        "[gateway]\nhandshake-buffer-mib=0\n", "[gateway]\nlisten-backlog=0\n",
+        "[gateway]\nlisten-backlog=65536\n", "[sasl]\nmax-field=1023\n",
+        "[sasl]\nmax-field=1048577\n", "[sasl]\nmax-field=64k\n"}) {
     Config x;
     EXPECT_FALSE(parse_config(bad, kOrigin, x, error)) << bad;
   }

@@ -14,10 +14,10 @@ namespace vncgate::test {
 
 struct HandshakeOutcome {
   ParseStatus status = ParseStatus::NeedMore;
-  Bytes sent;             // everything the gateway replied to the backend
-  size_t leftover = 0;    // bytes received but not consumed by the handshake
-  int start_tls = 0;      // steps that asked for the TLS handshake
-  size_t tls_at = 0;      // stream offset where TLS starts
+  Bytes sent;           // everything the gateway replied to the backend
+  size_t leftover = 0;  // bytes received but not consumed by the handshake
+  int start_tls = 0;    // steps that asked for the TLS handshake
+  size_t tls_at = 0;    // stream offset where TLS starts
 };
 
 inline HandshakeOutcome run_handshake(RfbClientHandshake &h, const Bytes &server, size_t chunk) {

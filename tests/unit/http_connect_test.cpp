@@ -223,7 +223,9 @@ TEST(ConsoleName, Validity) {
   EXPECT_FALSE(is_valid_console_name(std::string_view("a\0b", 3)));
 }
 
-TEST(HttpResponse, Ok) { EXPECT_EQ(http_response(200), "HTTP/1.1 200 OK\r\n\r\n"); }
+TEST(HttpResponse, Ok) {
+  EXPECT_EQ(http_response(200), "HTTP/1.1 200 OK\r\n\r\n");
+}
 
 TEST(HttpResponse, Errors) {
   EXPECT_EQ(http_response(400),

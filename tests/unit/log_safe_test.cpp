@@ -1,11 +1,11 @@
 // log_safe: whatever a client or a backend sent, the log and the audit get
 // one line of valid UTF-8 that shows what was there.
-#include "logging.h"
-
 #include <glib.h>
 #include <gtest/gtest.h>
 
 #include <string>
+
+#include "logging.h"
 
 namespace vncgate {
 namespace {
@@ -28,19 +28,22 @@ TEST(LogSafe, ControlCharactersQuotesAndBackslashAreEscaped) {
 
 TEST(LogSafe, InvalidBytesBecomeHexEscapes) {
   EXPECT_EQ(log_safe("bad\xff\xfe"), "bad\\xff\\xfe");
-  EXPECT_EQ(log_safe("\xc3"), "\\xc3");                        // truncated sequence
-  EXPECT_EQ(log_safe("\xc3(x"), "\\xc3(x");                    // bad continuation
-  EXPECT_EQ(log_safe("\xc0\xaf"), "\\xc0\\xaf");               // overlong '/'
-  EXPECT_EQ(log_safe("\xe0\x80\xaf"), "\\xe0\\x80\\xaf");      // overlong, 3 bytes
-  EXPECT_EQ(log_safe("\xed\xa0\x80"), "\\xed\\xa0\\x80");      // UTF-16 surrogate
+  EXPECT_EQ(log_safe("\xc3"), "\\xc3");                             // truncated sequence
+  EXPECT_EQ(log_safe("\xc3(x"), "\\xc3(x");                         // bad continuation
+  EXPECT_EQ(log_safe("\xc0\xaf"), "\\xc0\\xaf");                    // overlong '/'
+  EXPECT_EQ(log_safe("\xe0\x80\xaf"), "\\xe0\\x80\\xaf");           // overlong, 3 bytes
+  EXPECT_EQ(log_safe("\xed\xa0\x80"), "\\xed\\xa0\\x80");           // UTF-16 surrogate
   EXPECT_EQ(log_safe("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");  // above U+10FFFF
-  EXPECT_EQ(log_safe("\x80x"), "\\x80x");                      // lone continuation
+  EXPECT_EQ(log_safe("\x80x"), "\\x80x");                           // lone continuation
 }
 
 TEST(LogSafe, LineSeparatorsAndC1ControlsAreEscaped) {
-  EXPECT_EQ(log_safe("a\xe2\x80\xa8" "b\xe2\x80\xa9" "c"), "a\\u2028b\\u2029c");
+  EXPECT_EQ(log_safe("a\xe2\x80\xa8"
+                     "b\xe2\x80\xa9"
+                     "c"),
+            "a\\u2028b\\u2029c");
   EXPECT_EQ(log_safe("x\xc2\x85y"), "x\\u0085y");  // NEL
-  EXPECT_EQ(log_safe("\xc2\xa0"), "\xc2\xa0");    // NO-BREAK SPACE is printable
+  EXPECT_EQ(log_safe("\xc2\xa0"), "\xc2\xa0");     // NO-BREAK SPACE is printable
 }
 
 TEST(LogSafe, CapNeverSplitsACharacter) {

@@ -284,11 +284,11 @@ TEST(GuessLimitsConfig, Refusals) {
 
 // Only password mechanisms are guesses an account is throttled against.
 TEST(LoginLimits, PasswordMechanisms) {
-  for (const char *m : {"DIGEST-MD5", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", "CRAM-MD5",
-                        "digest-md5"})
+  for (const char *m :
+       {"DIGEST-MD5", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", "CRAM-MD5", "digest-md5"})
     EXPECT_TRUE(is_password_mechanism(m)) << m;
-  for (const char *m : {"GSSAPI", "gssapi", "GS2-KRB5", "GSS-SPNEGO", "EXTERNAL", "ANONYMOUS",
-                        "x509-none", ""})
+  for (const char *m :
+       {"GSSAPI", "gssapi", "GS2-KRB5", "GSS-SPNEGO", "EXTERNAL", "ANONYMOUS", "x509-none", ""})
     EXPECT_FALSE(is_password_mechanism(m)) << m;
 }
 

@@ -20,7 +20,8 @@ ProcessResult exited(int status, std::string out, std::string err = {}) {
 TEST(MkvtermVerdict, PortOnTheFirstLineOpens) {
   uint16_t port = 0;
   std::string error;
-  EXPECT_EQ(interpret_mkvterm(exited(0, "5903\nmore output\n"), port, error), MkvtermVerdict::Opened);
+  EXPECT_EQ(interpret_mkvterm(exited(0, "5903\nmore output\n"), port, error),
+            MkvtermVerdict::Opened);
   EXPECT_EQ(port, 5903);
   EXPECT_EQ(interpret_mkvterm(exited(3, " 5904 \n"), port, error), MkvtermVerdict::Opened);
   EXPECT_EQ(port, 5904);
@@ -50,7 +51,8 @@ TEST(MkvtermVerdict, FailureLineIsSanitizedAndBounded) {
   ProcessResult r = exited(1, "", err);
   r.err_truncated = true;
   EXPECT_EQ(interpret_mkvterm(r, port, error), MkvtermVerdict::Failed);
-  EXPECT_TRUE(error.starts_with("(exit 1): bad \\xff byte \\u2028 sep | xxx")) << error.substr(0, 80);
+  EXPECT_TRUE(error.starts_with("(exit 1): bad \\xff byte \\u2028 sep | xxx"))
+      << error.substr(0, 80);
   EXPECT_LT(error.size(), 1100u);
   EXPECT_TRUE(g_utf8_validate(error.data(), static_cast<gssize>(error.size()), nullptr));
   EXPECT_EQ(error.find('\n'), std::string::npos);

@@ -23,7 +23,9 @@ Bytes vencrypt_offer(std::initializer_list<uint32_t> subtypes) {
   return b;
 }
 
-Bytes challenge() { return Bytes{9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6}; }
+Bytes challenge() {
+  return Bytes{9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6};
+}
 
 class VeNCryptChunks : public ::testing::TestWithParam<size_t> {};
 
@@ -43,8 +45,8 @@ TEST_P(VeNCryptChunks, X509None) {
 
 TEST_P(VeNCryptChunks, X509VncWithPassword) {
   RfbClientHandshake h(std::string("secret"), true);
-  auto o = test::run_handshake(
-      h, concat({vencrypt_offer({261}), Bytes{1}, challenge(), u32(0)}), GetParam());
+  auto o = test::run_handshake(h, concat({vencrypt_offer({261}), Bytes{1}, challenge(), u32(0)}),
+                               GetParam());
   EXPECT_EQ(o.status, ParseStatus::Ok) << h.error();
   EXPECT_EQ(o.sent, concat({bytes("RFB 003.008\n"), Bytes{19}, Bytes{0, 2}, u32(261),
                             vnc_auth_response("secret", challenge())}));

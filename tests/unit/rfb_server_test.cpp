@@ -48,9 +48,9 @@ TEST(ClientVersion, RefusedVersions) {
 }
 
 TEST(ClientVersion, GarbageRefused) {
-  for (const char *text : {"GET / HTTP/1.1", "RFB 003.008\r", "RFB 003,008\n", "RFB  03.008\n",
-                           "rfb 003.008\n", "RFB 00a.008\n", "RFB 003.00x\n", "RFB-003.008\n",
-                           "XXXXXXXXXXXX"}) {
+  for (const char *text :
+       {"GET / HTTP/1.1", "RFB 003.008\r", "RFB 003,008\n", "RFB  03.008\n", "rfb 003.008\n",
+        "RFB 00a.008\n", "RFB 003.00x\n", "RFB-003.008\n", "XXXXXXXXXXXX"}) {
     auto r = client_version(text);
     EXPECT_EQ(r.status, ParseStatus::Error) << text;
   }

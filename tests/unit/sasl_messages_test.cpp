@@ -13,7 +13,8 @@ using test::u32;
 
 // A complete SASL start message as a client encodes it.
 Bytes start_msg(std::string_view mech, const char *data, unsigned len) {
-  return concat({u32(static_cast<uint32_t>(mech.size())), bytes(mech), encode_sasl_data(data, len)});
+  return concat(
+      {u32(static_cast<uint32_t>(mech.size())), bytes(mech), encode_sasl_data(data, len)});
 }
 
 TEST(SaslStart, MechanismAndData) {

@@ -11,7 +11,9 @@
 
 namespace vncgate::test {
 
-inline Bytes bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
+inline Bytes bytes(std::string_view s) {
+  return Bytes(s.begin(), s.end());
+}
 
 inline Bytes concat(std::initializer_list<Bytes> parts) {
   Bytes out;
@@ -27,8 +29,8 @@ inline Bytes u32(uint32_t v) {
 
 inline ::testing::AssertionResult Contains(const std::string &haystack, std::string_view needle) {
   if (haystack.find(needle) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "'" << haystack << "' does not contain '" << needle
-                                       << "'";
+  return ::testing::AssertionFailure()
+         << "'" << haystack << "' does not contain '" << needle << "'";
 }
 
 }  // namespace vncgate::test

@@ -3,8 +3,11 @@
 // the command line we hand CreateProcessW.
 #pragma once
 
+// <shellapi.h> needs <windows.h> first.
+// clang-format off
 #include <windows.h>
 #include <shellapi.h>
+// clang-format on
 
 #include <string>
 #include <vector>

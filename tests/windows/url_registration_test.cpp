@@ -2,11 +2,11 @@
 // and under wine the real registry: written into HKCU, read back with
 // RegQueryValueExW, removed again, and left alone where another program
 // owns it.
+#include "url_registration.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
-
-#include "url_registration.h"
 #ifdef _WIN32
 #include <windows.h>
 #endif
@@ -18,12 +18,13 @@ const std::wstring kExe = L"C:\\Program Files\\vncgate test\\vncgate-launcher.ex
 const std::wstring kCommand = L"\"" + kExe + L"\" \"%1\"";
 
 const RegistryKey *find_key(const std::vector<RegistryKey> &plan, const std::wstring &path) {
-  auto it = std::find_if(plan.begin(), plan.end(), [&](const RegistryKey &k) { return k.path == path; });
+  auto it =
+      std::find_if(plan.begin(), plan.end(), [&](const RegistryKey &k) { return k.path == path; });
   return it == plan.end() ? nullptr : &*it;
 }
 
-std::optional<std::wstring> plan_value(const std::vector<RegistryKey> &plan, const std::wstring &path,
-                                       const std::wstring &name) {
+std::optional<std::wstring> plan_value(const std::vector<RegistryKey> &plan,
+                                       const std::wstring &path, const std::wstring &name) {
   const RegistryKey *k = find_key(plan, path);
   if (!k) return std::nullopt;
   for (const RegistryValue &v : k->values)
@@ -106,7 +107,8 @@ TEST(UrlRegistrationWin32, RegistersReadsBackAndUnregisters) {
 
   r = unregister_url_handlers(kExe);
   ASSERT_TRUE(r.ok) << r.error;
-  for (const wchar_t *gone : {L"vncgate", L"vnc", L".vv", L"vncgate.vv"}) EXPECT_FALSE(key_exists(gone));
+  for (const wchar_t *gone : {L"vncgate", L"vnc", L".vv", L"vncgate.vv"})
+    EXPECT_FALSE(key_exists(gone));
   EXPECT_TRUE(unregister_url_handlers(kExe).ok) << "unregistering twice is fine";
 }
 
@@ -115,8 +117,8 @@ TEST(UrlRegistrationWin32, LeavesOtherProgramsKeysAlone) {
   ASSERT_TRUE(register_url_handlers(other).ok);
   // Another program also lists itself for .vv files.
   HKEY key = nullptr;
-  ASSERT_EQ(RegCreateKeyExW(HKEY_CURRENT_USER, L"Software\\Classes\\.vv\\OpenWithProgids", 0, nullptr,
-                            0, KEY_SET_VALUE, nullptr, &key, nullptr),
+  ASSERT_EQ(RegCreateKeyExW(HKEY_CURRENT_USER, L"Software\\Classes\\.vv\\OpenWithProgids", 0,
+                            nullptr, 0, KEY_SET_VALUE, nullptr, &key, nullptr),
             ERROR_SUCCESS);
   RegCloseKey(key);
 

@@ -4,6 +4,8 @@
 // On Linux the split is the documented algorithm (command_line_reference.h);
 // under wine, also the real CommandLineToArgvW and a real child's runtime
 // (child_process.h).
+#include "windows_command_line.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
@@ -11,7 +13,6 @@
 #include <vector>
 
 #include "command_line_reference.h"
-#include "windows_command_line.h"
 #ifdef _WIN32
 #include "child_process.h"
 #endif
@@ -36,13 +37,34 @@ std::vector<std::pair<std::string, std::vector<std::wstring>>> splits(const std:
 void expect_round_trip(const std::vector<std::wstring> &argv) {
   std::optional<std::wstring> line = build_command_line(argv);
   ASSERT_TRUE(line);
-  for (const auto &[who, got] : splits(*line)) EXPECT_EQ(got, argv) << who << ": " << to_utf8(*line).value_or("?");
+  for (const auto &[who, got] : splits(*line))
+    EXPECT_EQ(got, argv) << who << ": " << to_utf8(*line).value_or("?");
 }
 
-const std::vector<std::wstring> kAwkward = {
-    L"", L" ", L"\t", L"a b", L"\"", L"\\\"", L"\\\\\"", L"a\\", L"a\\\\", L"\\", L"\\\\server\\share\\",
-    L"\" & calc.exe", L"\"\" \"\"", L"a\"b\"c", L"%PATH%", L"^", L"a^&b|c<d>e", L"line\nbreak",
-    L"cr\rlf\n", L"--option", L"-", L"\u00e9\u4e2d\U0001F600", L"end with space ", L"\\\"\\\\\"\\"};
+const std::vector<std::wstring> kAwkward = {L"",
+                                            L" ",
+                                            L"\t",
+                                            L"a b",
+                                            L"\"",
+                                            L"\\\"",
+                                            L"\\\\\"",
+                                            L"a\\",
+                                            L"a\\\\",
+                                            L"\\",
+                                            L"\\\\server\\share\\",
+                                            L"\" & calc.exe",
+                                            L"\"\" \"\"",
+                                            L"a\"b\"c",
+                                            L"%PATH%",
+                                            L"^",
+                                            L"a^&b|c<d>e",
+                                            L"line\nbreak",
+                                            L"cr\rlf\n",
+                                            L"--option",
+                                            L"-",
+                                            L"\u00e9\u4e2d\U0001F600",
+                                            L"end with space ",
+                                            L"\\\"\\\\\"\\"};
 
 TEST(WindowsCommandLine, AwkwardArgumentsRoundTrip) {
   for (const std::wstring &a : kAwkward) expect_round_trip({kViewer, a});
@@ -79,15 +101,25 @@ TEST(WindowsCommandLine, RefusesWhatCannotBeQuoted) {
 // reaches the viewer as exactly one argument, unchanged.
 TEST(WindowsCommandLine, HostileLinksStayOneArgument) {
   const std::vector<std::wstring> links = {
-      L"vncgate://h/console/a\" & calc.exe", L"vncgate://h/console/a\"&calc.exe",
-      L"vncgate://h/console/a?title=a\"b", L"vncgate://h/console/a?title=a\\\"b",
-      L"vncgate://h/console/a?title=x\\", L"vncgate://h/console/a?title=x\\\\",
-      L"vncgate://h/console/a?title=\"%20&calc.exe&\"", L"vncgate://h/console/a?title=%25PATH%25",
-      L"vncgate://h/console/a?title=^&^|", L"vncgate://h/console/a?title=a%0Acalc",
-      L"vncgate://h/console/a\ncalc.exe", L"vncgate://h/console/a\"\n\"calc", L"--option",
-      L"-oProxyCommand=calc", L"vncgate://h/console/a?title=%22%20--ca=x%20%22",
-      L"vnc://h?ConnectionName=\"&calc.exe&\"", L"vnc://h?ConnectionName=a\\\"%20\\\\\"b",
-      L"vncgate://h/console/a?title=\"\"\"\"", L"\"vncgate://h/console/a\"",
+      L"vncgate://h/console/a\" & calc.exe",
+      L"vncgate://h/console/a\"&calc.exe",
+      L"vncgate://h/console/a?title=a\"b",
+      L"vncgate://h/console/a?title=a\\\"b",
+      L"vncgate://h/console/a?title=x\\",
+      L"vncgate://h/console/a?title=x\\\\",
+      L"vncgate://h/console/a?title=\"%20&calc.exe&\"",
+      L"vncgate://h/console/a?title=%25PATH%25",
+      L"vncgate://h/console/a?title=^&^|",
+      L"vncgate://h/console/a?title=a%0Acalc",
+      L"vncgate://h/console/a\ncalc.exe",
+      L"vncgate://h/console/a\"\n\"calc",
+      L"--option",
+      L"-oProxyCommand=calc",
+      L"vncgate://h/console/a?title=%22%20--ca=x%20%22",
+      L"vnc://h?ConnectionName=\"&calc.exe&\"",
+      L"vnc://h?ConnectionName=a\\\"%20\\\\\"b",
+      L"vncgate://h/console/a?title=\"\"\"\"",
+      L"\"vncgate://h/console/a\"",
       L"vncgate://h/console/a?title=\\\\\\\"",
   };
   size_t accepted = 0;
@@ -128,7 +160,8 @@ TEST(WindowsCommandLine, LinkOnStdinLeavesNoLinkOnTheCommandLine) {
   want.insert(want.end(), plan.begin(), plan.end());
   for (const auto &[who, got] : splits(*cmd.command_line)) EXPECT_EQ(got, want) << who;
   // With --link-stdin nothing else may follow: a link there is refused.
-  EXPECT_FALSE(viewer_command_line(kViewer, {L"--link-stdin", L"vncgate://h/console/a?token=abcdefghijklmnop1234"})
+  EXPECT_FALSE(viewer_command_line(
+                   kViewer, {L"--link-stdin", L"vncgate://h/console/a?token=abcdefghijklmnop1234"})
                    .command_line);
   EXPECT_FALSE(viewer_command_line(kViewer, {L"--report-state"}).command_line);  // no link at all
   EXPECT_FALSE(viewer_command_line(kViewer, {L"--link-stdinx"}).command_line);
@@ -163,8 +196,9 @@ TEST(HandlerArguments, SplitUrlsAreRefused) {
       {L"vncgate://h/console/a\" --register", true},
       {L"vncgate://h/console/a\"\t--unregister", true},
       {L"vncgate:\" \"--no-gui", true},
-      {L"vncgate://h/console/a\\\" --x", false},  // one argument, with a quote: the parser refuses it
-      {L"vncgate://h/console/a\\", false},        // ditto: "a\" reads as a"
+      {L"vncgate://h/console/a\\\" --x",
+       false},                              // one argument, with a quote: the parser refuses it
+      {L"vncgate://h/console/a\\", false},  // ditto: "a\" reads as a"
       {L"vncgate://h/console/a\"", false},
   };
   for (const Case &c : cases) {

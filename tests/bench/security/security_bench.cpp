@@ -41,8 +41,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -97,8 +97,10 @@ Args parse_args(int argc, char **argv, int first) {
   for (int i = first; i < argc; ++i) {
     std::string k = argv[i];
     if (k.rfind("--", 0) != 0 || i + 1 >= argc) die("bad argument: " + k);
-    if (k == "--path") a.paths.push_back(argv[++i]);
-    else a.kv[k.substr(2)] = argv[++i];
+    if (k == "--path")
+      a.paths.push_back(argv[++i]);
+    else
+      a.kv[k.substr(2)] = argv[++i];
   }
   return a;
 }
@@ -217,9 +219,10 @@ class TlsStream : public Stream {
     while (len > 0) {
       ssize_t n = gnutls_record_send(session_, data, len);
       if (n == GNUTLS_E_INTERRUPTED) continue;
-      if (n < 0) return fail(n == GNUTLS_E_AGAIN ? "TLS write timed out"
-                                                  : std::string("TLS write: ") +
-                                                        gnutls_strerror(static_cast<int>(n)));
+      if (n < 0)
+        return fail(n == GNUTLS_E_AGAIN
+                        ? "TLS write timed out"
+                        : std::string("TLS write: ") + gnutls_strerror(static_cast<int>(n)));
       data += n;
       len -= static_cast<size_t>(n);
     }
@@ -238,8 +241,9 @@ class TlsStream : public Stream {
         return 0;
       }
       if (n < 0) {
-        fail(n == GNUTLS_E_AGAIN ? "TLS read timed out"
-                                 : std::string("TLS read: ") + gnutls_strerror(static_cast<int>(n)));
+        fail(n == GNUTLS_E_AGAIN
+                 ? "TLS read timed out"
+                 : std::string("TLS read: ") + gnutls_strerror(static_cast<int>(n)));
         return -1;
       }
       return static_cast<long>(n);
@@ -286,9 +290,8 @@ void security_result_or_die(Stream &s) {
   uint32_t status = read_u32_or_die(s, "SecurityResult");
   if (status == 0) return;
   Bytes reason = read_string_or_die(s, 65536, "SecurityResult reason");
-  die("SecurityResult failed: " + vncgate::testing::printable(
-                                      std::string_view(reinterpret_cast<char *>(reason.data()),
-                                                       reason.size())));
+  die("SecurityResult failed: " + vncgate::testing::printable(std::string_view(
+                                      reinterpret_cast<char *>(reason.data()), reason.size())));
 }
 
 // ClientInit (shared) + ServerInit.
@@ -468,8 +471,7 @@ std::unique_ptr<Stream> open_path(const PathSpec &p, const Args &a) {
       o.min_ssf = p.min_ssf;
       o.max_ssf = p.max_ssf;
       vncgate::testing::SaslOutcome out;
-      if (!c->handshake_sasl(p.connect, o, &out))
-        die(p.label + ": SASL handshake: " + c->error());
+      if (!c->handshake_sasl(p.connect, o, &out)) die(p.label + ": SASL handshake: " + c->error());
       mech = out.mechanism;
       ssf = out.ssf;
     }
@@ -644,8 +646,10 @@ int cmd_run(const Args &a) {
   long pid = static_cast<long>(a.num("relay-pid", 0));
   bool children = a.num("relay-children", 0) != 0;
   auto s = open_path(p, a);
-  Transfer up = timed(pid, children, [&] { upload(*s, bytes); }, bytes);
-  Transfer down = timed(pid, children, [&] { download(*s, bytes); }, bytes);
+  Transfer up = timed(
+      pid, children, [&] { upload(*s, bytes); }, bytes);
+  Transfer down = timed(
+      pid, children, [&] { download(*s, bytes); }, bytes);
   command(*s, kOpQuit, 0);
   std::printf("label=%s mech=%s ssf=%u tls=%s up_MBps=%.1f down_MBps=%.1f", p.label.c_str(),
               s->mech.c_str(), s->ssf, compact(s->tls).c_str(), up.mbps, down.mbps);
@@ -709,8 +713,8 @@ int cmd_cipher_speed(const Args &a) {
       for (int i = 0; i < 64; ++i) {
         size_t outlen = out.size();
         ++nonce[11];
-        if (gnutls_aead_cipher_encrypt(h, nonce, sizeof nonce, nullptr, 0, 16, in.data(),
-                                       in.size(), out.data(), &outlen) < 0)
+        if (gnutls_aead_cipher_encrypt(h, nonce, sizeof nonce, nullptr, 0, 16, in.data(), in.size(),
+                                       out.data(), &outlen) < 0)
           die(std::string("encrypting with ") + c.name);
         done += in.size();
       }

@@ -117,7 +117,8 @@ class DesktopE2eTest : public it::GatewayTest {
   void start_consoles() {
     for (Console *c : {&alpha_, &beta_}) {
       std::string error;
-      ASSERT_TRUE(c->backend.start(dir_.subdir(c->name), kConsoleWidth, kConsoleHeight, error)) << error;
+      ASSERT_TRUE(c->backend.start(dir_.subdir(c->name), kConsoleWidth, kConsoleHeight, error))
+          << error;
       daemon_.config().set("console:" + c->name, "backend", c->backend.address());
     }
     ASSERT_NO_FATAL_FAILURE(start_daemon());

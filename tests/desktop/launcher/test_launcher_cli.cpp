@@ -359,7 +359,8 @@ void LauncherCliTest::passwordIsWarnedAboutAndNeverPassed() {
   const Run query = launch({QStringLiteral("vnc://gw.example:5903?VncPassword=s3cret")});
   QCOMPARE(query.code, 0);
   QVERIFY(query.err.contains(QStringLiteral("contains a password")));
-  QCOMPARE(stdin_link(events(QStringLiteral("start")).last()), QStringLiteral("vnc://gw.example:5903"));
+  QCOMPARE(stdin_link(events(QStringLiteral("start")).last()),
+           QStringLiteral("vnc://gw.example:5903"));
   QFile conf(dir_.filePath(QStringLiteral("config/vncgate/vncgate-launcher.conf")));
   QVERIFY(conf.open(QIODevice::ReadOnly));
   QVERIFY(!conf.readAll().contains("s3cret"));
@@ -392,8 +393,8 @@ void LauncherCliTest::viewerCrashIsReported() {
 // Any local user can read /proc/PID/cmdline (ps): the token is not there.
 void LauncherCliTest::tokenIsNotInTheViewersCommandLine() {
   const QByteArray token = "abcdefghijklmnop5555";
-  const Run r = launch({QStringLiteral("vncgate://gw.example/console/ps?token=") +
-                        QString::fromLatin1(token)});
+  const Run r = launch(
+      {QStringLiteral("vncgate://gw.example/console/ps?token=") + QString::fromLatin1(token)});
   QVERIFY2(r.code == 0, qPrintable(r.err));
   const QList<Event> starts = events(QStringLiteral("start"));
   QCOMPARE(starts.size(), 1);
@@ -412,7 +413,8 @@ void LauncherCliTest::tokenIsHiddenInTheLaunchersCommandLine() {
   env.insert(QStringLiteral("VNCGATE_LAUNCH_GRACE_MS"), QStringLiteral("5000"));
   QProcess p;
   p.setProcessEnvironment(env);
-  p.start(launcher_, {QStringLiteral("vncgate://gw.example/console/ps2?token=abcdefghijklmnop6666")});
+  p.start(launcher_,
+          {QStringLiteral("vncgate://gw.example/console/ps2?token=abcdefghijklmnop6666")});
   QVERIFY(p.waitForStarted(5000));
   // The viewer was started: the launcher has parsed its arguments and now waits.
   QTRY_COMPARE_WITH_TIMEOUT(events(QStringLiteral("start")).size(), 1, 5000);
@@ -424,7 +426,8 @@ void LauncherCliTest::tokenIsHiddenInTheLaunchersCommandLine() {
   QVERIFY2(!args.contains("abcdefghijklmnop6666"), args.constData());
   QVERIFY(p.waitForFinished(15000));
   QCOMPARE(p.exitCode(), 0);
-  QVERIFY(stdin_link(events(QStringLiteral("start"))[0]).contains(QStringLiteral("abcdefghijklmnop6666")));
+  QVERIFY(stdin_link(events(QStringLiteral("start"))[0])
+              .contains(QStringLiteral("abcdefghijklmnop6666")));
 }
 
 // A viewer that says it connected ends the launcher's wait at once, long
@@ -451,8 +454,8 @@ void LauncherCliTest::reportedFailureIsTheLaunchersError() {
   env.insert(QStringLiteral("VNCGATE_LAUNCH_GRACE_MS"), QStringLiteral("20000"));
   QElapsedTimer t;
   t.start();
-  const Run r = launch({QStringLiteral("--no-gui"), QStringLiteral("vncgate://gw.example/console/used")},
-                       {}, env);
+  const Run r = launch(
+      {QStringLiteral("--no-gui"), QStringLiteral("vncgate://gw.example/console/used")}, {}, env);
   QCOMPARE(r.code, 1);
   QVERIFY2(t.elapsed() < 5000, qPrintable(QString::number(t.elapsed())));
   QVERIFY2(r.err.contains(QStringLiteral("could not open the console")), qPrintable(r.err));
@@ -483,7 +486,8 @@ void LauncherCliTest::registerMakesLauncherTheHandler() {
   QVERIFY2(r.code == 0, qPrintable(r.err));
   for (const char *type :
        {"x-scheme-handler/vncgate", "x-scheme-handler/vnc", "application/x-virt-viewer"})
-    QCOMPARE(query(QString::fromLatin1(type)), QStringLiteral("io.github.vncgate.launcher.desktop"));
+    QCOMPARE(query(QString::fromLatin1(type)),
+             QStringLiteral("io.github.vncgate.launcher.desktop"));
 
   // The per-user desktop file runs this launcher by absolute path and is valid.
   const QString desktop =

@@ -122,7 +122,8 @@ void LauncherLogicTest::planUsesOneArgument() {
   with_ca.ca_file = QStringLiteral("/etc/vncgate/ca.pem");
   plan = plan_launch(r, with_ca);
   QCOMPARE(plan.arguments, QStringList{QStringLiteral("--ca=/etc/vncgate/ca.pem")} + flags);
-  for (const QString &a : plan.arguments) QVERIFY(!a.contains(QStringLiteral("abcdefghijklmnop1234")));
+  for (const QString &a : plan.arguments)
+    QVERIFY(!a.contains(QStringLiteral("abcdefghijklmnop1234")));
 }
 
 void LauncherLogicTest::planRemoteViewerOnlyForPlainVnc() {

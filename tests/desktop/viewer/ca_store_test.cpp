@@ -40,7 +40,8 @@ AIj2wTjP2SPLhBDl1w7VopiVWSanVIJecJoIR1VqbL+sAiEAyjru5M2iZWWOMX4t
 -----END CERTIFICATE-----
 )";
 constexpr const char *kFingerprintA =
-    "B7:7E:44:B3:96:99:5E:92:D1:B1:C1:B6:4C:FA:5E:A4:6D:D1:67:1F:05:24:15:B3:ED:48:3D:57:D0:E4:03:C5";
+    "B7:7E:44:B3:96:99:5E:92:D1:B1:C1:B6:4C:FA:5E:A4:6D:D1:67:1F:05:24:15:B3:ED:48:3D:57:D0:E4:03:"
+    "C5";
 
 class CaStoreTest : public ::testing::Test {
  protected:

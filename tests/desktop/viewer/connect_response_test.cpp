@@ -67,12 +67,8 @@ TEST(ConnectResponse, PlainVncServerIsRecognised) {
 
 TEST(ConnectResponse, RefusesGarbage) {
   const char *bad[] = {
-      "SSH-2.0-OpenSSH\r\n\r\n",
-      "HTTP/2 200 OK\r\n\r\n",
-      "HTTP/1.1 20 OK\r\n\r\n",
-      "HTTP/1.1 2000 OK\r\n\r\n",
-      "HTTP/1.1 abc OK\r\n\r\n",
-      "HTTP/1.1 099 Low\r\n\r\n",
+      "SSH-2.0-OpenSSH\r\n\r\n",     "HTTP/2 200 OK\r\n\r\n",   "HTTP/1.1 20 OK\r\n\r\n",
+      "HTTP/1.1 2000 OK\r\n\r\n",    "HTTP/1.1 abc OK\r\n\r\n", "HTTP/1.1 099 Low\r\n\r\n",
       "HTTP/1.1 200 O\x01K\r\n\r\n",
   };
   for (const char *b : bad) {
@@ -95,7 +91,8 @@ TEST(ConnectResponse, CapsTheAnswerSize) {
 
 TEST(StatusMessages, ClearSentenceForEachRefusal) {
   EXPECT_EQ(message_for_status(404), "This console link is not valid or has expired.");
-  EXPECT_EQ(message_for_status(503), "The console could not be opened on the host. Try again later.");
+  EXPECT_EQ(message_for_status(503),
+            "The console could not be opened on the host. Try again later.");
   EXPECT_EQ(message_for_status(403), "You are not allowed to open this console.");
   EXPECT_NE(message_for_status(400).find("damaged"), std::string::npos);
   EXPECT_EQ(message_for_status(418, "I'm a teapot\x07"),

@@ -18,9 +18,8 @@ TEST(ExitStatus, CodesFollowTheContract) {
   EXPECT_EQ(exit_code_for(Outcome::BadLink), 2);
   for (Outcome o : {Outcome::ConnectFailed, Outcome::GatewayRefused, Outcome::GatewayProtocol,
                     Outcome::AuthFailed, Outcome::SingleSignOnFailed, Outcome::ConsoleUnavailable,
-                    Outcome::AuthCancelled, Outcome::AuthUnsupported,
-                    Outcome::TlsFailed, Outcome::Disconnected, Outcome::ScreenshotFailed,
-                    Outcome::DisplayUnavailable})
+                    Outcome::AuthCancelled, Outcome::AuthUnsupported, Outcome::TlsFailed,
+                    Outcome::Disconnected, Outcome::ScreenshotFailed, Outcome::DisplayUnavailable})
     EXPECT_EQ(exit_code_for(o), 1) << static_cast<int>(o);
 }
 
@@ -49,7 +48,8 @@ TEST(ExitStatus, ConsoleFailuresAfterLoginAreNotLoginFailures) {
                              "the console is not reachable"})
     EXPECT_EQ(classify_auth_failure(reason, Outcome::AuthFailed), Outcome::ConsoleUnavailable)
         << reason;
-  EXPECT_EQ(classify_auth_failure("authentication failed", Outcome::AuthFailed), Outcome::AuthFailed);
+  EXPECT_EQ(classify_auth_failure("authentication failed", Outcome::AuthFailed),
+            Outcome::AuthFailed);
   EXPECT_EQ(classify_auth_failure("", Outcome::SingleSignOnFailed), Outcome::SingleSignOnFailed);
 }
 
@@ -67,8 +67,8 @@ TEST(ExitStatus, RefusalsNameTheirCause) {
   EXPECT_EQ(classify_connect_status(401, false), Outcome::NotAuthorized);
   EXPECT_EQ(classify_connect_status(503, true), Outcome::GatewayRefused);
   EXPECT_EQ(classify_connect_status(400, true), Outcome::GatewayRefused);
-  const std::vector<Outcome> distinct{Outcome::LinkUsedOrExpired, Outcome::LinkOtherUser,
-                                      Outcome::NotAuthorized, Outcome::ConsoleUnavailable,
+  const std::vector<Outcome> distinct{Outcome::LinkUsedOrExpired,  Outcome::LinkOtherUser,
+                                      Outcome::NotAuthorized,      Outcome::ConsoleUnavailable,
                                       Outcome::SingleSignOnFailed, Outcome::AuthFailed};
   for (Outcome a : distinct) {
     EXPECT_EQ(exit_code_for(a), 1);

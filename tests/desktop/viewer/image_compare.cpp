@@ -9,7 +9,8 @@
 namespace vncgate::desktop {
 
 unsigned Image::rgb_at(int x, int y) const {
-  const size_t i = (static_cast<size_t>(y) * static_cast<size_t>(width) + static_cast<size_t>(x)) * 3;
+  const size_t i =
+      (static_cast<size_t>(y) * static_cast<size_t>(width) + static_cast<size_t>(x)) * 3;
   return (unsigned{rgb[i]} << 16) | (unsigned{rgb[i + 1]} << 8) | rgb[i + 2];
 }
 
@@ -30,7 +31,9 @@ std::optional<Image> load_png(const std::string &path, std::string &error) {
   img.rgb.resize(static_cast<size_t>(img.width) * static_cast<size_t>(img.height) * 3);
   for (int y = 0; y < img.height; ++y)
     for (int x = 0; x < img.width; ++x)
-      std::memcpy(&img.rgb[(static_cast<size_t>(y) * static_cast<size_t>(img.width) + static_cast<size_t>(x)) * 3],
+      std::memcpy(&img.rgb[(static_cast<size_t>(y) * static_cast<size_t>(img.width) +
+                            static_cast<size_t>(x)) *
+                           3],
                   px + static_cast<ptrdiff_t>(y) * stride + x * channels, 3);
   g_object_unref(pb);
   return img;
@@ -64,10 +67,13 @@ std::string describe_differences(const Image &a, const Image &b, Rect ignore) {
 
 std::optional<std::pair<int, int>> find_subimage(const Image &hay, const Image &needle,
                                                  Rect ignore) {
-  if (needle.width > hay.width || needle.height > hay.height || needle.width == 0) return std::nullopt;
+  if (needle.width > hay.width || needle.height > hay.height || needle.width == 0)
+    return std::nullopt;
   const size_t row = static_cast<size_t>(needle.width) * 3;
   auto at = [](const Image &img, int x, int y) {
-    return &img.rgb[(static_cast<size_t>(y) * static_cast<size_t>(img.width) + static_cast<size_t>(x)) * 3];
+    return &img.rgb[(static_cast<size_t>(y) * static_cast<size_t>(img.width) +
+                     static_cast<size_t>(x)) *
+                    3];
   };
   for (int oy = 0; oy + needle.height <= hay.height; ++oy) {
     for (int ox = 0; ox + needle.width <= hay.width; ++ox) {
@@ -75,7 +81,8 @@ std::optional<std::pair<int, int>> find_subimage(const Image &hay, const Image &
       for (int y = 0; y < needle.height && match; ++y) {
         if (y >= ignore.y && y < ignore.y + ignore.h) {
           for (int x = 0; x < needle.width && match; ++x)
-            match = ignore.contains(x, y) || std::memcmp(at(hay, ox + x, oy + y), at(needle, x, y), 3) == 0;
+            match = ignore.contains(x, y) ||
+                    std::memcmp(at(hay, ox + x, oy + y), at(needle, x, y), 3) == 0;
         } else {
           match = std::memcmp(at(hay, ox, oy + y), at(needle, 0, y), row) == 0;
         }

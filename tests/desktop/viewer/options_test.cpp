@@ -54,7 +54,8 @@ TEST(ViewerOptions, ReadsTheLinkFromStdin) {
   EXPECT_FALSE(r.options);
   r = with_input({"--link-stdin"}, std::string(kMaxStdinLink + 10, 'a'));
   EXPECT_FALSE(r.options);
-  r = with_input({"--link-stdin", "vncgate://gw.example/console/a"}, "vncgate://gw.example/console/a\n");
+  r = with_input({"--link-stdin", "vncgate://gw.example/console/a"},
+                 "vncgate://gw.example/console/a\n");
   EXPECT_FALSE(r.options);
   EXPECT_FALSE(r.bad_link);
 }
@@ -75,8 +76,8 @@ TEST(ViewerOptions, SeparateOptionsBecomeALink) {
 }
 
 TEST(ViewerOptions, ScreenshotImpliesAutomation) {
-  auto r = parse({"--screenshot", "/tmp/x.png", "--title", "T", "--fullscreen",
-                  "vncgate://h/console/c"});
+  auto r = parse(
+      {"--screenshot", "/tmp/x.png", "--title", "T", "--fullscreen", "vncgate://h/console/c"});
   ASSERT_TRUE(r.options) << r.error;
   EXPECT_EQ(r.options->screenshot, "/tmp/x.png");
   EXPECT_EQ(r.options->title, "T");

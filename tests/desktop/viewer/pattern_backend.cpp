@@ -19,11 +19,13 @@ namespace {
 std::string xbm(const std::string &name, int w, int h, bool blank) {
   std::mt19937 rng(20240607);
   std::string out = "#define " + name + "_width " + std::to_string(w) + "\n#define " + name +
-                    "_height " + std::to_string(h) + "\nstatic unsigned char " + name + "_bits[] = {\n";
+                    "_height " + std::to_string(h) + "\nstatic unsigned char " + name +
+                    "_bits[] = {\n";
   const int row_bytes = (w + 7) / 8;
   for (int i = 0; i < row_bytes * h; ++i) {
     char byte[8];
-    std::snprintf(byte, sizeof byte, "%s0x%02x", i ? (i % 12 ? "," : ",\n") : "", blank ? 0u : static_cast<unsigned>(rng() & 0xffu));
+    std::snprintf(byte, sizeof byte, "%s0x%02x", i ? (i % 12 ? "," : ",\n") : "",
+                  blank ? 0u : static_cast<unsigned>(rng() & 0xffu));
     out += byte;
   }
   return out + "};\n";
@@ -36,7 +38,9 @@ bool exists(const std::string &path) {
 
 }  // namespace
 
-PatternBackend::~PatternBackend() { stop(); }
+PatternBackend::~PatternBackend() {
+  stop();
+}
 
 void PatternBackend::stop() {
   if (!process_.running()) return;
@@ -47,10 +51,23 @@ void PatternBackend::stop() {
 
 bool PatternBackend::launch(int n, std::string &error) {
   it::SpawnOptions o;
-  o.argv = {"Xvnc", ":" + std::to_string(n), "-geometry",
-            std::to_string(width_) + "x" + std::to_string(height_), "-depth", "24", "-localhost",
-            "-interface", "127.0.0.1", "-rfbport", std::to_string(port_), "-nolisten", "tcp",
-            "-SecurityTypes", "None", "-desktop", "vncgate-pattern"};
+  o.argv = {"Xvnc",
+            ":" + std::to_string(n),
+            "-geometry",
+            std::to_string(width_) + "x" + std::to_string(height_),
+            "-depth",
+            "24",
+            "-localhost",
+            "-interface",
+            "127.0.0.1",
+            "-rfbport",
+            std::to_string(port_),
+            "-nolisten",
+            "tcp",
+            "-SecurityTypes",
+            "None",
+            "-desktop",
+            "vncgate-pattern"};
   o.stdout_path = o.stderr_path = dir_ + "/pattern-xvnc.log";
   if (!process_.start(o, error)) return false;
   const std::string sock = "/tmp/.X11-unix/X" + std::to_string(n);
@@ -97,7 +114,8 @@ bool PatternBackend::start(const std::string &dir, int width, int height, std::s
   std::uniform_int_distribution<int> displays(6000, 6999);
   for (int attempt = 0; attempt < 5 && display_ < 0; ++attempt) {
     const int n = displays(rng);
-    if (exists("/tmp/.X11-unix/X" + std::to_string(n)) || exists("/tmp/.X" + std::to_string(n) + "-lock"))
+    if (exists("/tmp/.X11-unix/X" + std::to_string(n)) ||
+        exists("/tmp/.X" + std::to_string(n) + "-lock"))
       continue;
     port_ = it::free_loopback_port();
     launch(n, error);
@@ -110,7 +128,8 @@ bool PatternBackend::restart(std::string &error) {
   std::uniform_int_distribution<int> displays(6000, 6999);
   for (int attempt = 0; attempt < 5 && display_ < 0; ++attempt) {
     const int n = displays(rng);
-    if (exists("/tmp/.X11-unix/X" + std::to_string(n)) || exists("/tmp/.X" + std::to_string(n) + "-lock"))
+    if (exists("/tmp/.X11-unix/X" + std::to_string(n)) ||
+        exists("/tmp/.X" + std::to_string(n) + "-lock"))
       continue;
     launch(n, error);
   }

@@ -8,7 +8,9 @@ namespace {
 
 using namespace rfb_security;
 
-SecurityPolicy tls(LinkTls t) { return SecurityPolicy{t, 0}; }
+SecurityPolicy tls(LinkTls t) {
+  return SecurityPolicy{t, 0};
+}
 
 TEST(SecurityChoice, PrefersVeNCryptThenSasl) {
   EXPECT_EQ(choose_auth_type({kNone, kSasl, kVeNCrypt}, {}), kVeNCrypt);
@@ -34,8 +36,8 @@ TEST(SecurityChoice, Rfc7869SecurityTypeIsExact) {
 }
 
 TEST(SecurityChoice, SubtypesByStrength) {
-  const std::vector<unsigned> all = {kPlain,     kTlsNone,  kTlsVnc,  kTlsPlain, kX509None,
-                                     kX509Vnc,   kX509Plain, kX509Sasl, kTlsSasl};
+  const std::vector<unsigned> all = {kPlain,   kTlsNone,   kTlsVnc,   kTlsPlain, kX509None,
+                                     kX509Vnc, kX509Plain, kX509Sasl, kTlsSasl};
   EXPECT_EQ(choose_vencrypt_subtype(all, {}), kX509Sasl);
   EXPECT_EQ(choose_vencrypt_subtype(all, tls(LinkTls::Anon)), kTlsSasl);
   EXPECT_EQ(choose_vencrypt_subtype({kTlsSasl, kX509None}, tls(LinkTls::X509)), kX509None);
@@ -51,8 +53,9 @@ TEST(SecurityChoice, PasswordInClearIsNeverChosen) {
 TEST(SecurityChoice, Descriptions) {
   EXPECT_EQ(describe_security(kSasl, 0, true),
             "SASL (encrypted by the SASL security layer, SSF ≥ 56; password login)");
-  EXPECT_EQ(describe_security(kVeNCrypt, kX509Sasl, false),
-            "VeNCrypt X509SASL (TLS with a verified certificate; login without password: Kerberos)");
+  EXPECT_EQ(
+      describe_security(kVeNCrypt, kX509Sasl, false),
+      "VeNCrypt X509SASL (TLS with a verified certificate; login without password: Kerberos)");
   EXPECT_EQ(describe_security(kVeNCrypt, kTlsNone, false),
             "VeNCrypt TLSNone (anonymous TLS, encrypted but the server is not verified; no login)");
   EXPECT_EQ(describe_security(kVeNCrypt, kX509None, false),

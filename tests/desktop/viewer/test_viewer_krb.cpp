@@ -40,10 +40,11 @@ TEST_F(ViewerKrbTest, SingleSignOnShowsTheConsoleWithoutADialog) {
   ASSERT_TRUE(kinit("alice"));
 
   const std::string shot = dir_.file("krb.png");
-  auto r = desktop::run_viewer(
-      {"--screenshot", shot, link_to("krb1")},
-      {{"DISPLAY", xvfb_->name()}, {"XDG_RUNTIME_DIR", runtime_dir_}, {"KRB5CCNAME", ccache("alice")}},
-      dir_.file("viewer.out"), 30s);
+  auto r = desktop::run_viewer({"--screenshot", shot, link_to("krb1")},
+                               {{"DISPLAY", xvfb_->name()},
+                                {"XDG_RUNTIME_DIR", runtime_dir_},
+                                {"KRB5CCNAME", ccache("alice")}},
+                               dir_.file("viewer.out"), 30s);
   ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
   EXPECT_EQ(r.stderr_text.find("asking for credentials"), std::string::npos) << r.stderr_text;
   EXPECT_NE(r.stderr_text.find("login without password: Kerberos"), std::string::npos)
@@ -61,11 +62,11 @@ TEST_F(ViewerKrbTest, SingleSignOnShowsTheConsoleWithoutADialog) {
 TEST_F(ViewerKrbTest, WithoutATicketTheViewerEndsClearly) {
   add_static_console("krb2", 320, 240);
   ASSERT_NO_FATAL_FAILURE(start_daemon());
-  auto r = desktop::run_viewer(
-      {"--non-interactive", link_to("krb2")},
-      {{"DISPLAY", xvfb_->name()}, {"XDG_RUNTIME_DIR", runtime_dir_},
-       {"KRB5CCNAME", ccache("nobody")}},
-      dir_.file("viewer.out"), 30s);
+  auto r = desktop::run_viewer({"--non-interactive", link_to("krb2")},
+                               {{"DISPLAY", xvfb_->name()},
+                                {"XDG_RUNTIME_DIR", runtime_dir_},
+                                {"KRB5CCNAME", ccache("nobody")}},
+                               dir_.file("viewer.out"), 30s);
   EXPECT_EQ(r.exit_code, 1) << r.stderr_text;
   EXPECT_NE(r.stderr_text.find("Single sign-on failed"), std::string::npos) << r.stderr_text;
 }

@@ -33,15 +33,16 @@ class ViewerTlsTest : public TlsGatewayTest {
   }
 
   std::string link_to(const std::string &console, const std::string &query = {}) const {
-    return "vncgate://localhost:" + std::to_string(daemon_.gateway_port()) + "/console/" +
-           console + query;
+    return "vncgate://localhost:" + std::to_string(daemon_.gateway_port()) + "/console/" + console +
+           query;
   }
 
   std::map<std::string, std::string> env() const {
     return {{"DISPLAY", xvfb_->name()},
             {"XDG_RUNTIME_DIR", runtime_dir_},
             {"VNCGATE_VIEWER_USERNAME", "alice"},
-            {"VNCGATE_VIEWER_PASSWORD_FILE", dir_.write("password", std::string(kAlicePassword) + "\n")}};
+            {"VNCGATE_VIEWER_PASSWORD_FILE",
+             dir_.write("password", std::string(kAlicePassword) + "\n")}};
   }
 
   desktop::ViewerResult viewer(const std::vector<std::string> &args, const std::string &name) {
@@ -72,13 +73,15 @@ TEST_F(ViewerTlsTest, InstalledCaGivesAVerifiedTlsSession) {
   const std::string fingerprint = pem_sha256_fingerprint(pki().ca);
   ASSERT_FALSE(fingerprint.empty());
   EXPECT_NE(installed.stderr_text.find(fingerprint), std::string::npos) << installed.stderr_text;
-  EXPECT_EQ(read_file(private_home() + "/.pki/CA/cacert.pem").find("-----BEGIN CERTIFICATE-----"), 0u);
+  EXPECT_EQ(read_file(private_home() + "/.pki/CA/cacert.pem").find("-----BEGIN CERTIFICATE-----"),
+            0u);
 
   const std::string shot = dir_.file("tls.png");
   auto r = viewer({"--ca", pki().ca, "--screenshot", shot, link}, "x509");
   ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
-  EXPECT_NE(r.stderr_text.find("VeNCrypt X509SASL (TLS with a verified certificate; password login)"),
-            std::string::npos)
+  EXPECT_NE(
+      r.stderr_text.find("VeNCrypt X509SASL (TLS with a verified certificate; password login)"),
+      std::string::npos)
       << r.stderr_text;
   std::string error;
   auto image = load_png(shot, error);
@@ -111,7 +114,8 @@ TEST_F(ViewerTlsTest, UntrustedCertificateIsRefusedWithItsFingerprint) {
   EXPECT_NE(r.stderr_text.find("SHA-256 fingerprint: " + fingerprint), std::string::npos)
       << r.stderr_text;
   EXPECT_EQ(r.stderr_text.find("Logging in"), std::string::npos);
-  EXPECT_EQ(daemon_.count_log(std::regex("authenticated as")), 0) << "logged in over an untrusted TLS";
+  EXPECT_EQ(daemon_.count_log(std::regex("authenticated as")), 0)
+      << "logged in over an untrusted TLS";
 }
 
 TEST_F(ViewerTlsTest, ClientCertificateLogsInWithoutADialog) {
@@ -131,7 +135,8 @@ TEST_F(ViewerTlsTest, ClientCertificateLogsInWithoutADialog) {
                       {{"DISPLAY", xvfb_->name()}, {"XDG_RUNTIME_DIR", runtime_dir_}},
                       dir_.file("x509none.out"), std::chrono::seconds(30));
   ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
-  EXPECT_NE(r.stderr_text.find("VeNCrypt X509None (TLS with a verified certificate"), std::string::npos)
+  EXPECT_NE(r.stderr_text.find("VeNCrypt X509None (TLS with a verified certificate"),
+            std::string::npos)
       << r.stderr_text;
   std::string error;
   auto image = load_png(shot, error);

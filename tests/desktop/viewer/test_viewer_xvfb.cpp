@@ -28,7 +28,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-
 std::string artifact(const std::string &name) {
   return std::string(VNCGATE_TEST_OUTPUT_DIR) + "/" + name;
 }
@@ -87,7 +86,8 @@ class ViewerXvfbTest : public it::GatewayTest {
 
   // xdotool on the Xvfb display.
   it::CommandResult xdo(std::vector<std::string> args) const {
-    std::vector<std::string> argv = {"env", "DISPLAY=" + xvfb_->name(), it::find_program("xdotool")};
+    std::vector<std::string> argv = {"env", "DISPLAY=" + xvfb_->name(),
+                                     it::find_program("xdotool")};
     argv.insert(argv.end(), args.begin(), args.end());
     return it::run_command(argv, "", 10s);
   }
@@ -139,9 +139,9 @@ TEST_F(ViewerXvfbTest, VvFileAndPlainVncLink) {
   ASSERT_NO_FATAL_FAILURE(start_gateway_with_console("vv"));
   // A virt-viewer file naming the console; it asks to be deleted once read.
   const std::string vv = dir_.write(
-      "console.vv", "[virt-viewer]\ntype=vnc\nhost=localhost\nport=" +
-                        std::to_string(daemon_.gateway_port()) +
-                        "\ntitle=From a vv file\nvncgate-console=vv\ndelete-this-file=1\n");
+      "console.vv",
+      "[virt-viewer]\ntype=vnc\nhost=localhost\nport=" + std::to_string(daemon_.gateway_port()) +
+          "\ntitle=From a vv file\nvncgate-console=vv\ndelete-this-file=1\n");
   const std::string shot = dir_.file("vv.png");
   auto r = run_viewer({"--screenshot", shot, vv}, env(true), dir_.file("vv.stderr"), 30s);
   ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
@@ -296,7 +296,8 @@ TEST_F(ViewerXvfbTest, BadLinksExitTwoWithAClearMessage) {
   };
   int i = 0;
   for (const auto &c : cases) {
-    auto r = run_viewer(c.args, env(false), dir_.file("bad-" + std::to_string(i++) + ".stderr"), 10s);
+    auto r =
+        run_viewer(c.args, env(false), dir_.file("bad-" + std::to_string(i++) + ".stderr"), 10s);
     EXPECT_EQ(r.exit_code, 2) << r.stderr_text;
     EXPECT_NE(r.stderr_text.find(c.says), std::string::npos) << r.stderr_text;
   }
@@ -315,7 +316,8 @@ TEST_F(ViewerXvfbTest, RefusalsExitOneWithAClearMessage) {
     std::string password;
     std::string says;
   };
-  const std::string plain_vnc = "vncgate://127.0.0.1:" + std::to_string(backend_.port()) + "/console/good";
+  const std::string plain_vnc =
+      "vncgate://127.0.0.1:" + std::to_string(backend_.port()) + "/console/good";
   const Case cases[] = {
       {link_to("nosuch"), it::kAlicePassword, "This console link is not valid or has expired."},
       // The console is opened after the login: its failure is not a login failure.

@@ -19,7 +19,7 @@ bool ViewerProcess::start(const std::vector<std::string> &args, std::string &err
   o.argv = {viewer_path()};
   o.argv.insert(o.argv.end(), args.begin(), args.end());
   o.env = {{"NO_AT_BRIDGE", "1"}, {"GDK_BACKEND", "x11"}, {"GSETTINGS_BACKEND", "memory"},
-           {"LANG", "C.UTF-8"}, {"LANGUAGE", ""}, {"LC_ALL", ""}};
+           {"LANG", "C.UTF-8"},   {"LANGUAGE", ""},       {"LC_ALL", ""}};
   for (const auto &[k, v] : env_) o.env[k] = v;
   o.unset_env = {"VNCGATE_VIEWER_USERNAME", "VNCGATE_VIEWER_PASSWORD_FILE", "WAYLAND_DISPLAY"};
   for (const auto &[k, v] : env_) std::erase(o.unset_env, k);
@@ -49,7 +49,9 @@ int ViewerProcess::wait_exit(std::chrono::milliseconds timeout) {
   return WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
 }
 
-std::string ViewerProcess::stderr_text() const { return it::read_file(stderr_path_); }
+std::string ViewerProcess::stderr_text() const {
+  return it::read_file(stderr_path_);
+}
 
 ViewerResult run_viewer(const std::vector<std::string> &args,
                         const std::map<std::string, std::string> &env,

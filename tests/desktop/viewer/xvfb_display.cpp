@@ -2,7 +2,6 @@
 
 #include <gtk/gtk.h>
 #include <sys/stat.h>
-
 #include <unistd.h>
 
 #include <memory>
@@ -22,9 +21,13 @@ bool exists(const std::string &path) {
 
 }  // namespace
 
-bool xvfb_available() { return !it::find_program("Xvfb").empty(); }
+bool xvfb_available() {
+  return !it::find_program("Xvfb").empty();
+}
 
-XvfbDisplay::~XvfbDisplay() { stop(); }
+XvfbDisplay::~XvfbDisplay() {
+  stop();
+}
 
 XvfbDisplay *shared_xvfb(std::string &error) {
   static std::unique_ptr<XvfbDisplay> display;
@@ -48,12 +51,12 @@ bool XvfbDisplay::start(const std::string &log_path, std::string &error) {
     const std::string sock = "/tmp/.X11-unix/X" + std::to_string(n);
     if (exists(sock) || exists("/tmp/.X" + std::to_string(n) + "-lock")) continue;
     it::SpawnOptions o;
-    o.argv = {"Xvfb", ":" + std::to_string(n), "-screen", "0", "1024x768x24", "-nolisten", "tcp",
+    o.argv = {"Xvfb",    ":" + std::to_string(n), "-screen", "0", "1024x768x24", "-nolisten", "tcp",
               "-noreset"};
     o.stdout_path = o.stderr_path = log_path;
     if (!process_.start(o, error)) return false;
-    const bool up = it::wait_until([&] { return !process_.running() || exists(sock); },
-                                   it::milliseconds(5000));
+    const bool up =
+        it::wait_until([&] { return !process_.running() || exists(sock); }, it::milliseconds(5000));
     if (up && process_.running()) {
       display_ = n;
       return true;

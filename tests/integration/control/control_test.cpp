@@ -47,8 +47,9 @@ HttpReply curl(const TempDir &dir, const HttpRequest &request) {
   const std::string stem = dir.file("curl-" + std::to_string(++counter));
   const std::string body_out = stem + ".body", headers_out = stem + ".headers",
                     err_out = stem + ".stderr";
-  std::vector<std::string> argv = {"curl", "-sS", "--max-time", "15", "-o", body_out, "-D",
-                                   headers_out, "--stderr", err_out, "-w", "%{http_code}"};
+  std::vector<std::string> argv = {"curl",     "-sS",    "--max-time", "15",
+                                   "-o",       body_out, "-D",         headers_out,
+                                   "--stderr", err_out,  "-w",         "%{http_code}"};
   const bool has_body = request.body || !request.body_file.empty();
   // curl infers GET, and POST from a body; it warns when told what it infers.
   if (!(request.method == "GET" && !has_body) && !(request.method == "POST" && has_body))
@@ -101,21 +102,27 @@ Json Json::parse(const std::string &text) {
   return j;
 }
 
-bool Json::is_object() const { return node_ && JSON_NODE_HOLDS_OBJECT(node_); }
-bool Json::is_array() const { return node_ && JSON_NODE_HOLDS_ARRAY(node_); }
+bool Json::is_object() const {
+  return node_ && JSON_NODE_HOLDS_OBJECT(node_);
+}
+bool Json::is_array() const {
+  return node_ && JSON_NODE_HOLDS_ARRAY(node_);
+}
 
 bool Json::has(const char *member) const {
   return is_object() && json_object_has_member(json_node_get_object(node_), member);
 }
 
 bool Json::is_null(const char *member) const {
-  return has(member) && JSON_NODE_HOLDS_NULL(json_object_get_member(json_node_get_object(node_), member));
+  return has(member) &&
+         JSON_NODE_HOLDS_NULL(json_object_get_member(json_node_get_object(node_), member));
 }
 
 std::optional<std::string> Json::str(const char *member) const {
   if (!has(member)) return std::nullopt;
   JsonNode *n = json_object_get_member(json_node_get_object(node_), member);
-  if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING) return std::nullopt;
+  if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+    return std::nullopt;
   return std::string(json_node_get_string(n));
 }
 
@@ -129,7 +136,8 @@ std::optional<int64_t> Json::integer(const char *member) const {
 std::optional<bool> Json::boolean(const char *member) const {
   if (!has(member)) return std::nullopt;
   JsonNode *n = json_object_get_member(json_node_get_object(node_), member);
-  if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_BOOLEAN) return std::nullopt;
+  if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_BOOLEAN)
+    return std::nullopt;
   return json_node_get_boolean(n) != FALSE;
 }
 
@@ -147,7 +155,8 @@ size_t Json::size() const {
 Json Json::at(size_t i) const {
   Json j;
   j.parser_ = parser_;
-  if (i < size()) j.node_ = json_array_get_element(json_node_get_array(node_), static_cast<guint>(i));
+  if (i < size())
+    j.node_ = json_array_get_element(json_node_get_array(node_), static_cast<guint>(i));
   return j;
 }
 
@@ -246,8 +255,10 @@ bool parse_sample(const std::string &line, PromSample &s, std::string &error) {
         if (c == '\\') {
           if (i >= line.size()) break;
           char e = line[i++];
-          if (e == 'n') value += '\n';
-          else if (e == '\\' || e == '"') value += e;
+          if (e == 'n')
+            value += '\n';
+          else if (e == '\\' || e == '"')
+            value += e;
           else {
             error = "bad escape in label value";
             return false;
@@ -268,8 +279,10 @@ bool parse_sample(const std::string &line, PromSample &s, std::string &error) {
         return false;
       }
       s.labels[label] = value;
-      if (i < line.size() && line[i] == ',') ++i;
-      else if (i < line.size() && line[i] == '}') continue;
+      if (i < line.size() && line[i] == ',')
+        ++i;
+      else if (i < line.size() && line[i] == '}')
+        continue;
       else {
         error = "expected ',' or '}' after a label";
         return false;
@@ -454,7 +467,8 @@ TestPki make_test_pki(const std::string &dir) {
             "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
             "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n");
   const std::string client_ext =
-      "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n";
+      "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage="
+      "clientAuth\n";
   make_leaf(dir, "ca", "client", "webui", client_ext);
   make_leaf(dir, "rogue-ca", "rogue-client", "webui", client_ext);
   TestPki p;
@@ -517,8 +531,8 @@ Link ControlTest::mint_json(const std::string &console, const std::string &body)
 
 Link ControlTest::mint(const std::string &console, const std::string &user, int ttl,
                        bool one_time) {
-  std::string body = "{\"ttl\": " + std::to_string(ttl) +
-                     ", \"one_time\": " + (one_time ? "true" : "false");
+  std::string body =
+      "{\"ttl\": " + std::to_string(ttl) + ", \"one_time\": " + (one_time ? "true" : "false");
   if (!user.empty()) body += ", \"user\": \"" + user + "\"";
   body += "}";
   return mint_json(console, body);

@@ -24,22 +24,22 @@ namespace vncgate::it {
 // ---- HTTP through curl ------------------------------------------------------
 
 struct HttpReply {
-  int status = 0;            // 0: no HTTP answer (see curl_error)
+  int status = 0;  // 0: no HTTP answer (see curl_error)
   std::string body;
-  std::string headers;       // the raw response header block(s)
-  std::string curl_error;    // curl's own message when it failed
+  std::string headers;     // the raw response header block(s)
+  std::string curl_error;  // curl's own message when it failed
   int curl_exit = -1;
   std::string header(const std::string &name) const;  // last value, case-insensitive name
-  std::string describe() const;  // for failure messages
+  std::string describe() const;                       // for failure messages
 };
 
 struct HttpRequest {
   std::string method = "GET";
-  std::string url;                       // http://localhost/v1/... or https://127.0.0.1:P/...
-  std::optional<std::string> body;       // sent as given (--data-binary)
-  std::string body_file;                 // or from this file
-  std::vector<std::string> headers;      // "Name: value"
-  std::vector<std::string> curl_args;    // --unix-socket P, --cacert F, -u U:P, --cert ...
+  std::string url;                     // http://localhost/v1/... or https://127.0.0.1:P/...
+  std::optional<std::string> body;     // sent as given (--data-binary)
+  std::string body_file;               // or from this file
+  std::vector<std::string> headers;    // "Name: value"
+  std::vector<std::string> curl_args;  // --unix-socket P, --cacert F, -u U:P, --cert ...
 };
 
 // Runs curl once (bounded); files for body and headers go into `dir`.
@@ -106,7 +106,7 @@ struct TestPki {
   std::string ca_cert, ca_key;
   std::string server_cert, server_key;  // CN=127.0.0.1, SAN IP:127.0.0.1 and DNS:localhost
   std::string client_cert, client_key;  // CN=webui, signed by the CA
-  std::string rogue_ca_cert;                        // another CA
+  std::string rogue_ca_cert;            // another CA
   std::string rogue_client_cert, rogue_client_key;  // CN=webui, signed by that CA
 };
 // Generates everything in `dir` (EC P-256 keys); throws with openssl's output.

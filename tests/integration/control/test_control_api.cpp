@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <csignal>
-
 #include <regex>
 #include <set>
 
@@ -37,7 +36,7 @@ TEST_F(ControlApiTest, HealthOverTheUnixSocket) {
   if (gr && gr->gr_gid != getegid()) daemon_.config().set("control", "group", gr->gr_name);
   const gid_t want_gid = gr && gr->gr_gid != getegid() ? gr->gr_gid : getegid();
   ASSERT_NO_FATAL_FAILURE(start_daemon());
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(stat(socket_.c_str(), &st), 0) << socket_;
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
   EXPECT_EQ(st.st_mode & 0777, 0660u) << std::oct << (st.st_mode & 0777);
@@ -69,8 +68,8 @@ TEST_F(ControlApiTest, LinkEndpointMintsAHashedOneTimeToken) {
   ASSERT_EQ(link.status, 201) << link.body;
   // vncgate://PUBLIC-HOST:GATEWAY-PORT/console/NAME?token=SECRET
   EXPECT_EQ(link.url, "vncgate://" + std::string(kPublicHost) + ":" +
-                          std::to_string(daemon_.gateway_port()) + "/console/static1?token=" +
-                          link.token);
+                          std::to_string(daemon_.gateway_port()) +
+                          "/console/static1?token=" + link.token);
   EXPECT_EQ(link.console, "static1");
   // At least 128 random bits, URL-safe.
   EXPECT_TRUE(std::regex_match(link.token, std::regex("[A-Za-z0-9_-]{22,}"))) << link.token;
@@ -108,9 +107,9 @@ TEST_F(ControlApiTest, LinkEndpointMintsAHashedOneTimeToken) {
   EXPECT_EQ(stored2.size(), 2u) << stored2.text();
 
   // Field validation: 400 with a JSON error.
-  for (const char *bad : {R"({"ttl": "60"})", R"({"ttl": 0})", R"({"ttl": 604801})",
-                          R"({"ttl": 1.5})", R"({"user": 7})", R"({"user": "a b"})",
-                          R"({"one_time": "yes"})"}) {
+  for (const char *bad :
+       {R"({"ttl": "60"})", R"({"ttl": 0})", R"({"ttl": 604801})", R"({"ttl": 1.5})",
+        R"({"user": 7})", R"({"user": "a b"})", R"({"one_time": "yes"})"}) {
     SCOPED_TRACE(bad);
     expect_json_error(api("POST", "/v1/consoles/static1/links", std::string(bad)), 400);
   }
@@ -128,8 +127,9 @@ TEST_F(ControlApiTest, LinkHostIsThePublicHost) {
   ASSERT_NO_FATAL_FAILURE(start_daemon());
   Link link = mint("static1");
   ASSERT_EQ(link.status, 201) << link.body;
-  EXPECT_TRUE(link.url.starts_with("vncgate://[2001:db8::7]:" +
-                                   std::to_string(daemon_.gateway_port()) + "/console/static1?token="))
+  EXPECT_TRUE(
+      link.url.starts_with("vncgate://[2001:db8::7]:" + std::to_string(daemon_.gateway_port()) +
+                           "/console/static1?token="))
       << link.url;
 
   ASSERT_TRUE(daemon_.terminate(10s));
@@ -187,8 +187,8 @@ TEST_F(ControlApiTest, OversizeBodyIs413) {
   }
   {
     SCOPED_TRACE("chunked, no Content-Length");
-    expect_json_error(
-        request("/v1/consoles/static1/links", "POST", {"Transfer-Encoding: chunked"}), 413);
+    expect_json_error(request("/v1/consoles/static1/links", "POST", {"Transfer-Encoding: chunked"}),
+                      413);
   }
   {
     SCOPED_TRACE("PUT");
@@ -255,7 +255,8 @@ TEST_F(ControlApiTest, ConsolesListAndRuntimeConsoles) {
   ASSERT_TRUE(list.is_array()) << r.body;
   ASSERT_EQ(list.size(), 2u) << r.body;
   std::map<std::string, Json> by_name;
-  for (size_t i = 0; i < list.size(); ++i) by_name[list.at(i).str("name").value_or("")] = list.at(i);
+  for (size_t i = 0; i < list.size(); ++i)
+    by_name[list.at(i).str("name").value_or("")] = list.at(i);
   ASSERT_TRUE(by_name.count("static1") && by_name.count("lpar3")) << r.body;
   EXPECT_EQ(by_name["static1"].str("kind").value_or(""), "static") << r.body;
   EXPECT_EQ(by_name["lpar3"].str("kind").value_or(""), "mkvterm") << r.body;
@@ -272,12 +273,11 @@ TEST_F(ControlApiTest, ConsolesListAndRuntimeConsoles) {
   expect_json_error(api("DELETE", "/v1/consoles/static1"), 409);
   expect_json_error(api("PUT", "/v1/consoles/lpar3", R"({"lpar_id": 4})"), 409);
   // Bad bodies: 400.
-  for (const char *bad : {R"({})", R"({"lpar_id": 1, "backend": "127.0.0.1:2"})",
-                          R"({"lpar_id": -1})", R"({"lpar_id": "1"})", R"({"backend": "nohost"})",
-                          R"({"backend": "127.0.0.1:70000"})", R"({"lpar_id": 5, "force": 1})",
-                          R"({"lpar_id": 5, "allowed_users": "alice"})",
-                          R"({"lpar_id": 5, "allowed_users": ["alice", 3]})",
-                          R"({"lpar_id": 99999999999})"}) {
+  for (const char *bad :
+       {R"({})", R"({"lpar_id": 1, "backend": "127.0.0.1:2"})", R"({"lpar_id": -1})",
+        R"({"lpar_id": "1"})", R"({"backend": "nohost"})", R"({"backend": "127.0.0.1:70000"})",
+        R"({"lpar_id": 5, "force": 1})", R"({"lpar_id": 5, "allowed_users": "alice"})",
+        R"({"lpar_id": 5, "allowed_users": ["alice", 3]})", R"({"lpar_id": 99999999999})"}) {
     SCOPED_TRACE(bad);
     expect_json_error(api("PUT", "/v1/consoles/runtime1", std::string(bad)), 400);
   }
@@ -288,7 +288,8 @@ TEST_F(ControlApiTest, ConsolesListAndRuntimeConsoles) {
           R"({"backend": "127.0.0.1:1", "allowed_users": ["alice"]})");
   EXPECT_EQ(r.status, 201) << r.describe();
   r = api("PUT", "/v1/consoles/runtime1",
-          "{\"backend\": \"" + backend.address() + "\", \"allowed_users\": [\"bob\"], \"force\": false}");
+          "{\"backend\": \"" + backend.address() +
+              "\", \"allowed_users\": [\"bob\"], \"force\": false}");
   EXPECT_EQ(r.status, 200) << r.describe();
   r = api("PUT", "/v1/consoles/runtime2", R"({"lpar_id": 12, "force": true})");
   EXPECT_EQ(r.status, 201) << r.describe();
@@ -296,7 +297,8 @@ TEST_F(ControlApiTest, ConsolesListAndRuntimeConsoles) {
   list = Json::parse(api("GET", "/v1/consoles").body);
   ASSERT_EQ(list.size(), 4u) << list.text();
   by_name.clear();
-  for (size_t i = 0; i < list.size(); ++i) by_name[list.at(i).str("name").value_or("")] = list.at(i);
+  for (size_t i = 0; i < list.size(); ++i)
+    by_name[list.at(i).str("name").value_or("")] = list.at(i);
   EXPECT_EQ(by_name["runtime1"].str("kind").value_or(""), "static") << list.text();
   EXPECT_EQ(by_name["runtime1"].boolean("runtime"), std::optional<bool>(true)) << list.text();
   EXPECT_EQ(by_name["runtime2"].str("kind").value_or(""), "mkvterm") << list.text();
@@ -373,7 +375,7 @@ TEST_F(ControlApiTest, ReloadKeepsRuntimeConsolesAndMovesTheSocket) {
   std::set<std::string> names;
   for (size_t i = 0; i < list.size(); ++i) names.insert(list.at(i).str("name").value_or(""));
   EXPECT_EQ(names, (std::set<std::string>{"rt1", "static1", "static2"})) << r.body;
-  struct stat st{};
+  struct stat st {};
   EXPECT_NE(stat(old_socket.c_str(), &st), 0) << "the old socket is still there";
   // Tokens minted before the reload still work.
   Link after = mint("static2", "", 300);
@@ -486,8 +488,8 @@ TEST_F(ControlApiTest, SessionsListAndEndOne) {
   ASSERT_TRUE(audit);
   EXPECT_EQ((*audit)["end"], "ended by operator") << to_string(*audit);
   EXPECT_EQ((*audit)["session"], id) << to_string(*audit);
-  EXPECT_TRUE(wait_until([&] { return Json::parse(api("GET", "/v1/sessions").body).size() == 0; },
-                         5000ms));
+  EXPECT_TRUE(
+      wait_until([&] { return Json::parse(api("GET", "/v1/sessions").body).size() == 0; }, 5000ms));
   expect_json_error(api("DELETE", "/v1/sessions/" + id), 404);
 }
 
@@ -600,8 +602,8 @@ class HttpsApiTest : public ControlTest {
     daemon_.config().set("console:static1", "backend", "127.0.0.1:1");
   }
 
-  HttpReply https(const std::string &method, const std::string &path,
-                  std::vector<std::string> args, std::optional<std::string> body = std::nullopt) {
+  HttpReply https(const std::string &method, const std::string &path, std::vector<std::string> args,
+                  std::optional<std::string> body = std::nullopt) {
     HttpRequest r;
     r.method = method;
     r.url = "https://127.0.0.1:" + std::to_string(port_) + path;
@@ -626,14 +628,14 @@ class HttpsApiTest : public ControlTest {
       expect_json_error(r, 401);
       EXPECT_TRUE(r.header("WWW-Authenticate").starts_with("Basic")) << r.headers;
     };
-    for (const auto &[method, path] : std::vector<std::pair<std::string, std::string>>{
-             {"GET", "/v1/health"},
-             {"GET", "/metrics"},
-             {"GET", "/v1/consoles"},
-             {"GET", "/v1/sessions"},
-             {"DELETE", "/v1/sessions/1"},
-             {"DELETE", "/v1/tokens/x"},
-             {"DELETE", "/v1/consoles/static1"}}) {
+    for (const auto &[method, path] :
+         std::vector<std::pair<std::string, std::string>>{{"GET", "/v1/health"},
+                                                          {"GET", "/metrics"},
+                                                          {"GET", "/v1/consoles"},
+                                                          {"GET", "/v1/sessions"},
+                                                          {"DELETE", "/v1/sessions/1"},
+                                                          {"DELETE", "/v1/tokens/x"},
+                                                          {"DELETE", "/v1/consoles/static1"}}) {
       SCOPED_TRACE(method + " " + path);
       check(https(method, path, args));
     }
@@ -673,8 +675,8 @@ TEST_F(HttpsApiTest, BasicAuthAgainstOpensslSha512Hashes) {
   CommandResult other = run_command({"openssl", "passwd", "-6", "-stdin"}, "ops-pass\n", 10s);
   ASSERT_EQ(other.exit_code, 0) << other.output;
   const std::string users = dir_.write(
-      "api-users", "# control API users\nwebui:" + h + "\nops:" +
-                       other.output.substr(0, other.output.find('\n')) + "\nlocked:*\n");
+      "api-users", "# control API users\nwebui:" + h +
+                       "\nops:" + other.output.substr(0, other.output.find('\n')) + "\nlocked:*\n");
   daemon_.config().set("control", "users-file", users);
   ASSERT_NO_FATAL_FAILURE(start_daemon());
 
@@ -726,7 +728,7 @@ TEST_F(HttpsApiTest, BasicAuthAgainstAUsersFileMadeWithVncgatectl) {
   const std::string text = read_file(users);
   EXPECT_TRUE(std::regex_match(text, std::regex("ops:\\$6\\$[^\n]+\nwebui:\\$6\\$[^\n]+\n")))
       << text;
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(stat(users.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0077, 0u) << "users file readable by others: " << std::oct << st.st_mode;
   // No password on stdin, a bad user name, no file: refused.

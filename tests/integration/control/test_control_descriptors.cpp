@@ -47,8 +47,8 @@ class ControlDescriptorTest : public ControlTest {
   }
 
   void SetUp() override {
-    CommandResult set = vncgatectl({"passwd", kApiUser, "--users-file", users_},
-                                   std::string(kApiPassword) + "\n");
+    CommandResult set =
+        vncgatectl({"passwd", kApiUser, "--users-file", users_}, std::string(kApiPassword) + "\n");
     ASSERT_EQ(set.exit_code, 0) << set.output;
     ASSERT_NO_FATAL_FAILURE(start_daemon());
     pid_ = daemon_.pid();
@@ -63,7 +63,9 @@ class ControlDescriptorTest : public ControlTest {
 
   std::string tcp() const { return "127.0.0.1:" + std::to_string(port_); }
   std::string https_url(const std::string &path) const { return "https://" + tcp() + path; }
-  std::vector<std::string> https_target() const { return {"--tcp", tcp(), "--cafile", pki_->ca_cert}; }
+  std::vector<std::string> https_target() const {
+    return {"--tcp", tcp(), "--cafile", pki_->ca_cert};
+  }
   std::string credentials() const { return std::string(kApiUser) + ":" + kApiPassword; }
 
   // `count` requests in one curl process, up to 50 at a time on keep-alive
@@ -73,8 +75,8 @@ class ControlDescriptorTest : public ControlTest {
     std::string config;
     for (int i = 0; i < count; ++i) config += "url = \"" + url + "\"\noutput = \"/dev/null\"\n";
     std::string file = dir_.write("curl-many.conf", config);
-    std::vector<std::string> argv = {"curl", "-sS", "--parallel", "--parallel-max", "50", "-w",
-                                     "%{http_code}\\n", "-K", file};
+    std::vector<std::string> argv = {
+        "curl", "-sS", "--parallel", "--parallel-max", "50", "-w", "%{http_code}\\n", "-K", file};
     argv.insert(argv.end(), args.begin(), args.end());
     CommandResult r = run_command(argv, "", std::chrono::seconds(120));
     EXPECT_EQ(r.exit_code, 0) << r.output.substr(0, 2000);
@@ -163,7 +165,8 @@ TEST_F(ControlDescriptorTest, UnauthenticatedChunkedUploadIsRefusedBeforeItsBody
   // Only what the kernel buffers before the answer arrives, not 300 MiB.
   EXPECT_LT(j.integer("sent").value_or(-1), 32ll << 20) << j.text();
   const long rss_after = rss_kib(pid_);
-  EXPECT_LT(rss_after - rss_before, 8 * 1024) << "RSS " << rss_before << " -> " << rss_after << " KiB";
+  EXPECT_LT(rss_after - rss_before, 8 * 1024)
+      << "RSS " << rss_before << " -> " << rss_after << " KiB";
   EXPECT_TRUE(daemon_.running());
   // The refusal cost no descriptor either, and the API still answers.
   EXPECT_EQ(api("GET", "/v1/health").status, 200);
@@ -182,11 +185,12 @@ TEST_F(ControlDescriptorTest, ChunkedBodyOverTheCapGets413WhileItStreams) {
   EXPECT_EQ(j.integer("status").value_or(0), 413) << j.text();
   EXPECT_LT(j.integer("sent").value_or(-1), 32ll << 20) << j.text();
   const long rss_after = rss_kib(pid_);
-  EXPECT_LT(rss_after - rss_before, 8 * 1024) << "RSS " << rss_before << " -> " << rss_after << " KiB";
+  EXPECT_LT(rss_after - rss_before, 8 * 1024)
+      << "RSS " << rss_before << " -> " << rss_after << " KiB";
 
   // A chunked body under the cap is read as before.
-  HttpReply r = api("POST", "/v1/consoles/static1/links", R"({"ttl": 60})",
-                    {"Transfer-Encoding: chunked"});
+  HttpReply r =
+      api("POST", "/v1/consoles/static1/links", R"({"ttl": 60})", {"Transfer-Encoding: chunked"});
   EXPECT_EQ(r.status, 201) << r.describe();
 }
 
@@ -207,9 +211,10 @@ TEST_F(ControlDescriptorTest, RunningOutOfDescriptorsPausesAcceptingAndResumes) 
   // Leave the daemon room for 10 more descriptors, then connect 40 times
   // without a word: accept() fails with EMFILE while 30 wait in the backlog.
   const size_t limit = open_fds(pid_) + 10;
-  CommandResult lim = run_command({"prlimit", "--pid", std::to_string(pid_),
-                                   "--nofile=" + std::to_string(limit) + ":" + std::to_string(limit)},
-                                  "", 10s);
+  CommandResult lim =
+      run_command({"prlimit", "--pid", std::to_string(pid_),
+                   "--nofile=" + std::to_string(limit) + ":" + std::to_string(limit)},
+                  "", 10s);
   ASSERT_EQ(lim.exit_code, 0) << lim.output;
   std::vector<int> held;
   for (int i = 0; i < 40; ++i) {

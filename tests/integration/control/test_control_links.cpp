@@ -103,11 +103,12 @@ TEST_F(ControlLinkTest, ExpiredLinkIsRefusedButASessionOutlivesItsTtl) {
   ASSERT_TRUE(client.wait_initialized(15s)) << client.describe();
 
   // Bounded wait for the wall clock to pass both expiries (at most ~3 s).
-  ASSERT_TRUE(wait_until([&] { return unix_now() >= std::max(*early_expiry, *late_expiry); },
-                         6000ms));
+  ASSERT_TRUE(
+      wait_until([&] { return unix_now() >= std::max(*early_expiry, *late_expiry); }, 6000ms));
   EXPECT_EQ(connect_status("static1?token=" + late.token), 404);
   EXPECT_LOG(daemon_, refusal_pattern("static1", "expired token", late.token_id), 5000ms);
-  EXPECT_TRUE(client.refresh(10s)) << "the session ended with its link's ttl: " << client.describe();
+  EXPECT_TRUE(client.refresh(10s))
+      << "the session ended with its link's ttl: " << client.describe();
   Json sessions = Json::parse(api("GET", "/v1/sessions").body);
   EXPECT_EQ(sessions.size(), 1u) << sessions.text();
 }
@@ -205,8 +206,8 @@ TEST_F(ControlLinkTest, RevokingATokenEndsItsLiveSessionWithinASecond) {
   ASSERT_EQ(r.status, 200) << r.describe();
   const auto left = std::chrono::duration_cast<milliseconds>(1000ms - (Clock::now() - t0));
   EXPECT_TRUE(client.wait_disconnected(std::max(left, 1ms)))
-      << "the session was still open " << elapsed_ms(t0) << " ms after the revocation: "
-      << client.describe();
+      << "the session was still open " << elapsed_ms(t0)
+      << " ms after the revocation: " << client.describe();
   EXPECT_LE(elapsed_ms(t0), 1000.0);
   Json j = Json::parse(r.body);
   EXPECT_EQ(j.str("revoked").value_or(""), link.token_id) << r.body;
@@ -233,7 +234,8 @@ TEST_F(ControlLinkTest, CrashAndRestartKeepUnusedTokensAndCloseTheOpenedVterm) {
   ASSERT_NO_FATAL_FAILURE(start_daemon());
 
   // A console added at run time, an unused link for it, a link used now.
-  HttpReply r = api("PUT", "/v1/consoles/rt6", "{\"lpar_id\": " + std::to_string(runtime_lpar) + "}");
+  HttpReply r =
+      api("PUT", "/v1/consoles/rt6", "{\"lpar_id\": " + std::to_string(runtime_lpar) + "}");
   ASSERT_EQ(r.status, 201) << r.describe();
   Link unused = mint("rt6", "alice", 300);
   Link used = mint("lpar5", "alice", 300);
@@ -267,8 +269,8 @@ TEST_F(ControlLinkTest, CrashAndRestartKeepUnusedTokensAndCloseTheOpenedVterm) {
   for (size_t i = 0; i < consoles.size(); ++i) {
     Json c = consoles.at(i);
     if (c.str("name") == "lpar5") {
-      EXPECT_FALSE(c.is_null("idle_deadline")) << "no idle deadline for the adopted vterm: "
-                                               << consoles.text();
+      EXPECT_FALSE(c.is_null("idle_deadline"))
+          << "no idle deadline for the adopted vterm: " << consoles.text();
     } else if (c.str("name") == "rt6") {
       saw_rt6 = true;
       EXPECT_EQ(c.boolean("runtime"), std::optional<bool>(true)) << consoles.text();

@@ -32,7 +32,9 @@ using vncgate::testing::SaslClientOptions;
 class ControlStateTest : public ControlTest {
  protected:
   // A console nobody can reach: enough where no session opens.
-  void add_unreachable_console() { daemon_.config().set("console:static1", "backend", "127.0.0.1:1"); }
+  void add_unreachable_console() {
+    daemon_.config().set("console:static1", "backend", "127.0.0.1:1");
+  }
 
   std::string tokens_file() const { return state_dir_ + "/tokens.json"; }
   void break_state() {
@@ -144,7 +146,9 @@ TEST_F(ControlStateTest, InvalidUtf8UserNamesKeepTheSessionListValidJson) {
   ASSERT_NO_FATAL_FAILURE(start_daemon());
   // A failed login as a user named with a stray byte, an overlong '/', a
   // U+2028 and an escape sequence; listed during the failure delay.
-  const std::string hostile = "ev\xff" "il\xc0\xaf\xe2\x80\xa8x\x1b[2J";
+  const std::string hostile =
+      "ev\xff"
+      "il\xc0\xaf\xe2\x80\xa8x\x1b[2J";
   std::thread attacker([&] {
     RfbSaslTestClient c(8000);
     if (!c.connect("127.0.0.1", daemon_.gateway_port())) return;
@@ -190,7 +194,7 @@ TEST_F(ControlStateTest, VncgatectlRefusesAReplyItCannotUnderstand) {
       {{"sessions"}, R"({"not": "a list"})"},
       {{"consoles"}, "[1, 2, 3]"},
       {{"--json", "sessions"}, "[{\"user\": \"a\xff\"}]"},  // not UTF-8
-      {{"link", "static1"}, R"({"token_id": "x"})"},       // no URL
+      {{"link", "static1"}, R"({"token_id": "x"})"},        // no URL
   };
   for (const Case &c : cases) {
     SCOPED_TRACE(c.body);
@@ -198,8 +202,8 @@ TEST_F(ControlStateTest, VncgatectlRefusesAReplyItCannotUnderstand) {
     Subprocess server;
     std::string error;
     SpawnOptions so;
-    so.argv = {"python3", http_clients_script(), "serve", "--unix", fake_socket, "--body-file",
-               body_file};
+    so.argv = {"python3",   http_clients_script(), "serve",  "--unix",
+               fake_socket, "--body-file",         body_file};
     ASSERT_TRUE(server.start(so, error)) << error;
     ASSERT_TRUE(wait_until([&] { return access(fake_socket.c_str(), F_OK) == 0; }, 10s));
     std::vector<std::string> args = {"--socket", fake_socket};

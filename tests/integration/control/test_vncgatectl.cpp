@@ -42,10 +42,10 @@ TEST_F(VncgatectlTest, LinkConsolesSessionsKillRevokeOverTheSocket) {
   ASSERT_EQ(r.exit_code, 0) << r.describe();
   std::smatch m;
   const std::string url = r.out.substr(0, r.out.find('\n'));
-  ASSERT_TRUE(std::regex_match(url, m,
-                               std::regex("vncgate://gw\\.example\\.test:" +
-                                          std::to_string(daemon_.gateway_port()) +
-                                          "/console/static1\\?token=([A-Za-z0-9_-]{22,})")))
+  ASSERT_TRUE(std::regex_match(
+      url, m,
+      std::regex("vncgate://gw\\.example\\.test:" + std::to_string(daemon_.gateway_port()) +
+                 "/console/static1\\?token=([A-Za-z0-9_-]{22,})")))
       << r.describe();
   const std::string token = m[1];
   ASSERT_TRUE(std::regex_search(r.err, m, std::regex("token ([A-Za-z0-9_-]+), valid until (\\S+)")))
@@ -173,17 +173,16 @@ TEST_F(VncgatectlTest, UsageErrorsAndAnUnreachableDaemon) {
   r = ctl({"--socket", dir_.file("nothing-here.sock"), "link", "static1"});
   EXPECT_EQ(r.exit_code, 3) << r.describe();
 
-  for (const auto &args : std::vector<std::vector<std::string>>{
-           {},
-           {"link"},
-           {"frobnicate"},
-           {"kill"},
-           {"kill", "1", "2"},
-           {"revoke"},
-           {"consoles", "extra"},
-           {"link", "static1", "--bogus"},
-           {"--socket"},
-           {"passwd", "someone"}}) {
+  for (const auto &args : std::vector<std::vector<std::string>>{{},
+                                                                {"link"},
+                                                                {"frobnicate"},
+                                                                {"kill"},
+                                                                {"kill", "1", "2"},
+                                                                {"revoke"},
+                                                                {"consoles", "extra"},
+                                                                {"link", "static1", "--bogus"},
+                                                                {"--socket"},
+                                                                {"passwd", "someone"}}) {
     std::string joined;
     for (const auto &a : args) joined += a + " ";
     SCOPED_TRACE(joined);

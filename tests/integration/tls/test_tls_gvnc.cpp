@@ -200,7 +200,8 @@ TEST_F(TlsGvncTest, TlsSaslDoesNotAcceptPlain) {
   EXPECT_TRUE(client.offered_types().empty()) << client.describe();
   // gtk-vnc 1.3 reads the refusal's reason length as a SecurityResult and
   // then reports an empty (0x0, unnamed) "initialized" desktop: no login.
-  EXPECT_EQ(client.width(), 0) << "logged in with PLAIN inside anonymous TLS: " << client.describe();
+  EXPECT_EQ(client.width(), 0) << "logged in with PLAIN inside anonymous TLS: "
+                               << client.describe();
   EXPECT_TRUE(client.desktop_name().empty()) << client.describe();
   EXPECT_FALSE(client.asked_password()) << "gtk-vnc was asked for a password to send in clear";
   client.close();

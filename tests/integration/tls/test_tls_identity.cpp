@@ -47,11 +47,11 @@ class TlsIdentityTest : public TlsGatewayTest {
     ASSERT_TRUE(r.security_result.has_value()) << describe(r);
     EXPECT_EQ(*r.security_result, 1u) << describe(r);
     EXPECT_EQ(r.security_reason, reason) << describe(r);
-    auto line = daemon_.wait_for_log(std::regex("client certificate refused for .*: " +
-                                                std::regex_replace(reason, std::regex(R"([()])"),
-                                                                   R"(\$&)") +
-                                                R"( \(certificate .+\)$)"),
-                                     5s);
+    auto line = daemon_.wait_for_log(
+        std::regex("client certificate refused for .*: " +
+                   std::regex_replace(reason, std::regex(R"([()])"), R"(\$&)") +
+                   R"( \(certificate .+\)$)"),
+        5s);
     EXPECT_TRUE(line.has_value()) << "no log line for the refusal";
     auto audit = daemon_.wait_for_audit(10s);
     ASSERT_TRUE(audit) << "no audit record";
@@ -84,15 +84,17 @@ TEST_F(TlsIdentityTest, ServerAuthOnlyCertificateIsRefused) {
 // No extendedKeyUsage means no restriction: still a login.
 TEST_F(TlsIdentityTest, CertificateWithoutKeyPurposeLogsIn) {
   ASSERT_NO_FATAL_FAILURE(setup());
-  CertKey plain = pki().issue("alice-no-eku", "cn = \"alice\"\nsigning_key\nexpiration_days = 30\n");
+  CertKey plain =
+      pki().issue("alice-no-eku", "cn = \"alice\"\nsigning_key\nexpiration_days = 30\n");
   expect_logged_in(login_with(plain), "alice");
 }
 
 // anyExtendedKeyUsage allows every purpose, client authentication too.
 TEST_F(TlsIdentityTest, AnyPurposeCertificateLogsIn) {
   ASSERT_NO_FATAL_FAILURE(setup());
-  CertKey any = pki().issue("alice-any-purpose", "cn = \"alice\"\nkey_purpose_oid = 2.5.29.37.0\n"
-                                                 "signing_key\nexpiration_days = 30\n");
+  CertKey any = pki().issue("alice-any-purpose",
+                            "cn = \"alice\"\nkey_purpose_oid = 2.5.29.37.0\n"
+                            "signing_key\nexpiration_days = 30\n");
   expect_logged_in(login_with(any), "alice");
 }
 
@@ -107,24 +109,23 @@ TEST_F(TlsIdentityTest, SanEmailIsTheUser) {
   ASSERT_NO_FATAL_FAILURE(setup("san-email"));
   // The CN names someone else: with identity=san-email it is not looked at.
   CertKey cert = pki().issue("alice-email", std::string("cn = \"mallory\"\n"
-                                                         "email = \"alice@example.org\"\n") +
+                                                        "email = \"alice@example.org\"\n") +
                                                 kClientUsage);
   expect_logged_in(login_with(cert), "alice@example.org");
 }
 
 TEST_F(TlsIdentityTest, SanUpnIsTheUser) {
   ASSERT_NO_FATAL_FAILURE(setup("san-upn"));
-  CertKey cert = pki().issue(
-      "carol-upn", std::string("cn = \"mallory\"\nother_name_utf8 = \"") + kUpnOid +
-                       " carol@VNCGATE.TEST\"\n" + kClientUsage);
+  CertKey cert = pki().issue("carol-upn", std::string("cn = \"mallory\"\nother_name_utf8 = \"") +
+                                              kUpnOid + " carol@VNCGATE.TEST\"\n" + kClientUsage);
   expect_logged_in(login_with(cert), "carol@VNCGATE.TEST");
 }
 
 TEST_F(TlsIdentityTest, SeveralEmailAddressesAreRefused) {
   ASSERT_NO_FATAL_FAILURE(setup("san-email"));
   CertKey cert = pki().issue("two-emails", std::string("cn = \"alice\"\n"
-                                                        "email = \"mallory@example.org\"\n"
-                                                        "email = \"alice@example.org\"\n") +
+                                                       "email = \"mallory@example.org\"\n"
+                                                       "email = \"alice@example.org\"\n") +
                                                kClientUsage);
   expect_refused(login_with(cert),
                  "the client certificate has several e-mail address (rfc822Name) entries in its "
@@ -141,9 +142,9 @@ TEST_F(TlsIdentityTest, CertificateWithoutTheSanIsRefused) {
 TEST_F(TlsIdentityTest, CertificateWithoutTheUpnIsRefused) {
   ASSERT_NO_FATAL_FAILURE(setup("san-upn"));
   // An e-mail address is not a UPN.
-  CertKey cert = pki().issue("alice-email-only",
-                             std::string("cn = \"alice\"\nemail = \"alice@example.org\"\n") +
-                                 kClientUsage);
+  CertKey cert =
+      pki().issue("alice-email-only",
+                  std::string("cn = \"alice\"\nemail = \"alice@example.org\"\n") + kClientUsage);
   expect_refused(login_with(cert),
                  "the client certificate has no user principal name (UPN) in its subject "
                  "alternative names");
