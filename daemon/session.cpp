@@ -57,7 +57,7 @@ Session::Session(SessionHost &host, uint64_t id, GSocketConnection *conn,
       fd_(g_socket_get_fd(g_socket_connection_get_socket(conn))),
       console_(std::move(console)),
       gateway_port_(!console_),
-      state_(gateway_port_ ? State::ReadConnect : State::ReadVersion),
+      state_(State::ReadConnect),  // a dedicated port starts negotiating in start()
       started_us_(g_get_monotonic_time()) {
   tls_creds_ = host.tls();
   started_wall_ = g_get_real_time() / 1000000;
@@ -72,10 +72,6 @@ Session::Session(SessionHost &host, uint64_t id, GSocketConnection *conn,
 }
 
 Session::~Session() {
-  cancel_timer(handshake_timer_);
-  cancel_timer(fail_timer_);
-  cancel_timer(backend_timer_);
-  cancel_timer(session_timer_);
   relay_.reset();
   watch_.reset();
   backend_conn_.reset();
@@ -89,47 +85,39 @@ void Session::start() {
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   watch_ = std::make_unique<FdWatch>(fd_, [this](GIOCondition c) { on_client_event(c); });
   watch_->set_events(G_IO_IN);
-  handshake_timer_ = g_timeout_add(
-      config_->handshake_timeout * 1000u,
-      [](gpointer d) -> gboolean {
-        auto *self = static_cast<Session *>(d);
-        self->handshake_timer_ = 0;
-        log_info("session " + std::to_string(self->id_) + ": client " + self->client_addr_ +
-                 " did not finish the handshake within " +
-                 std::to_string(self->config_->handshake_timeout) + " s");
-        self->end("handshake timeout");
-        return G_SOURCE_REMOVE;
-      },
-      this);
-  log_debug("session " + std::to_string(id_) + ": connection from " + client_addr_ +
+  handshake_timer_.once(config_->handshake_timeout * 1000u, [this] {
+    log_info(log_prefix() + "client " + client_addr_ + " did not finish the handshake within " +
+             std::to_string(config_->handshake_timeout) + " s");
+    end(EndReason(EndCode::HandshakeTimeout));
+  });
+  log_debug(log_prefix() + "connection from " + client_addr_ +
             (console_ ? " on the port of console " + *console_ : ""));
   if (gateway_port_ && config_->tls_wrap && tls_creds_ && tls_creds_->has_x509()) {
     std::string error;
-    tls_ = TlsServerSession::create(tls_creds_, false, error);
-    if (!tls_) {
-      log_error("session " + std::to_string(id_) + ": cannot start TLS: " + error);
-      return end("TLS unavailable");
+    wrap_tls_ = TlsServerSession::create(tls_creds_, false, error);
+    if (!wrap_tls_) {
+      log_error(log_prefix() + "cannot start TLS: " + error);
+      return end(EndReason(EndCode::TlsUnavailable));
     }
-    wrapped_ = true;
-    state_ = State::TlsHandshake;
+    state_ = State::TlsWrap;
     return;
   }
   if (!gateway_port_) begin_rfb();
 }
 
 void Session::stop(const std::string &reason) {
-  end(reason);
+  end(EndReason(EndCode::Stopped, reason));
 }
 
 size_t Session::input_cap() const {
   switch (state_) {
     case State::ReadConnect:
       return kMaxConnectPreamble;
-    case State::ReadSaslStart:
-    case State::ReadSaslStep:
-      return config_->sasl_max_field + kMaxSaslMechName + 16;
+    case State::Negotiating:
+    case State::SaslWorking:
+      return negotiation_->input_cap();
     case State::WaitBackend:
-    case State::TlsHandshake:
+    case State::TlsWrap:
       return kWaitCap;
     default:
       return kSmallCap;
@@ -145,33 +133,44 @@ void Session::on_client_event(GIOCondition cond) {
   if (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) {
     if (!reading()) {
       if (cond & (G_IO_HUP | G_IO_ERR))
-        return end(closing_ ? close_reason_ : "client closed during the handshake");
-    } else {
-      for (;;) {
-        size_t cap = input_cap();
-        if (in_.size() > cap) {
-          log_info("session " + std::to_string(id_) + ": client " + client_addr_ +
-                   " sent more than " + std::to_string(cap) + " bytes in one handshake step");
-          return end("protocol error: handshake message too large");
-        }
-        uint8_t buf[16384];
-        size_t want = std::min(sizeof buf, cap + 1 - in_.size());
-        ssize_t n = ::recv(fd_, buf, want, 0);
-        if (n == 0) return end("client closed during the handshake");
-        if (n < 0) {
-          if (errno == EINTR) continue;
-          if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-          return end(std::string("client connection error: ") + std::strerror(errno));
-        }
-        if (!reserve_input(static_cast<size_t>(n), cap)) return;
-        on_raw_input(buf, static_cast<size_t>(n));
-        if (state_ == State::Closed || state_ == State::Relay) return;
-        if (!settle_buffers()) return;
-        if (!reading()) break;
-      }
+        return end(closing_ ? close_reason_ : EndReason(EndCode::ClientClosed));
+    } else if (!read_client()) {
+      return;
     }
   }
   update_watch();
+}
+
+// Reads what the client sent, step by step; false when the session ended
+// or handed its connection to the relay.
+bool Session::read_client() {
+  for (;;) {
+    size_t cap = input_cap();
+    if (in_.size() > cap) {
+      log_info(log_prefix() + "client " + client_addr_ + " sent more than " + std::to_string(cap) +
+               " bytes in one handshake step");
+      end(EndReason(EndCode::MessageTooLarge));
+      return false;
+    }
+    uint8_t buf[16384];
+    size_t want = std::min(sizeof buf, cap + 1 - in_.size());
+    ssize_t n = ::recv(fd_, buf, want, 0);
+    if (n == 0) {
+      end(EndReason(EndCode::ClientClosed));
+      return false;
+    }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
+      end(EndReason(EndCode::ClientError, std::strerror(errno)));
+      return false;
+    }
+    if (!reserve_input(static_cast<size_t>(n), cap)) return false;
+    on_raw_input(buf, static_cast<size_t>(n));
+    if (state_ == State::Closed || state_ == State::Relay) return false;
+    if (!settle_buffers()) return false;
+    if (!reading()) return true;
+  }
 }
 
 // Grows the input buffer for `incoming` bytes within the step's cap, charged
@@ -179,12 +178,14 @@ void Session::on_client_event(GIOCondition cond) {
 // 400 clients at the SASL field limit must not hold twice that.
 bool Session::reserve_input(size_t incoming, size_t cap) {
   size_t need = in_.size() + incoming;
-  if (state_ == State::TlsHandshake || need <= in_.capacity()) return true;
+  bool raw_tls = state_ == State::TlsWrap ||
+                 (state_ == State::Negotiating && negotiation_->passing_tls_handshake());
+  if (raw_tls || need <= in_.capacity()) return true;
   size_t target = std::max(need, std::min(in_.capacity() * 2, cap + 1));
   if (!admission_.set_buffered(target + out_.capacity())) {
-    log_info("session " + std::to_string(id_) + ": client " + client_addr_ +
+    log_info(log_prefix() + "client " + client_addr_ +
              " refused: the handshake buffer budget (handshake-buffer-mib) is spent");
-    end("refused: handshake buffer budget spent");
+    end(EndReason(EndCode::BufferBudget));
     return false;
   }
   in_.reserve(target);
@@ -196,9 +197,9 @@ bool Session::reserve_input(size_t incoming, size_t cap) {
 bool Session::settle_buffers() {
   if (in_.empty() && in_.capacity() > kSmallCap) Bytes().swap(in_);
   if (admission_.set_buffered(in_.capacity() + out_.capacity())) return true;
-  log_info("session " + std::to_string(id_) + ": client " + client_addr_ +
+  log_info(log_prefix() + "client " + client_addr_ +
            " refused: the handshake buffer budget (handshake-buffer-mib) is spent");
-  end("refused: handshake buffer budget spent");
+  end(EndReason(EndCode::BufferBudget));
   return false;
 }
 
@@ -207,13 +208,12 @@ bool Session::settle_buffers() {
 bool Session::leave_admission() {
   admission_.release();
   if (host_.session_slot_free()) return true;
-  fail_auth("the gateway has no room for another session", "max-sessions reached", false,
-            "max-sessions reached");
+  fail_auth(EndReason(EndCode::MaxSessions), "max-sessions reached", false);
   return false;
 }
 
 bool Session::reading() const {
-  return !closing_ && state_ != State::AuthFailing;
+  return !closing_ && state_ != State::AuthFailing && state_ != State::SaslWorking;
 }
 
 void Session::update_watch() {
@@ -223,50 +223,69 @@ void Session::update_watch() {
   watch_->set_events(GIOCondition(ev));
 }
 
-void Session::process_input() {
-  while (state_ != State::Closed && !closing_ && step()) {
+void Session::on_raw_input(const uint8_t *data, size_t len) {
+  if (state_ == State::TlsWrap) return on_wrap_input(data, len);
+  if (channel_) {
+    if (!channel_->decode(data, len, in_))
+      return end(EndReason(EndCode::ProtocolError, "TLS record layer"));
+    Bytes extra;
+    channel_->take_output(extra);
+    send_raw(extra);
+  } else {
+    in_.insert(in_.end(), data, data + len);
   }
+  process_input();
 }
 
-bool Session::step() {
-  switch (state_) {
-    case State::ReadConnect:
-      return on_connect_request();
-    case State::ReadVersion:
-      return on_version();
-    case State::ReadSecurityChoice:
-      return on_security_choice();
-    case State::ReadVeNCryptVersion:
-      return on_vencrypt_version();
-    case State::ReadVeNCryptSubtype:
-      return on_vencrypt_subtype();
-    case State::ReadSaslStart:
-      return on_sasl_start();
-    case State::ReadSaslStep:
-      return on_sasl_step();
-    default:
-      return false;  // waiting for something other than client input
+// [tls] wrap: TLS from the first byte, before CONNECT.
+void Session::on_wrap_input(const uint8_t *data, size_t len) {
+  Bytes out;
+  std::string error;
+  auto r = wrap_tls_->handshake(data, len, out, error);
+  send_raw(out);
+  if (r == TlsServerSession::Handshake::Failed) {
+    log_info(log_prefix() + "TLS with " + client_addr_ + " failed: " + error);
+    // `error` already says "TLS handshake failed: ..." or why the peer was refused.
+    close_after_flush(EndReason(
+        wrap_tls_->refused_peer() ? EndCode::TlsPeerRefused : EndCode::TlsHandshakeFailed, error));
+    return;
   }
+  if (r != TlsServerSession::Handshake::Done) return;
+  tls_desc_ = wrap_tls_->description();
+  cert_subject_ = wrap_tls_->peer_subject();
+  wrap_ssf_ = wrap_tls_->cipher_bits();
+  log_debug(log_prefix() + "TLS up with " + client_addr_ + ": " + tls_desc_ +
+            (cert_subject_.empty() ? "" : ", client certificate " + log_safe(cert_subject_)));
+  channel_ = std::move(wrap_tls_);
+  // Records that arrived with the client's last handshake flight.
+  if (!channel_->decode(nullptr, 0, in_))
+    return end(EndReason(EndCode::ProtocolError, "TLS record layer"));
+  state_ = State::ReadConnect;
+  process_input();
+}
+
+void Session::process_input() {
+  if (state_ == State::ReadConnect && !closing_ && !on_connect_request()) return;
+  if (state_ == State::Negotiating && !closing_) drive_security();
 }
 
 bool Session::on_connect_request() {
   auto parsed = parse_http_connect(in_);
   if (parsed.result.status == ParseStatus::NeedMore) return false;
   if (parsed.result.status == ParseStatus::Error) {
-    log_info("session " + std::to_string(id_) + ": refused CONNECT from " + client_addr_ +
-             " with " + std::to_string(parsed.http_status) + ": " + log_safe(parsed.result.error));
+    log_info(log_prefix() + "refused CONNECT from " + client_addr_ + " with " +
+             std::to_string(parsed.http_status) + ": " + log_safe(parsed.result.error));
     send(http_response(parsed.http_status));
-    close_after_flush("protocol error: " + log_safe(parsed.result.error));
+    close_after_flush(EndReason(EndCode::ProtocolError, log_safe(parsed.result.error)));
     return false;
   }
   in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(parsed.result.consumed));
   const std::string name = parsed.result.value.console;
   console_ = name;  // named in the audit record even when unknown
   if (!host_.config()->consoles.count(name)) {
-    log_info("session " + std::to_string(id_) + ": " + client_addr_ +
-             " asked for unknown console " + name);
+    log_info(log_prefix() + client_addr_ + " asked for unknown console " + name);
     send(http_response(404));
-    close_after_flush("unknown console");
+    close_after_flush(EndReason(EndCode::UnknownConsole));
     return false;
   }
   if (auto t = parsed.result.value.query.find("token"); t != parsed.result.value.query.end()) {
@@ -274,11 +293,10 @@ bool Session::on_connect_request() {
     TokenCheck check = host_.use_token(t->second, name, rec);
     if (check != TokenCheck::Ok) {
       // Which token failed is worth knowing; the secret itself is not.
-      log_info("session " + std::to_string(id_) + ": " + client_addr_ +
-               " presented an unusable token for console " + name + ": " + token_check_name(check) +
-               (rec.id.empty() ? "" : " (token " + rec.id + ")"));
+      log_info(log_prefix() + client_addr_ + " presented an unusable token for console " + name +
+               ": " + token_check_name(check) + (rec.id.empty() ? "" : " (token " + rec.id + ")"));
       send(http_response(404));
-      close_after_flush(std::string("token refused: ") + token_check_name(check));
+      close_after_flush(EndReason(EndCode::TokenRefused, token_check_name(check)));
       return false;
     }
     token_id_ = rec.id;
@@ -297,23 +315,23 @@ void Session::open_console() {
       *console_, [this](const HostPort *b, const std::string &e) { on_console_ready(b, e); });
 }
 
+// A failed SecurityResult once logged in (the console side failed), then close.
+void Session::refuse_with_result(const EndReason &end, const std::string &client_reason) {
+  send(encode_security_result(false, client_reason.empty() ? end.client_text() : client_reason,
+                              version()));
+  close_after_flush(end);
+}
+
 void Session::on_console_ready(const HostPort *backend, const std::string &error) {
   if (state_ != State::WaitBackend || closing_) return;
   if (!backend) {
     // The user gets a reason to act on; the operator's detail (the tool's
     // stderr) goes to the log line the registry wrote and to the audit.
-    log_info("session " + std::to_string(id_) + ": console " + *console_ +
-             " could not be opened for " + log_safe(user_) + " (" + client_addr_ + ")");
-    send(encode_security_result(false, "the console could not be opened", version_));
-    close_after_flush("console unavailable: " + error);
-    return;
+    log_info(log_prefix() + "console " + *console_ + " could not be opened for " + log_safe(user_) +
+             " (" + client_addr_ + ")");
+    return refuse_with_result(EndReason(EndCode::ConsoleUnavailable, error));
   }
   connect_backend(*backend);
-}
-
-void Session::begin_rfb() {
-  send(kServerVersion);
-  state_ = State::ReadVersion;
 }
 
 void Session::connect_backend(const HostPort &backend) {
@@ -324,9 +342,7 @@ void Session::connect_backend(const HostPort &backend) {
     std::string pw, error;
     if (!read_password_file(it->second.backend_password_file, pw, error)) {
       log_error("console " + *console_ + ": cannot read backend-password-file: " + error);
-      send(encode_security_result(false, "the console could not be opened", version_));
-      close_after_flush("console unavailable: backend password file");
-      return;
+      return refuse_with_result(EndReason(EndCode::ConsoleUnavailable, "backend password file"));
     }
     password = std::move(pw);
   }
@@ -334,7 +350,7 @@ void Session::connect_backend(const HostPort &backend) {
   if (it != con.end()) tls = it->second.backend_tls;
   // A backend that accepts TCP and then says nothing must not keep a
   // logged-in user waiting without a word.
-  arm_timer(backend_timer_, host_.config()->backend_timeout * 1000u, &Session::on_backend_timeout);
+  backend_timer_.once(host_.config()->backend_timeout * 1000u, [this] { on_backend_timeout(); });
   backend_conn_ = std::make_unique<BackendConnection>(
       backend, std::move(password), std::move(tls),
       [this](GSocketConnection *c, Bytes leftover, std::unique_ptr<SecurityLayer> layer,
@@ -345,28 +361,24 @@ void Session::on_backend_timeout() {
   if (state_ != State::WaitBackend || closing_) return;
   backend_conn_.reset();  // abandons the connection attempt or its handshake
   unsigned limit = host_.config()->backend_timeout;
-  log_error("session " + std::to_string(id_) + ": console " + *console_ +
+  log_error(log_prefix() + "console " + *console_ +
             ": the backend did not complete its RFB handshake within " + std::to_string(limit) +
             " s (backend-timeout)");
-  send(encode_security_result(false, "the console did not answer", version_));
-  close_after_flush("backend unavailable: the console did not answer within " +
-                    std::to_string(limit) + " s");
+  refuse_with_result(EndReason(EndCode::BackendTimeout, "the console did not answer within " +
+                                                            std::to_string(limit) + " s"));
 }
 
 void Session::on_backend(GSocketConnection *conn, Bytes leftover,
                          std::unique_ptr<SecurityLayer> backend_layer, const std::string &error) {
-  cancel_timer(backend_timer_);
+  backend_timer_.cancel();
   if (state_ != State::WaitBackend || closing_) {
     if (conn) g_object_unref(conn);
     return;
   }
   if (!conn) {
     // The backend's own refusal reason is in `error`: untrusted text.
-    log_error("session " + std::to_string(id_) + ": console " + *console_ + ": backend " +
-              log_safe(error, 500));
-    send(encode_security_result(false, "the console is not reachable", version_));
-    close_after_flush("backend unavailable");
-    return;
+    log_error(log_prefix() + "console " + *console_ + ": backend " + log_safe(error, 500));
+    return refuse_with_result(EndReason(EndCode::BackendUnreachable));
   }
   if (!token_id_.empty() && !token_settled_) {
     token_settled_ = true;
@@ -374,89 +386,63 @@ void Session::on_backend(GSocketConnection *conn, Bytes leftover,
       // A one-time link whose use cannot be saved would be valid again after
       // a restart: it opens nothing (the daemon keeps it used until then).
       g_object_unref(conn);
-      log_error("session " + std::to_string(id_) + ": token " + token_id_ +
+      log_error(log_prefix() + "token " + token_id_ +
                 " could not be recorded as used (state directory): no session");
-      send(encode_security_result(
-          false, "the console link could not be recorded as used; ask for a new link", version_));
-      close_after_flush("token use not recorded");
-      return;
+      return refuse_with_result(EndReason(EndCode::TokenNotRecorded));
     }
   }
   backend_ = conn;
   backend_layer_ = std::move(backend_layer);
-  send(encode_security_result(true, "", version_));
-  if (handshake_timer_) {
-    g_source_remove(handshake_timer_);
-    handshake_timer_ = 0;
-  }
+  send(encode_security_result(true, "", version()));
+  handshake_timer_.cancel();
   watch_->cancel();
   state_ = State::Relay;
-  int bfd = g_socket_get_fd(g_socket_connection_get_socket(conn));
-  SecurityLayer *layer = nullptr;
-  if (tls_up_) {
-    layer = tls_.get();
-  } else if (sasl_ && sasl_->has_layer()) {
-    layer = sasl_.get();
-  }
-  relay_ = std::make_unique<Relay>(fd_, layer, bfd, backend_layer_.get(),
-                                   [this](const std::string &reason) { end(reason); });
+  start_relay(std::move(leftover));
+}
+
+// Hands the client connection, its security layer and the bytes read ahead
+// on both sides to the relay.
+void Session::start_relay(Bytes leftover) {
+  int bfd = g_socket_get_fd(g_socket_connection_get_socket(backend_));
+  SecurityLayer *layer = channel_ ? channel_.get() : relay_layer_.get();
+  relay_ = std::make_unique<Relay>(
+      fd_, layer, bfd, backend_layer_.get(),
+      [this](const std::string &reason) { end(EndReason(EndCode::RelayEnded, reason)); });
   relay_->queue_raw_to_client(out_);
   Bytes early_client = std::move(in_);
   Bytes().swap(in_);
   Bytes().swap(out_);
-  log_info("session " + std::to_string(id_) + ": " + client_addr_ + " connected to console " +
-           *console_ + " as " + log_safe(user_));
+  log_info(log_prefix() + client_addr_ + " connected to console " + *console_ + " as " +
+           log_safe(user_));
   if (unsigned limit = host_.config()->max_session_time; limit > 0)
-    arm_timer(session_timer_, limit * 1000u, &Session::on_max_session_time);
+    session_timer_.once(limit * 1000u, [this] { on_max_session_time(); });
   metrics().observe_handshake("ok",
                               static_cast<double>(g_get_monotonic_time() - started_us_) / 1e6);
   // TLS hands us plaintext; the SASL layer starts after the handshake, so
   // early bytes under it are still encoded.
-  bool early_plain = tls_up_ || layer == nullptr;
+  bool early_plain = channel_ || layer == nullptr;
   relay_->start(early_plain ? early_client : Bytes{}, leftover);
   if (!early_plain && state_ == State::Relay) relay_->feed_raw_from_client(early_client);
 }
 
 void Session::on_max_session_time() {
-  log_info("session " + std::to_string(id_) + ": " + client_addr_ + " (" + log_safe(user_) +
-           ") on console " + *console_ + " reached max-session-time");
-  end("max-session-time reached");
-}
-
-void Session::arm_timer(guint &timer, unsigned ms, void (Session::*fire)()) {
-  cancel_timer(timer);
-  struct Ctx {
-    Session *self;
-    guint *timer;
-    void (Session::*fire)();
-  };
-  timer = g_timeout_add_full(
-      G_PRIORITY_DEFAULT, ms,
-      [](gpointer d) -> gboolean {
-        auto *c = static_cast<Ctx *>(d);
-        *c->timer = 0;
-        (c->self->*c->fire)();
-        return G_SOURCE_REMOVE;
-      },
-      new Ctx{this, &timer, fire}, [](gpointer d) { delete static_cast<Ctx *>(d); });
-}
-
-void Session::cancel_timer(guint &timer) {
-  if (timer) g_source_remove(timer);
-  timer = 0;
+  log_info(log_prefix() + client_addr_ + " (" + log_safe(user_) + ") on console " + *console_ +
+           " reached max-session-time");
+  end(EndReason(EndCode::MaxSessionTime));
 }
 
 void Session::send(const Bytes &b) {
-  if (tls_up_) {
-    if (!tls_->encode(b.data(), b.size(), out_)) return end("TLS record layer error");
+  if (b.empty()) return;
+  if (channel_) {
+    if (!channel_->encode(b.data(), b.size(), out_)) return end(EndReason(EndCode::TlsRecordLayer));
   } else {
     out_.insert(out_.end(), b.begin(), b.end());
   }
   flush();
 }
 
-void Session::send(std::string_view s) {
-  send(Bytes(s.begin(), s.end()));
+void Session::send(std::string_view text) {
+  send(Bytes(text.begin(), text.end()));
 }
 
 void Session::send_raw(const Bytes &b) {
@@ -471,7 +457,7 @@ bool Session::flush() {
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      end(std::string("client connection error: ") + std::strerror(errno));
+      end(EndReason(EndCode::ClientError, std::strerror(errno)));
       return false;
     }
     out_.erase(out_.begin(), out_.begin() + n);
@@ -480,7 +466,7 @@ bool Session::flush() {
   return true;
 }
 
-void Session::close_after_flush(const std::string &reason) {
+void Session::close_after_flush(const EndReason &reason) {
   closing_ = true;
   close_reason_ = reason;
   if (!flush()) return;
@@ -488,14 +474,14 @@ void Session::close_after_flush(const std::string &reason) {
   update_watch();
 }
 
-void Session::end(const std::string &reason) {
+void Session::end(const EndReason &reason) {
   if (state_ == State::Closed) return;
   state_ = State::Closed;
   audit(reason);
-  cancel_timer(handshake_timer_);
-  cancel_timer(fail_timer_);
-  cancel_timer(backend_timer_);
-  cancel_timer(session_timer_);
+  handshake_timer_.cancel();
+  fail_timer_.cancel();
+  backend_timer_.cancel();
+  session_timer_.cancel();
   if (relay_) relay_->stop();
   if (watch_) watch_->cancel();
   g_socket_close(g_socket_connection_get_socket(conn_), nullptr);
@@ -525,7 +511,7 @@ SessionInfo Session::info() const {
                      client_addr_,
                      console_ ? *console_ : "",
                      user_,
-                     mechanism_,
+                     facts().mechanism,
                      st,
                      token_id_,
                      started_wall_,
@@ -533,17 +519,9 @@ SessionInfo Session::info() const {
                      relay_ ? relay_->bytes_from_client() : 0};
 }
 
-void Session::audit(const std::string &reason) {
-  if (state_ != State::Closed || !relay_) {
-    std::string result = "other";  // coarse label for the metric
-    for (const char *label :
-         {"authentication failed", "not authorized", "handshake timeout", "protocol error",
-          "console unavailable", "backend unavailable", "token", "unknown console", "client closed",
-          "TLS", "authorization withdrawn", "too many"}) {
-      if (reason.rfind(label, 0) == 0) result = label;
-    }
-    std::replace(result.begin(), result.end(), ' ', '_');
-    metrics().observe_handshake(result, 0);
+void Session::audit(const EndReason &reason) {
+  if (!relay_) {
+    metrics().observe_handshake(reason.metric_label(), 0);
   } else {
     metrics().bytes_to_clients += relay_->bytes_to_client();
     metrics().bytes_from_clients += relay_->bytes_from_client();
@@ -553,17 +531,19 @@ void Session::audit(const std::string &reason) {
   uint64_t from_client = relay_ ? relay_->bytes_from_client() : 0;
   char dur[32];
   g_ascii_formatd(dur, sizeof dur, "%.3f", duration);
+  const HandshakeFacts f = facts();
+  const std::string end_text = log_safe(reason.audit_text(), 300);
   std::string user = user_.empty() ? "-" : log_safe(user_, 256);
-  std::string mech = mechanism_.empty() ? "-" : log_safe(mechanism_, 100);
+  std::string mech = f.mechanism.empty() ? "-" : log_safe(f.mechanism, 100);
   std::string console = console_ ? log_safe(*console_) : "-";
-  std::string msg =
-      "audit: session=" + std::to_string(id_) + " client=" + client_addr_ + " console=" + console +
-      " user=" + user + " mechanism=" + mech + " ssf=" + std::to_string(ssf_) +
-      " bytes-to-client=" + std::to_string(to_client) +
-      " bytes-from-client=" + std::to_string(from_client) + " duration=" + dur + " end=\"" +
-      log_safe(reason, 300) + "\"" + (tls_desc_.empty() ? "" : " tls=" + log_safe(tls_desc_)) +
-      (cert_subject_.empty() ? "" : " cert=\"" + log_safe(cert_subject_) + "\"") +
-      (token_id_.empty() ? "" : " token=" + token_id_);
+  std::string msg = "audit: session=" + std::to_string(id_) + " client=" + client_addr_ +
+                    " console=" + console + " user=" + user + " mechanism=" + mech +
+                    " ssf=" + std::to_string(ssf_) +
+                    " bytes-to-client=" + std::to_string(to_client) +
+                    " bytes-from-client=" + std::to_string(from_client) + " duration=" + dur +
+                    " end=\"" + end_text + "\"" + (f.tls.empty() ? "" : " tls=" + log_safe(f.tls)) +
+                    (f.cert_subject.empty() ? "" : " cert=\"" + log_safe(f.cert_subject) + "\"") +
+                    (token_id_.empty() ? "" : " token=" + token_id_);
   log_record(G_LOG_LEVEL_INFO, msg,
              {{"VNCGATE_EVENT", "session-end"},
               {"VNCGATE_SESSION", std::to_string(id_)},
@@ -575,9 +555,9 @@ void Session::audit(const std::string &reason) {
               {"VNCGATE_BYTES_TO_CLIENT", std::to_string(to_client)},
               {"VNCGATE_BYTES_FROM_CLIENT", std::to_string(from_client)},
               {"VNCGATE_DURATION", dur},
-              {"VNCGATE_END_REASON", log_safe(reason, 300)},
-              {"VNCGATE_TLS", log_safe(tls_desc_)},
-              {"VNCGATE_CLIENT_CERT", log_safe(cert_subject_)},
+              {"VNCGATE_END_REASON", end_text},
+              {"VNCGATE_TLS", log_safe(f.tls)},
+              {"VNCGATE_CLIENT_CERT", log_safe(f.cert_subject)},
               {"VNCGATE_TOKEN_ID", token_id_}});
 }
 

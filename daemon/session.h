@@ -1,13 +1,19 @@
-// One client connection, from accept to the end of its relay.
+// One client connection, from accept to the end of its relay. The session
+// orchestrates; the protocol steps are pure code elsewhere
+// (docs/architecture.md):
 //
-//   [TlsHandshake (wrap)] ─► ReadConnect ─► ReadVersion ─►
-//   (gateway port only)          (dedicated port starts here)
-//   ReadSecurityChoice ─┬─ 20 ───────────────────────────────────────────┐
-//                       └─ 19: ReadVeNCryptVersion ─► ReadVeNCryptSubtype ─► TlsHandshake ─┤
-//   ┌───────────────────────────────────────────────────────────────────────────────────────┘
-//   ReadSaslStart ─► ReadSaslStep* (or the client certificate for x509-none) ─►
-//   authorization ─► WaitBackend (console lease: mkvterm; backend handshake) ─► Relay
+//   [TlsWrap] ─► ReadConnect ─► Negotiating ─► authorization ─► WaitBackend ─► Relay
+//   (gateway port only)  (dedicated port starts at Negotiating)
+//   Negotiating ◄─► SaslWorking (a Cyrus call on the SASL worker pool)
 //   any state ─► AuthFailing (delay, failed SecurityResult) ─► Closed
+//
+// Negotiating feeds the client's bytes to a SecurityNegotiation
+// (security/security_negotiation.h), which picks and runs the security
+// type's handler (VeNCrypt: TLS, then SASL or the certificate identity;
+// SASL) and says what to send, when TLS goes up under the connection, and
+// whether the login succeeded. The session applies the login limits,
+// the delays, admission and max-sessions, opens the console, connects the
+// backend, starts the relay and writes the audit record.
 //
 // CONNECT only checks the path and token: the console is opened (mkvterm,
 // force reset) only for an authenticated, authorized user. Every state up
@@ -30,11 +36,14 @@
 #include "console_registry.h"
 #include "control/control_server.h"
 #include "control/token_store.h"
+#include "end_reason.h"
 #include "io/fd_watch.h"
+#include "io/main_loop_timer.h"
 #include "login_limits.h"
 #include "relay.h"
 #include "rfb/rfb_server.h"
 #include "security/sasl_server.h"
+#include "security/security_negotiation.h"
 #include "security/tls_server.h"
 
 namespace vncgate {
@@ -90,14 +99,10 @@ class Session {
 
  private:
   enum class State {
+    TlsWrap,
     ReadConnect,
-    ReadVersion,
-    ReadSecurityChoice,
-    ReadVeNCryptVersion,
-    ReadVeNCryptSubtype,
-    TlsHandshake,
-    ReadSaslStart,
-    ReadSaslStep,
+    Negotiating,
+    SaslWorking,
     WaitBackend,
     AuthFailing,
     Relay,
@@ -105,45 +110,49 @@ class Session {
   };
 
   void on_client_event(GIOCondition cond);
+  bool read_client();
   void process_input();
   bool reading() const;
   void update_watch();
-  bool step();  // one state's worth of parsing; false when it needs more input
   bool on_connect_request();
-  bool on_version();
-  bool on_security_choice();
-  bool on_vencrypt_version();
-  bool on_vencrypt_subtype();
   void on_raw_input(const uint8_t *data, size_t len);
-  void on_tls_up();
-  bool start_sasl(unsigned external_ssf, bool allow_plaintext, bool quiet = false);
-  void send_raw(const Bytes &b);
-  bool on_sasl_start();
-  bool on_sasl_step();
-  void on_sasl_result(const SaslServerSession::Step &st);
+  void on_wrap_input(const uint8_t *data, size_t len);
+  // Security (session_auth.cpp).
+  void begin_rfb();
+  void drive_security();
+  void run_work(std::function<void()> work);
+  void accept_login(Login login);
+  void refuse(Refusal refusal);
   void on_authenticated();
+  HandshakeFacts facts() const;
+  RfbVersion version() const;
+  // Console, backend and relay.
   void open_console();
   void on_console_ready(const HostPort *backend, const std::string &error);
   void on_backend_timeout();
   void on_max_session_time();
-  void arm_timer(guint &timer, unsigned ms, void (Session::*fire)());
-  static void cancel_timer(guint &timer);
-  void begin_rfb();
   void connect_backend(const HostPort &backend);
   void on_backend(GSocketConnection *conn, Bytes leftover,
                   std::unique_ptr<SecurityLayer> backend_layer, const std::string &error);
+  void start_relay(Bytes leftover);
   // Password-guessing limits (session_limits.cpp).
-  bool refuse_locked_out_source(bool send_complete);
-  bool refuse_limited_login();
-  void record_login_failure(const std::string &end_reason);
-  void fail_auth(const std::string &client_reason, const std::string &log_reason,
-                 bool send_complete, const std::string &end_reason = "authentication failed");
+  std::optional<Refusal> source_refusal(bool send_complete);
+  bool refuse_locked_out_source(bool send_complete, const std::string &claimed);
+  bool refuse_limited_login(const std::string &who, const std::string &mechanism);
+  void record_login_failure(const EndReason &end);
+  // A failed login: logged, counted, answered after auth-failure-delay.
+  // `client_reason` empty: the end reason's client text.
+  void fail_auth(const EndReason &end, const std::string &log_reason, bool send_complete,
+                 const std::string &client_reason = {});
+  void refuse_with_result(const EndReason &end, const std::string &client_reason = {});
   void send(const Bytes &b);
-  void send(std::string_view s);
+  void send(std::string_view text);
+  void send_raw(const Bytes &b);
   bool flush();
-  void close_after_flush(const std::string &reason);
-  void end(const std::string &reason);
-  void audit(const std::string &reason);
+  void close_after_flush(const EndReason &reason);
+  void end(const EndReason &reason);
+  void audit(const EndReason &reason);
+  std::string log_prefix() const { return "session " + std::to_string(id_) + ": "; }
   size_t input_cap() const;
   bool reserve_input(size_t incoming, size_t cap);
   bool settle_buffers();
@@ -159,29 +168,30 @@ class Session {
   bool gateway_port_;
   State state_;
   std::unique_ptr<FdWatch> watch_;
-  Bytes in_, out_;
-  RfbVersion version_;
-  std::unique_ptr<SaslServerSession> sasl_;
+  Bytes in_, out_;  // plaintext under channel_, when there is one
   std::shared_ptr<TlsCredentials> tls_creds_;
-  std::unique_ptr<TlsServerSession> tls_;
-  bool tls_up_ = false;
-  bool wrapped_ = false;            // TLS from byte 0 (gateway port with [tls] wrap)
-  std::vector<uint32_t> subtypes_;  // VeNCrypt subtypes offered
-  bool offered_sasl_ = false;
-  uint32_t subtype_ = 0;
-  std::string tls_desc_, cert_subject_;
+  std::unique_ptr<TlsServerSession> wrap_tls_;  // [tls] wrap, during its handshake
+  unsigned wrap_ssf_ = 0;
+  std::string tls_desc_, cert_subject_;  // of the wrapping TLS
+  // TLS under the connection (wrapped port, or VeNCrypt once up): every
+  // byte both ways passes through it, also in the relay.
+  std::unique_ptr<SecurityLayer> channel_;
+  std::unique_ptr<SecurityNegotiation> negotiation_;  // until authenticated
+  HandshakeFacts facts_;                              // kept from negotiation_
+  RfbVersion version_;
+  std::shared_ptr<SaslServerSession> relay_layer_;  // the SASL layer, if negotiated
   std::unique_ptr<ConsoleRegistry::Lease> lease_;
   std::unique_ptr<BackendConnection> backend_conn_;
   GSocketConnection *backend_ = nullptr;
   std::unique_ptr<SecurityLayer> backend_layer_;  // TLS toward the backend, if any
   std::unique_ptr<Relay> relay_;
-  guint handshake_timer_ = 0;
-  guint fail_timer_ = 0;
-  guint backend_timer_ = 0;  // backend-timeout, from the backend connect to its SecurityResult
-  guint session_timer_ = 0;  // max-session-time, from the start of the relay
+  MainLoopTimer handshake_timer_;
+  MainLoopTimer fail_timer_;
+  MainLoopTimer backend_timer_;  // backend-timeout, from the backend connect to its SecurityResult
+  MainLoopTimer session_timer_;  // max-session-time, from the start of the relay
   bool closing_ = false;
-  std::string close_reason_;
-  std::string user_, mechanism_;
+  EndReason close_reason_{EndCode::ClientClosed};
+  std::string user_;
   std::string token_id_, token_user_;
   bool token_settled_ = false;
   int64_t started_wall_ = 0;

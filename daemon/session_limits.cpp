@@ -15,9 +15,6 @@
 namespace vncgate {
 namespace {
 
-constexpr const char *kThrottledEnd = "too many login attempts";  // the account's
-constexpr const char *kRefusedEnd = "too many failed logins";     // the source's
-
 // "IP;PORT" (Cyrus' form) → "IP".
 std::string ip_of(const std::string &ip_port) {
   return ip_port.substr(0, ip_port.rfind(';'));
@@ -25,46 +22,56 @@ std::string ip_of(const std::string &ip_port) {
 
 }  // namespace
 
-bool Session::refuse_locked_out_source(bool send_complete) {
+std::optional<Refusal> Session::source_refusal(bool send_complete) {
   unsigned wait = host_.login_limits().source_wait(ip_of(client_ip_port_));
-  if (wait == 0) return false;
-  if (user_.empty() && sasl_) user_ = sasl_->attempted_user();
-  fail_auth("too many failed logins from your address; try again in " + std::to_string(wait) + " s",
-            "the address is refused after failed logins (" + std::to_string(wait) + " s left)",
-            send_complete, kRefusedEnd);
+  if (wait == 0) return std::nullopt;
+  Refusal r;
+  r.how = Refusal::How::AuthFailure;
+  r.end = EndReason(EndCode::TooManyFailedLogins);
+  r.client_reason =
+      "too many failed logins from your address; try again in " + std::to_string(wait) + " s";
+  r.log_reason = "the address is refused after failed logins (" + std::to_string(wait) + " s left)";
+  r.send_complete = send_complete;
+  return r;
+}
+
+bool Session::refuse_locked_out_source(bool send_complete, const std::string &claimed) {
+  auto r = source_refusal(send_complete);
+  if (!r) return false;
+  if (user_.empty()) user_ = claimed;
+  fail_auth(r->end, r->log_reason, r->send_complete, r->client_reason);
   return true;
 }
 
-bool Session::refuse_limited_login() {
-  if (!sasl_) return false;
-  // The name the client claimed, the same whether the password was right or
-  // wrong (Cyrus' canonical name on success may add a realm): both outcomes
-  // must meet the same limit, or a right guess would show by getting in.
-  std::string who = sasl_->attempted_user();
-  if (who.empty()) who = sasl_->username();
+// `who`: the name the client claimed, the same whether the password was
+// right or wrong (Cyrus' canonical name on success may add a realm): both
+// outcomes must meet the same limit, or a right guess would show by
+// getting in.
+bool Session::refuse_limited_login(const std::string &who, const std::string &mechanism) {
   // A mechanism whose first message carries the password (PLAIN) ends at
-  // once, before on_sasl_step could check the source.
-  if (refuse_locked_out_source(true)) return true;
-  if (!is_password_mechanism(mechanism_)) return false;
+  // once, before the handler's source gate could check the address.
+  if (refuse_locked_out_source(true, who)) return true;
+  if (!is_password_mechanism(mechanism)) return false;
   unsigned wait = host_.login_limits().password_attempt(LoginService::Rfb, who, config_->realm);
   if (wait == 0) return false;
   // The same answer for a right and a wrong password: the guess is not revealed.
   user_ = who;
-  fail_auth("too many login attempts for this user; try again in " + std::to_string(wait) + " s",
+  fail_auth(EndReason(EndCode::TooManyLoginAttempts),
             "password logins of this user are limited after failed logins (" +
                 std::to_string(wait) + " s to its next attempt)",
-            true, kThrottledEnd);
+            true,
+            "too many login attempts for this user; try again in " + std::to_string(wait) + " s");
   return true;
 }
 
-void Session::record_login_failure(const std::string &end_reason) {
+void Session::record_login_failure(const EndReason &end) {
   // Authorization refusals (not in allowed-users, console removed) are no
   // guesses; neither is an attempt refused by the throttle, whose outcome
   // was never revealed (a user retrying too early is not held against the
   // address).
-  if (end_reason != "authentication failed") return;
+  if (!end.is_failed_guess()) return;
   host_.login_limits().failed(LoginService::Rfb, ip_of(client_ip_port_), user_, config_->realm,
-                              is_password_mechanism(mechanism_));
+                              is_password_mechanism(facts().mechanism));
 }
 
 }  // namespace vncgate

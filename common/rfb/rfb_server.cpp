@@ -70,6 +70,18 @@ Bytes encode_security_types(std::span<const uint8_t> types) {
   return out;
 }
 
+Bytes encode_server_version() {
+  return Bytes(kServerVersion.begin(), kServerVersion.end());
+}
+
+Bytes encode_security_types_refusal(std::string_view reason) {
+  Bytes out;
+  put_u8(out, 0);
+  put_u32(out, static_cast<uint32_t>(reason.size()));
+  put_string(out, reason);
+  return out;
+}
+
 Bytes encode_v33_refusal(std::string_view reason) {
   Bytes out;
   put_u32(out, 0);

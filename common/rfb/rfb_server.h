@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "rfb/parse.h"
+#include "rfb/security_types.h"
 
 namespace vncgate {
 
@@ -15,14 +16,6 @@ struct RfbVersion {
 };
 
 inline constexpr std::string_view kServerVersion = "RFB 003.008\n";
-
-enum SecurityType : uint8_t {
-  kSecInvalid = 0,
-  kSecNone = 1,
-  kSecVncAuth = 2,
-  kSecVeNCrypt = 19,
-  kSecSasl = 20,
-};
 
 // The client's 12-byte ProtocolVersion. 3.3, 3.7 and 3.8 are accepted;
 // 3.4/3.5 count as 3.3 (as old clients meant); anything else is an error.
@@ -35,6 +28,12 @@ std::string format_version(RfbVersion v);
 
 // 3.7/3.8 security offer: u8 count + types.
 Bytes encode_security_types(std::span<const uint8_t> types);
+
+// The server's ProtocolVersion (kServerVersion).
+Bytes encode_server_version();
+
+// 3.7/3.8 refusal in place of the offer: u8 0 (no types), u32 length, reason.
+Bytes encode_security_types_refusal(std::string_view reason);
 
 // 3.3 refusal: u32 0, u32 length, reason.
 Bytes encode_v33_refusal(std::string_view reason);

@@ -51,6 +51,14 @@ Bytes encode_vencrypt_subtypes(std::span<const uint32_t> subtypes) {
   return out;
 }
 
+Bytes encode_vencrypt_version_refused() {
+  return Bytes{1};
+}
+
+Bytes encode_vencrypt_subtype_ack(bool accepted) {
+  return Bytes{static_cast<uint8_t>(accepted ? 1 : 0)};
+}
+
 Parsed<uint32_t> parse_vencrypt_choice(ByteSpan in) {
   if (in.size() < 4) return Parsed<uint32_t>::need_more();
   return Parsed<uint32_t>::ok(4, read_u32(in, 0));

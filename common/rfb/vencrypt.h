@@ -1,5 +1,5 @@
 // VeNCrypt (RFB security type 19) server-side messages, docs/rfb-sasl.md §5.
-// Subtype numbers as QEMU, gtk-vnc and libvncserver implement them.
+// Subtype numbers: rfb/security_types.h.
 #pragma once
 
 #include <optional>
@@ -7,20 +7,9 @@
 #include <string>
 
 #include "rfb/parse.h"
+#include "rfb/security_types.h"
 
 namespace vncgate {
-
-enum VeNCryptSubtype : uint32_t {
-  kVeNCryptPlain = 256,
-  kVeNCryptTlsNone = 257,
-  kVeNCryptTlsVnc = 258,
-  kVeNCryptTlsPlain = 259,
-  kVeNCryptX509None = 260,
-  kVeNCryptX509Vnc = 261,
-  kVeNCryptX509Plain = 262,
-  kVeNCryptX509Sasl = 263,
-  kVeNCryptTlsSasl = 264,
-};
 
 // Config names ("x509-sasl", "tls-sasl", "x509-none") ↔ numbers.
 std::optional<uint32_t> vencrypt_subtype_from_name(std::string_view name);
@@ -34,7 +23,11 @@ Bytes encode_vencrypt_version();
 Parsed<bool> parse_vencrypt_version(ByteSpan in);
 // S→C: u8 0 (version ok) + u8 n + n × u32 subtypes.
 Bytes encode_vencrypt_subtypes(std::span<const uint32_t> subtypes);
+// S→C instead of the subtypes when the client's version is refused: u8 1.
+Bytes encode_vencrypt_version_refused();
 // C→S: u32 chosen subtype.
 Parsed<uint32_t> parse_vencrypt_choice(ByteSpan in);
+// S→C: u8 1 when the chosen subtype goes ahead (TLS starts), u8 0 when not.
+Bytes encode_vencrypt_subtype_ack(bool accepted);
 
 }  // namespace vncgate

@@ -43,11 +43,48 @@ const sasl_callback_t kCallbacks[] = {
 
 bool g_initialised = false;
 
+// Cyrus' own mutex functions (lib/common.c, sasl_mutex_alloc & co.) are
+// no-ops ("no thread protection"): a program that calls libsasl from
+// several threads must supply real ones with sasl_set_mutex() before
+// sasl_server_init(), which newer Cyrus versions enforce. The locks guard
+// Cyrus' shared state: the DIGEST-MD5 reauthentication cache and, when
+// Cyrus was built with GSS_USE_MUTEXES (for GSS libraries that are not
+// thread-safe), every call into GSS-API. The rest holds per connection:
+// each sasl_conn_t is used by one thread at a time (the session hands its
+// conversation to one pool job at a time and reads no input meanwhile);
+// the sasldb backend opens its own Berkeley DB handle for every lookup
+// (lib/db_berkeley.c, or a shared one opened with DB_THREAD when built
+// with KEEP_DB_OPEN); MIT krb5, under the GSSAPI plugin, is thread-safe;
+// saslauthd is a socket per request. Log and getopt callbacks only read
+// what main() set before the first session.
+void *sasl_mutex_new() {
+  auto *m = g_new(GMutex, 1);
+  g_mutex_init(m);
+  return m;
+}
+int sasl_mutex_take(void *m) {
+  g_mutex_lock(static_cast<GMutex *>(m));
+  return SASL_OK;
+}
+int sasl_mutex_give(void *m) {
+  g_mutex_unlock(static_cast<GMutex *>(m));
+  return SASL_OK;
+}
+void sasl_mutex_delete(void *m) {
+  g_mutex_clear(static_cast<GMutex *>(m));
+  g_free(m);
+}
+
 }  // namespace
 
 bool sasl_server_global_init(const std::string &app_name, std::string &error) {
   if (g_initialised) return true;
-  int rc = sasl_server_init(kCallbacks, app_name.c_str());
+  sasl_set_mutex(&sasl_mutex_new, &sasl_mutex_take, &sasl_mutex_give, &sasl_mutex_delete);
+  // Cyrus keeps the pointer (and reads it again in every sasl_server_new),
+  // so the name must outlive the caller's string.
+  static std::string kept_app_name;
+  kept_app_name = app_name;
+  int rc = sasl_server_init(kCallbacks, kept_app_name.c_str());
   if (rc != SASL_OK) {
     error =
         std::string("Cyrus SASL initialisation failed: ") + sasl_errstring(rc, nullptr, nullptr);

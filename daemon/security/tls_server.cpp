@@ -172,7 +172,11 @@ TlsSession::Handshake TlsSession::handshake(const uint8_t *in, size_t len, Bytes
   for (;;) {
     int rc = gnutls_handshake(session_);
     take_output(out);
-    if (rc == GNUTLS_E_SUCCESS) return after_handshake(error) ? Handshake::Done : Handshake::Failed;
+    if (rc == GNUTLS_E_SUCCESS) {
+      if (after_handshake(error)) return Handshake::Done;
+      refused_peer_ = true;
+      return Handshake::Failed;
+    }
     if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) return Handshake::NeedMore;
     if (gnutls_error_is_fatal(rc)) {
       error = "TLS handshake failed: " + explain_failure(rc);

@@ -65,6 +65,10 @@ class TlsSession : public SecurityLayer {
   // Feeds raw bytes (may be empty) and appends bytes to send to `out`.
   Handshake handshake(const uint8_t *in, size_t len, Bytes &out, std::string &error);
 
+  // After a failed handshake: the TLS exchange itself succeeded and the
+  // peer (its certificate) was refused, rather than TLS failing.
+  bool refused_peer() const { return refused_peer_; }
+
   unsigned cipher_bits() const;
   std::string description() const;  // e.g. "(TLS1.3)-(ECDHE-...)-(AES-256-GCM)"
 
@@ -91,6 +95,7 @@ class TlsSession : public SecurityLayer {
   Bytes in_;  // raw bytes not yet consumed by GnuTLS
   size_t in_off_ = 0;
   Bytes out_;  // raw bytes GnuTLS produced
+  bool refused_peer_ = false;
 };
 
 class TlsServerSession : public TlsSession {

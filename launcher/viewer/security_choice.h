@@ -17,23 +17,25 @@
 #include <vector>
 
 #include "link/console_link.h"
+#include "rfb/security_types.h"
 
 namespace vncgate::viewer {
 
+// The numbers themselves: rfb/security_types.h (common).
 namespace rfb_security {
-inline constexpr unsigned kNone = 1;
-inline constexpr unsigned kVnc = 2;
-inline constexpr unsigned kVeNCrypt = 19;
-inline constexpr unsigned kSasl = 20;
-inline constexpr unsigned kPlain = 256;
-inline constexpr unsigned kTlsNone = 257;
-inline constexpr unsigned kTlsVnc = 258;
-inline constexpr unsigned kTlsPlain = 259;
-inline constexpr unsigned kX509None = 260;
-inline constexpr unsigned kX509Vnc = 261;
-inline constexpr unsigned kX509Plain = 262;
-inline constexpr unsigned kX509Sasl = 263;
-inline constexpr unsigned kTlsSasl = 264;
+inline constexpr unsigned kNone = kSecNone;
+inline constexpr unsigned kVnc = kSecVncAuth;
+inline constexpr unsigned kVeNCrypt = kSecVeNCrypt;
+inline constexpr unsigned kSasl = kSecSasl;
+inline constexpr unsigned kPlain = kVeNCryptPlain;
+inline constexpr unsigned kTlsNone = kVeNCryptTlsNone;
+inline constexpr unsigned kTlsVnc = kVeNCryptTlsVnc;
+inline constexpr unsigned kTlsPlain = kVeNCryptTlsPlain;
+inline constexpr unsigned kX509None = kVeNCryptX509None;
+inline constexpr unsigned kX509Vnc = kVeNCryptX509Vnc;
+inline constexpr unsigned kX509Plain = kVeNCryptX509Plain;
+inline constexpr unsigned kX509Sasl = kVeNCryptX509Sasl;
+inline constexpr unsigned kTlsSasl = kVeNCryptTlsSasl;
 }  // namespace rfb_security
 
 struct SecurityPolicy {

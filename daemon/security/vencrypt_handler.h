@@ -1,0 +1,54 @@
+// RFB security type 19 (VeNCrypt, docs/rfb-sasl.md §5): a stack of TLS
+// and an inner handler.
+//
+//   begin: version 0.2 ─► ReadVersion ─► subtypes ─► ReadSubtype ─► ack ─►
+//   TlsHandshake ─► Upgrade (the session now passes every byte through TLS) ─►
+//   Inner: x509-sasl / tls-sasl ─► SaslHandler (external SSF = cipher bits)
+//          x509-none            ─► CertIdentityHandler
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "security/cert_identity_handler.h"
+#include "security/sasl_handler.h"
+#include "security/security_handler.h"
+#include "security/tls_server.h"
+
+namespace vncgate {
+
+struct VeNCryptOptions {
+  std::vector<uint32_t> subtypes;       // offered, in order
+  std::shared_ptr<TlsCredentials> tls;  // never null
+  SaslHandlerOptions sasl;              // for a SASL subtype; external_ssf and
+                                        // allow_plaintext are set here
+  std::string client;                   // the client's address, for the log
+  std::string log_prefix;               // "session N: "
+};
+
+class VeNCryptHandler : public SecurityHandler {
+ public:
+  explicit VeNCryptHandler(VeNCryptOptions opts) : opts_(std::move(opts)) {}
+  HandlerStep begin() override;
+  HandlerStep feed(Bytes &in) override;
+  size_t input_cap() const override;
+  bool passing_tls_handshake() const override { return state_ == State::TlsHandshake; }
+  HandshakeFacts facts() const override;
+
+ private:
+  enum class State { ReadVersion, ReadSubtype, TlsHandshake, Inner };
+
+  HandlerStep on_subtype(Bytes &in, Bytes &out);
+  HandlerStep on_tls_input(Bytes &in, Bytes &out);
+  HandlerStep start_inner();
+
+  VeNCryptOptions opts_;
+  State state_ = State::ReadVersion;
+  uint32_t subtype_ = 0;
+  std::unique_ptr<TlsServerSession> tls_;  // until handed to the session
+  CertificateFacts cert_;
+  std::string tls_desc_;
+  std::unique_ptr<SecurityHandler> inner_;
+};
+
+}  // namespace vncgate
