@@ -21,7 +21,7 @@
 # default 300),
 # BENCH_STRICT=1 (exit 1 when a target is missed), BENCH_KEEP=1 (keep the
 # temporary directory with configs and logs), BENCH_ONLY=logins (only the
-# SASL login rows of run-login-bench.sh, about 40 s).
+# SASL login rows of run-login-bench.sh, about two minutes).
 # After this table come the SASL login rows (run-login-bench.sh, with its
 # own BENCH_LOGIN_* / BENCH_STORM_* settings) and the TLS and Kerberos rows
 # (security/run-security-bench.sh).
