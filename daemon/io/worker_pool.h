@@ -2,12 +2,12 @@
 // accept, sasldb or saslauthd lookups) whose result goes back to the main
 // loop.
 //
-//   submit(work, done) ──▶ queued ──▶ work() on a pool thread
-//        │                   │                 │
-//        ▼                   │ Ticket          ▼ completion posted
-//     Ticket ────────────────┴── destroyed ──▶ done() never runs
-//                                              ▼
-//                          done() on the submitter's main context
+//   submit(work, done) ─▶ queued ─▶ work() on a pool thread ─▶ done() on the
+//        │                   │                  │               submitter's
+//        ▼                   ▼                  ▼               main context
+//     Ticket          Ticket destroyed:  Ticket destroyed:
+//                     work skipped,      work finishes,
+//                     done never runs    done never runs
 //
 // At most `threads` jobs run at once; the others wait in FIFO order. `done`
 // runs on the main context that was thread-default when submit() was called,
@@ -19,12 +19,12 @@
 // Threading contract:
 // - submit(), the Ticket's destruction and `done` belong to the submitting
 //   thread (the one that iterates that main context).
-// - `work` and the objects it captures are destroyed on a pool thread after
-//   it ran (or on the destroying thread if the pool drops it unstarted).
-//   Whatever `work` touches must be owned by its captures (a shared_ptr to
-//   the state it mutates), never borrowed from the Ticket's owner, which may
-//   be gone while `work` runs. `done` may borrow: it never outlives the
-//   Ticket.
+// - `work` and the objects it captures are destroyed on a pool thread, run
+//   or skipped, before `done` is posted (or in ~WorkerPool if it drops the
+//   job unstarted). Whatever `work` touches must be owned by its captures
+//   (a shared_ptr to the state it mutates), never borrowed from the
+//   Ticket's owner, which may be gone while `work` runs. `done` may
+//   borrow: it never outlives the Ticket.
 // - `work` must not throw.
 #pragma once
 
