@@ -241,7 +241,7 @@ bool parse_gateway(const SectionReader &r, Config &c, std::string &error) {
 
 bool parse_sasl(const SectionReader &r, Config &c, std::string &error) {
   if (!r.only_known({"app-name", "min-ssf", "auth-failure-delay", "realm", "keytab", "strip-realm",
-                     "replay-cache", "max-field"},
+                     "replay-cache", "max-field", "workers"},
                     error))
     return false;
   if (r.has("app-name")) {
@@ -274,7 +274,8 @@ bool parse_sasl(const SectionReader &r, Config &c, std::string &error) {
   return r.uint_in("min-ssf", 0, 100000, c.min_ssf, error) &&
          r.seconds("auth-failure-delay", 0, 10, c.auth_failure_delay, error) &&
          r.uint_in("max-field", 1024, static_cast<unsigned>(kMaxSaslClientData), c.sasl_max_field,
-                   error);
+                   error) &&
+         r.uint_in("workers", 0, 256, c.sasl_workers, error);
 }
 
 bool parse_subtypes(const SectionReader &r, std::vector<uint32_t> &out, std::string &error) {
@@ -482,6 +483,10 @@ bool parse_console(const SectionReader &r, const std::string &name, Config &c, s
 }
 
 }  // namespace
+
+unsigned default_sasl_workers() {
+  return std::max(2u, g_get_num_processors());
+}
 
 bool Config::tls_configured() const {
   if (!tls.cert.empty() || !tls_subtypes.empty()) return true;

@@ -41,6 +41,9 @@ struct ConsoleConfig {
   bool operator==(const ConsoleConfig &) const = default;
 };
 
+// [sasl] workers when unset: the CPU count, at least 2 (vncgated.conf(5)).
+unsigned default_sasl_workers();
+
 struct Config {
   std::string path;
   // [gateway]
@@ -77,7 +80,8 @@ struct Config {
   bool strip_realm = false;  // "alice@REALM" → "alice" for [sasl] realm
   std::string replay_cache;  // KRB5RCACHENAME value; empty = Kerberos default
   double auth_failure_delay = 1.0;
-  unsigned sasl_max_field = 64 * 1024;  // largest SASL token a client may send
+  unsigned sasl_max_field = 64 * 1024;             // largest SASL token a client may send
+  unsigned sasl_workers = default_sasl_workers();  // SASL step threads; 0 = on the main loop
   // [tls]
   TlsSettings tls;
   std::vector<uint32_t> tls_subtypes;  // VeNCrypt subtypes offered, in order

@@ -404,5 +404,24 @@ TEST(ParseConfig, AdmissionKeys) {
   }
 }
 
+TEST(ParseConfig, SaslWorkers) {
+  std::string error;
+  Config d;
+  ASSERT_TRUE(parse_config("[gateway]\nlisten=127.0.0.1:5901\n", kOrigin, d, error)) << error;
+  EXPECT_EQ(d.sasl_workers, std::max(2u, g_get_num_processors()));
+  for (unsigned n : {0u, 1u, 8u, 256u}) {
+    Config c;
+    std::string text = "[sasl]\nworkers=" + std::to_string(n) + "\n";
+    ASSERT_TRUE(parse_config(text, kOrigin, c, error)) << error;
+    EXPECT_EQ(c.sasl_workers, n);
+  }
+  for (const char *bad :
+       {"[sasl]\nworkers=257\n", "[sasl]\nworkers=-1\n", "[sasl]\nworkers=two\n"}) {
+    Config x;
+    EXPECT_FALSE(parse_config(bad, kOrigin, x, error)) << bad;
+    EXPECT_NE(error.find("[sasl] workers"), std::string::npos) << error;
+  }
+}
+
 }  // namespace
 }  // namespace vncgate

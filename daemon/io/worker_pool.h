@@ -1,0 +1,88 @@
+// A bounded pool of threads for blocking work (SASL steps: PBKDF2, GSSAPI
+// accept, sasldb or saslauthd lookups) whose result goes back to the main
+// loop.
+//
+//   submit(work, done) ─▶ queued ─▶ work() on a pool thread ─▶ done() on the
+//        │                   │                  │               submitter's
+//        ▼                   ▼                  ▼               main context
+//     Ticket          Ticket destroyed:  Ticket destroyed:
+//                     work skipped,      work finishes,
+//                     done never runs    done never runs
+//
+// At most `threads` jobs run at once; the others wait in FIFO order. `done`
+// runs on the main context that was thread-default when submit() was called,
+// at G_PRIORITY_DEFAULT, unless the Ticket was destroyed first. Destroying
+// the Ticket before `work` started also skips `work`; destroying it while
+// `work` runs lets `work` finish but drops its completion. So the owner of
+// a Ticket (a session) may die at any time without waiting for the pool.
+//
+// Threading contract:
+// - submit(), the Ticket's destruction and `done` belong to the submitting
+//   thread (the one that iterates that main context).
+// - `work` and the objects it captures are destroyed on a pool thread, run
+//   or skipped, before `done` is posted (or in ~WorkerPool if it drops the
+//   job unstarted). Whatever `work` touches must be owned by its captures
+//   (a shared_ptr to the state it mutates), never borrowed from the
+//   Ticket's owner, which may be gone while `work` runs. `done` may
+//   borrow: it never outlives the Ticket.
+// - `work` must not throw.
+#pragma once
+
+#include <glib.h>
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+namespace vncgate {
+
+class WorkerPool {
+ public:
+  // At most `threads` jobs run at once (0 is taken as 1); more queue FIFO.
+  explicit WorkerPool(unsigned threads);
+  // Waits for running jobs; queued ones are dropped (their `done` never runs).
+  ~WorkerPool();
+  WorkerPool(const WorkerPool &) = delete;
+  WorkerPool &operator=(const WorkerPool &) = delete;
+
+  class Ticket;
+  std::unique_ptr<Ticket> submit(std::function<void()> work, std::function<void()> done);
+
+  size_t queued() const;  // submitted, not started
+  unsigned busy() const;  // running `work`, completion not yet posted
+
+ private:
+  // Lets only WorkerPool construct a Ticket through std::make_unique.
+  struct PassKey {
+    explicit PassKey() = default;
+  };
+  struct Job;
+  static void run_one(gpointer pool, gpointer unused);
+  void run_next();
+
+  GThreadPool *threads_ = nullptr;
+  mutable std::mutex mutex_;
+  std::deque<std::shared_ptr<Job>> queue_;
+  unsigned busy_ = 0;
+};
+
+// Owns a job's completion. Held by the submitter; destroy it to cancel.
+class WorkerPool::Ticket {
+ public:
+  struct Completion;
+  Ticket(PassKey, std::shared_ptr<Completion> completion, std::function<void()> done);
+  ~Ticket();
+  Ticket(const Ticket &) = delete;
+  Ticket &operator=(const Ticket &) = delete;
+
+ private:
+  friend class WorkerPool;
+  static gboolean dispatch(gpointer self);
+
+  std::shared_ptr<Completion> completion_;
+  std::function<void()> done_;
+};
+
+}  // namespace vncgate
