@@ -91,6 +91,7 @@ void Daemon::notify_systemd(const std::string &state) {
 }
 
 bool Daemon::start() {
+  if (config_->sasl_workers > 0) sasl_pool_ = std::make_unique<WorkerPool>(config_->sasl_workers);
   if (!apply_listeners(*config_, true)) return false;
   if (config_->control) {
     start_control();

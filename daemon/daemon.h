@@ -38,6 +38,7 @@ class Daemon : public SessionHost, public ControlHost {
   bool settle_token(const std::string &id, bool consumed) override;
   LoginLimits &login_limits() override;
   bool session_slot_free() const override;
+  WorkerPool *sasl_workers() override { return sasl_pool_.get(); }
 
   // ControlHost
   TokenStore &tokens() override { return tokens_; }
@@ -79,6 +80,8 @@ class Daemon : public SessionHost, public ControlHost {
   // key: "" for the gateway port, else the console name
   std::map<std::string, std::unique_ptr<Listener>> listeners_;
   AdmissionControl admission_;  // outlives the sessions, which hold its tickets
+  // [sasl] workers (null: SASL on the main loop); outlives the sessions.
+  std::unique_ptr<WorkerPool> sasl_pool_;
   std::map<uint64_t, std::unique_ptr<Session>> sessions_;
   std::vector<std::unique_ptr<Session>> ended_;
   guint reap_idle_ = 0;

@@ -477,6 +477,7 @@ void Session::close_after_flush(const EndReason &reason) {
 void Session::end(const EndReason &reason) {
   if (state_ == State::Closed) return;
   state_ = State::Closed;
+  work_ticket_.reset();  // a SASL call still in the pool: its result is dropped
   audit(reason);
   handshake_timer_.cancel();
   fail_timer_.cancel();

@@ -39,6 +39,7 @@
 #include "end_reason.h"
 #include "io/fd_watch.h"
 #include "io/main_loop_timer.h"
+#include "io/worker_pool.h"
 #include "login_limits.h"
 #include "relay.h"
 #include "rfb/rfb_server.h"
@@ -72,6 +73,8 @@ class SessionHost {
   // Asked once a client has authenticated (its handshake place freed): false
   // when the sessions past login already fill max-sessions.
   virtual bool session_slot_free() const { return true; }
+  // Where SASL steps run ([sasl] workers); null: on the main loop.
+  virtual WorkerPool *sasl_workers() { return nullptr; }
 };
 
 class Session {
@@ -177,7 +180,11 @@ class Session {
   // byte both ways passes through it, also in the relay.
   std::unique_ptr<SecurityLayer> channel_;
   std::unique_ptr<SecurityNegotiation> negotiation_;  // until authenticated
-  HandshakeFacts facts_;                              // kept from negotiation_
+  // A Cyrus call of negotiation_ in the pool: while it is held the session
+  // reads no input and does not touch the negotiation; dropping it (the
+  // session ended) drops the result.
+  std::unique_ptr<WorkerPool::Ticket> work_ticket_;
+  HandshakeFacts facts_;  // kept from negotiation_
   RfbVersion version_;
   std::shared_ptr<SaslServerSession> relay_layer_;  // the SASL layer, if negotiated
   std::unique_ptr<ConsoleRegistry::Lease> lease_;

@@ -67,8 +67,25 @@ void Session::drive_security() {
   }
 }
 
+// A Cyrus call (PBKDF2, GSSAPI accept, a sasldb or saslauthd lookup) runs
+// on the SASL worker pool when there is one, so that a storm of logins
+// does not stall the relays on the main loop. The job owns what it
+// touches (the conversation, shared with the handler, and its result
+// slot); the session waits in SaslWorking, reading nothing, and picks the
+// result up from the main loop.
 void Session::run_work(std::function<void()> work) {
-  work();
+  WorkerPool *pool = host_.sasl_workers();
+  if (!pool) return work();
+  state_ = State::SaslWorking;
+  update_watch();
+  work_ticket_ = pool->submit(std::move(work), [this] {
+    work_ticket_.reset();
+    if (state_ != State::SaslWorking) return;
+    state_ = State::Negotiating;
+    drive_security();
+    if (state_ == State::Closed || state_ == State::Relay) return;
+    if (settle_buffers()) update_watch();
+  });
 }
 
 void Session::accept_login(Login login) {
