@@ -21,7 +21,7 @@ int main(int argc, char **argv) {
   bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
   textdomain(GETTEXT_PACKAGE);
 
-  gchar *config_path = nullptr;
+  g_autofree gchar *config_path = nullptr;
   gboolean version = FALSE, verbose = FALSE, check = FALSE, list_keys = FALSE;
   GOptionEntry entries[] = {
       {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
@@ -35,21 +35,18 @@ int main(int argc, char **argv) {
       {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, N_("Log debug messages"), nullptr},
       {"version", 'V', 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), nullptr},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
-  GOptionContext *ctx = g_option_context_new(nullptr);
+  g_autoptr(GOptionContext) ctx = g_option_context_new(nullptr);
   g_option_context_set_translation_domain(ctx, GETTEXT_PACKAGE);
   g_option_context_set_summary(
       ctx, _("SASL-authenticating RFB (VNC) gateway for virtual machine consoles.\n"
              "Signals: SIGHUP reloads the configuration, SIGTERM stops."));
   g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
-  GError *err = nullptr;
+  g_autoptr(GError) err = nullptr;
   if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
     std::fprintf(stderr, "vncgated: %s\n", err->message);
     std::fprintf(stderr, _("Run 'vncgated --help' for usage.\n"));
-    g_error_free(err);
-    g_option_context_free(ctx);
     return 2;
   }
-  g_option_context_free(ctx);
   if (version) {
     std::printf("vncgated %s\n", VNCGATE_VERSION);
     return 0;
@@ -64,7 +61,6 @@ int main(int argc, char **argv) {
     return 2;
   }
   std::string path = config_path ? config_path : "/etc/vncgate/vncgated.conf";
-  g_free(config_path);
 
   vncgate::logging_init(verbose);
   vncgate::Config config;

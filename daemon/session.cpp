@@ -79,7 +79,6 @@ Session::~Session() {
   relay_.reset();
   watch_.reset();
   backend_conn_.reset();
-  if (backend_) g_object_unref(backend_);
   g_object_unref(conn_);
 }
 
@@ -337,8 +336,7 @@ void Session::connect_backend(const HostPort &backend) {
   arm_timer(backend_timer_, host_.config()->backend_timeout * 1000u, &Session::on_backend_timeout);
   backend_conn_ = std::make_unique<BackendConnection>(
       backend, std::move(password), std::move(tls),
-      [this](GSocketConnection *c, Bytes leftover, std::unique_ptr<SecurityLayer> layer,
-             std::string error) { on_backend(c, std::move(leftover), std::move(layer), error); });
+      [this](std::unique_ptr<Transport> t, std::string error) { on_backend(std::move(t), error); });
 }
 
 void Session::on_backend_timeout() {
@@ -353,14 +351,10 @@ void Session::on_backend_timeout() {
                     std::to_string(limit) + " s");
 }
 
-void Session::on_backend(GSocketConnection *conn, Bytes leftover,
-                         std::unique_ptr<SecurityLayer> backend_layer, const std::string &error) {
+void Session::on_backend(std::unique_ptr<Transport> backend, const std::string &error) {
   cancel_timer(backend_timer_);
-  if (state_ != State::WaitBackend || closing_) {
-    if (conn) g_object_unref(conn);
-    return;
-  }
-  if (!conn) {
+  if (state_ != State::WaitBackend || closing_) return;
+  if (!backend) {
     // The backend's own refusal reason is in `error`: untrusted text.
     log_error("session " + std::to_string(id_) + ": console " + *console_ + ": backend " +
               log_safe(error, 500));
@@ -373,7 +367,6 @@ void Session::on_backend(GSocketConnection *conn, Bytes leftover,
     if (!host_.settle_token(token_id_, true)) {
       // A one-time link whose use cannot be saved would be valid again after
       // a restart: it opens nothing (the daemon keeps it used until then).
-      g_object_unref(conn);
       log_error("session " + std::to_string(id_) + ": token " + token_id_ +
                 " could not be recorded as used (state directory): no session");
       send(encode_security_result(
@@ -382,8 +375,6 @@ void Session::on_backend(GSocketConnection *conn, Bytes leftover,
       return;
     }
   }
-  backend_ = conn;
-  backend_layer_ = std::move(backend_layer);
   send(encode_security_result(true, "", version_));
   if (handshake_timer_) {
     g_source_remove(handshake_timer_);
@@ -391,17 +382,24 @@ void Session::on_backend(GSocketConnection *conn, Bytes leftover,
   }
   watch_->cancel();
   state_ = State::Relay;
-  int bfd = g_socket_get_fd(g_socket_connection_get_socket(conn));
   SecurityLayer *layer = nullptr;
   if (tls_up_) {
     layer = tls_.get();
   } else if (sasl_ && sasl_->has_layer()) {
     layer = sasl_.get();
   }
-  relay_ = std::make_unique<Relay>(fd_, layer, bfd, backend_layer_.get(),
+  // The client's side moves onto a Transport: the handshake's unsent wire
+  // bytes first, then its unparsed input. TLS hands us plaintext; the SASL
+  // layer starts after the handshake, so early bytes under it are still
+  // encoded (unread before install_layer decodes them).
+  auto client = std::make_unique<Transport>(conn_);
+  client->write_raw(out_);
+  bool early_plain = tls_up_ || layer == nullptr;
+  if (layer && early_plain) client->install_layer(*layer);
+  client->unread(in_);
+  if (layer && !early_plain) client->install_layer(*layer);
+  relay_ = std::make_unique<Relay>(std::move(client), std::move(backend),
                                    [this](const std::string &reason) { end(reason); });
-  relay_->queue_raw_to_client(out_);
-  Bytes early_client = std::move(in_);
   Bytes().swap(in_);
   Bytes().swap(out_);
   log_info("session " + std::to_string(id_) + ": " + client_addr_ + " connected to console " +
@@ -410,11 +408,7 @@ void Session::on_backend(GSocketConnection *conn, Bytes leftover,
     arm_timer(session_timer_, limit * 1000u, &Session::on_max_session_time);
   metrics().observe_handshake("ok",
                               static_cast<double>(g_get_monotonic_time() - started_us_) / 1e6);
-  // TLS hands us plaintext; the SASL layer starts after the handshake, so
-  // early bytes under it are still encoded.
-  bool early_plain = tls_up_ || layer == nullptr;
-  relay_->start(early_plain ? early_client : Bytes{}, leftover);
-  if (!early_plain && state_ == State::Relay) relay_->feed_raw_from_client(early_client);
+  relay_->start();
 }
 
 void Session::on_max_session_time() {
@@ -499,7 +493,6 @@ void Session::end(const std::string &reason) {
   if (relay_) relay_->stop();
   if (watch_) watch_->cancel();
   g_socket_close(g_socket_connection_get_socket(conn_), nullptr);
-  if (backend_) g_socket_close(g_socket_connection_get_socket(backend_), nullptr);
   lease_.reset();
   // Handshake buffers go now, not when the session is reaped: the trim that
   // a drained admission budget schedules should find them free.

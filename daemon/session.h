@@ -130,8 +130,7 @@ class Session {
   static void cancel_timer(guint &timer);
   void begin_rfb();
   void connect_backend(const HostPort &backend);
-  void on_backend(GSocketConnection *conn, Bytes leftover,
-                  std::unique_ptr<SecurityLayer> backend_layer, const std::string &error);
+  void on_backend(std::unique_ptr<Transport> backend, const std::string &error);
   // Password-guessing limits (session_limits.cpp).
   bool refuse_locked_out_source(bool send_complete);
   bool refuse_limited_login();
@@ -172,9 +171,7 @@ class Session {
   std::string tls_desc_, cert_subject_;
   std::unique_ptr<ConsoleRegistry::Lease> lease_;
   std::unique_ptr<BackendConnection> backend_conn_;
-  GSocketConnection *backend_ = nullptr;
-  std::unique_ptr<SecurityLayer> backend_layer_;  // TLS toward the backend, if any
-  std::unique_ptr<Relay> relay_;
+  std::unique_ptr<Relay> relay_;  // owns both connections' transports once relaying
   guint handshake_timer_ = 0;
   guint fail_timer_ = 0;
   guint backend_timer_ = 0;  // backend-timeout, from the backend connect to its SecurityResult

@@ -63,8 +63,21 @@ Transport::Transport(GSocketConnection *conn)
 
 Transport::~Transport() = default;
 
+// From inside a handler call the running std::function must not be
+// destroyed: the new handler takes over when that call returns.
 void Transport::set_handler(Handler handler) {
+  if (calling_ > 0) {
+    next_handler_ = std::move(handler);
+    return;
+  }
   handler_ = std::move(handler);
+}
+
+void Transport::after_call() {
+  if (--calling_ == 0 && next_handler_) {
+    handler_ = std::move(*next_handler_);
+    next_handler_.reset();
+  }
 }
 
 // --- reading -------------------------------------------------------------
@@ -102,11 +115,16 @@ void Transport::resume_reading() {
     // It failed while nobody listened (e.g. during a hand-over).
     auto e = std::move(*unreported_);
     unreported_.reset();
-    if (handler_.failed) handler_.failed(e);
+    if (handler_.failed) {
+      ++calling_;
+      handler_.failed(e);
+      after_call();
+    }
     return;
   }
   if (failed_ || closed_) return;
   reading_ = true;
+  if (unconsumed() > 0) fresh_ = true;  // the reader (perhaps a new one) sees it again
   deliver();
   update_events();
 }
@@ -220,7 +238,9 @@ void Transport::deliver() {
   while (fresh_ && reading_ && !failed_ && !closed_ && handler_.input) {
     fresh_ = false;
     in_input_ = true;
+    ++calling_;
     handler_.input();
+    after_call();
     in_input_ = false;
     if (!stash_view()) return;
   }
@@ -344,7 +364,11 @@ bool Transport::flush() {
   }
   if (above_high_ && pending() < kLowWater) {
     above_high_ = false;
-    if (handler_.drained) handler_.drained();
+    if (handler_.drained) {
+      ++calling_;
+      handler_.drained();
+      after_call();
+    }
     if (failed_ || closed_) return false;
   }
   if (pending() == 0 && flushed_) {
@@ -429,7 +453,9 @@ void Transport::fail(TransportError e) {
   flushed_ = nullptr;
   watch_.cancel();
   if (handler_.failed) {
+    ++calling_;
     handler_.failed(e);
+    after_call();
   } else {
     unreported_ = e;
   }

@@ -113,15 +113,17 @@ class Transport {
   Transport(const Transport &) = delete;
   Transport &operator=(const Transport &) = delete;
 
-  // Replaces the handler (the backend connection hands the transport over).
+  // Replaces the handler (the backend connection hands the transport over);
+  // called from a handler, it takes effect when that call returns.
   void set_handler(Handler handler);
 
   // --- reading ---
   ByteSpan input() const;
   void consume(size_t n);
   void unread(ByteSpan plain);
-  // Delivers input already buffered (from unread() or an upgrade) before
-  // watching the socket again; from inside handler.input() it only marks it.
+  // Offers the unconsumed input again (and what unread() or an upgrade
+  // added) before watching the socket again; from inside handler.input()
+  // the offer is made when that call returns.
   void resume_reading();
   void pause_reading();
   bool reading() const { return reading_; }
@@ -177,11 +179,14 @@ class Transport {
   void update_events();
   void fail(TransportError e);
   void release_idle_buffers();
+  void after_call();
 
   GObjectPtr<GSocketConnection> conn_;
   int fd_ = -1;
   FdWatch watch_;
   Handler handler_;
+  std::optional<Handler> next_handler_;  // set_handler() from inside a handler call
+  int calling_ = 0;                      // handler calls running
   // Plaintext input: in_[in_off_..] unconsumed; while handler.input() runs
   // on the plain path, view_ points into the receive scratch buffer instead.
   Bytes in_;
