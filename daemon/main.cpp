@@ -12,15 +12,16 @@
 #include "security/kerberos.h"
 #include "security/sasl_server.h"
 
-int main(int argc, char **argv) {
-  std::setlocale(LC_ALL, "");
-  // VNCGATE_LOCALEDIR: other catalogs than the installed ones (the build
-  // tree's, for the i18n tests).
-  const char *localedir = g_getenv("VNCGATE_LOCALEDIR");
-  bindtextdomain(GETTEXT_PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);
-  bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
-  textdomain(GETTEXT_PACKAGE);
+namespace {
 
+struct Options {
+  std::string config_path = "/etc/vncgate/vncgated.conf";
+  bool verbose = false, check = false;
+};
+
+// The command line; a value >= 0 is main()'s exit status (an error, or an
+// option such as --version that was answered at once).
+int parse_options(int &argc, char **&argv, Options &options) {
   g_autofree gchar *config_path = nullptr;
   gboolean version = FALSE, verbose = FALSE, check = FALSE, list_keys = FALSE;
   GOptionEntry entries[] = {
@@ -60,9 +61,55 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, _("vncgated: unexpected argument '%s'\n"), argv[1]);
     return 2;
   }
-  std::string path = config_path ? config_path : "/etc/vncgate/vncgated.conf";
+  if (config_path) options.config_path = config_path;
+  options.verbose = verbose;
+  options.check = check;
+  return -1;
+}
 
-  vncgate::logging_init(verbose);
+// Each session holds two sockets: take the hard descriptor limit, and say
+// so when max-sessions still cannot fit, rather than failing accept() later.
+void raise_descriptor_limit(const vncgate::Config &config) {
+  struct rlimit nofile;
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+    getrlimit(RLIMIT_NOFILE, &nofile);
+    rlim_t need = static_cast<rlim_t>(config.max_sessions) * 2 + 64;
+    if (nofile.rlim_cur != RLIM_INFINITY && nofile.rlim_cur < need) {
+      vncgate::log_warning("the open-file limit (" + std::to_string(nofile.rlim_cur) +
+                           ") is below what max-sessions=" + std::to_string(config.max_sessions) +
+                           " needs (" + std::to_string(need) + "): raise LimitNOFILE");
+    }
+  }
+}
+
+void apply_kerberos(const vncgate::Config &config) {
+  vncgate::KerberosSettings krb{config.keytab, config.replay_cache};
+  vncgate::kerberos_apply(krb);
+  if (std::string w = vncgate::kerberos_check_keytab(krb); !w.empty()) vncgate::log_warning(w);
+  if (!config.keytab.empty()) {
+    if (std::string w = vncgate::kerberos_check_realm(config.realm); !w.empty())
+      vncgate::log_warning(w);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  std::setlocale(LC_ALL, "");
+  // VNCGATE_LOCALEDIR: other catalogs than the installed ones (the build
+  // tree's, for the i18n tests).
+  const char *localedir = g_getenv("VNCGATE_LOCALEDIR");
+  bindtextdomain(GETTEXT_PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);
+  bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+  textdomain(GETTEXT_PACKAGE);
+
+  Options options;
+  if (int status = parse_options(argc, argv, options); status >= 0) return status;
+  const std::string &path = options.config_path;
+
+  vncgate::logging_init(options.verbose);
   vncgate::Config config;
   std::string error;
   if (!vncgate::load_config(path, config, error)) {
@@ -78,33 +125,14 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
-  if (check) {
+  if (options.check) {
     std::printf(g_dngettext(GETTEXT_PACKAGE, "%s: configuration OK (%zu console)\n",
                             "%s: configuration OK (%zu consoles)\n", config.consoles.size()),
                 path.c_str(), config.consoles.size());
     return 0;
   }
-  // Each session holds two sockets: take the hard descriptor limit, and say
-  // so when max-sessions still cannot fit, rather than failing accept() later.
-  struct rlimit nofile;
-  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
-    nofile.rlim_cur = nofile.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &nofile);
-    getrlimit(RLIMIT_NOFILE, &nofile);
-    rlim_t need = static_cast<rlim_t>(config.max_sessions) * 2 + 64;
-    if (nofile.rlim_cur != RLIM_INFINITY && nofile.rlim_cur < need) {
-      vncgate::log_warning("the open-file limit (" + std::to_string(nofile.rlim_cur) +
-                           ") is below what max-sessions=" + std::to_string(config.max_sessions) +
-                           " needs (" + std::to_string(need) + "): raise LimitNOFILE");
-    }
-  }
-  vncgate::KerberosSettings krb{config.keytab, config.replay_cache};
-  vncgate::kerberos_apply(krb);
-  if (std::string w = vncgate::kerberos_check_keytab(krb); !w.empty()) vncgate::log_warning(w);
-  if (!config.keytab.empty()) {
-    if (std::string w = vncgate::kerberos_check_realm(config.realm); !w.empty())
-      vncgate::log_warning(w);
-  }
+  raise_descriptor_limit(config);
+  apply_kerberos(config);
   vncgate::sasl_server_set_keytab(config.keytab);
   if (!vncgate::sasl_server_global_init(config.sasl_app_name, error)) {
     vncgate::log_error(error);
