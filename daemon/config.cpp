@@ -278,12 +278,12 @@ const SectionParser *find_section_parser(const std::string &group) {
 
 std::vector<std::pair<std::string, std::string>> config_accepted_keys() {
   std::vector<std::pair<std::string, std::string>> out;
-  KeyFilePtr kf(g_key_file_new());
+  g_autoptr(GKeyFile) kf = g_key_file_new();
   for (const auto &p : kSectionParsers) {
     std::string section = p.name;
     if (section.ends_with(':')) section += "NAME";
     std::vector<std::string> keys;
-    SectionReader r(kf.get(), "", section);
+    SectionReader r(kf, "", section);
     r.collect_into(&keys);
     Config scratch;
     std::string error;
@@ -303,21 +303,19 @@ bool parse_config(const std::string &text, const std::string &origin, Config &ou
     error = origin + ": " + printf_string(_("line %zu: not valid UTF-8 (or a NUL byte)"), line);
     return false;
   }
-  KeyFilePtr kf(g_key_file_new());
-  GError *err = nullptr;
+  g_autoptr(GKeyFile) kf = g_key_file_new();
+  g_autoptr(GError) err = nullptr;
   // Keep translations so "key[xx]" is always an unknown key, whatever the locale.
-  if (!g_key_file_load_from_data(kf.get(), text.data(), text.size(), G_KEY_FILE_KEEP_TRANSLATIONS,
+  if (!g_key_file_load_from_data(kf, text.data(), text.size(), G_KEY_FILE_KEEP_TRANSLATIONS,
                                  &err)) {
     error = origin + ": " + err->message;
-    g_error_free(err);
     return false;
   }
   Config c;
   c.path = origin;
   c.listen = {HostPort{"127.0.0.1", 5901}, HostPort{"::1", 5901}};
   gsize n = 0;
-  gchar **groups = g_key_file_get_groups(kf.get(), &n);
-  std::unique_ptr<gchar *, void (*)(gchar **)> guard(groups, g_strfreev);
+  g_auto(GStrv) groups = g_key_file_get_groups(kf, &n);
   for (gsize i = 0; i < n; ++i) {
     std::string g = groups[i];
     const SectionParser *p = find_section_parser(g);
@@ -325,7 +323,7 @@ bool parse_config(const std::string &text, const std::string &origin, Config &ou
       error = origin + ": [" + g + "]: " + _("unknown section");
       return false;
     }
-    if (!p->parse(SectionReader(kf.get(), origin, g), g, c, error)) return false;
+    if (!p->parse(SectionReader(kf, origin, g), g, c, error)) return false;
   }
   if (c.listen.empty() && std::none_of(c.consoles.begin(), c.consoles.end(),
                                        [](const auto &kv) { return kv.second.port.has_value(); })) {
@@ -347,16 +345,14 @@ bool parse_config(const std::string &text, const std::string &origin, Config &ou
 }
 
 bool load_config(const std::string &path, Config &out, std::string &error) {
-  gchar *contents = nullptr;
+  g_autofree gchar *contents = nullptr;
   gsize len = 0;
-  GError *err = nullptr;
+  g_autoptr(GError) err = nullptr;
   if (!g_file_get_contents(path.c_str(), &contents, &len, &err)) {
     error = err->message;
-    g_error_free(err);
     return false;
   }
   std::string text(contents, len);
-  g_free(contents);
   if (len > 1024 * 1024) {
     error = path + ": " + _("larger than 1 MiB");
     return false;
@@ -365,16 +361,14 @@ bool load_config(const std::string &path, Config &out, std::string &error) {
 }
 
 bool read_password_file(const std::string &path, std::string &out, std::string &error) {
-  gchar *contents = nullptr;
+  g_autofree gchar *contents = nullptr;
   gsize len = 0;
-  GError *err = nullptr;
+  g_autoptr(GError) err = nullptr;
   if (!g_file_get_contents(path.c_str(), &contents, &len, &err)) {
     error = err->message;  // names the file, never the content
-    g_error_free(err);
     return false;
   }
   std::string s(contents, len);
-  g_free(contents);
   s = s.substr(0, s.find('\n'));
   if (!s.empty() && s.back() == '\r') s.pop_back();
   if (s.empty()) {

@@ -15,9 +15,8 @@ bool SectionReader::has(const char *key) const {
 }
 
 std::string SectionReader::raw(const char *key) const {
-  gchar *v = g_key_file_get_string(kf_, section_.c_str(), key, nullptr);
+  g_autofree gchar *v = g_key_file_get_string(kf_, section_.c_str(), key, nullptr);
   std::string s = v ? v : "";
-  g_free(v);
   // Trim surrounding white space; GKeyFile keeps trailing blanks.
   auto not_space = [](unsigned char c) { return !g_ascii_isspace(c); };
   s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));

@@ -6,18 +6,12 @@
 #include <glib.h>
 
 #include <initializer_list>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "config.h"
 
 namespace vncgate {
-
-struct KeyFileUnref {
-  void operator()(GKeyFile *k) const { g_key_file_unref(k); }
-};
-using KeyFilePtr = std::unique_ptr<GKeyFile, KeyFileUnref>;
 
 // The reasons are translated (an operator reads them from --check-config or
 // the start-up error); what names the place ("file: [section] key") and the

@@ -23,15 +23,12 @@ constexpr size_t kMaxBody = 64 * 1024;
 
 // A bound and listening socket for `addr`; null with `error` set on failure.
 GSocket *listen_on(GSocketAddress *addr, GError **err) {
-  GSocket *sock = g_socket_new(g_socket_address_get_family(addr), G_SOCKET_TYPE_STREAM,
-                               G_SOCKET_PROTOCOL_DEFAULT, err);
+  g_autoptr(GSocket) sock = g_socket_new(g_socket_address_get_family(addr), G_SOCKET_TYPE_STREAM,
+                                         G_SOCKET_PROTOCOL_DEFAULT, err);
   if (!sock) return nullptr;
   g_socket_set_listen_backlog(sock, SOMAXCONN);
-  if (!g_socket_bind(sock, addr, TRUE, err) || !g_socket_listen(sock, err)) {
-    g_object_unref(sock);
-    return nullptr;
-  }
-  return sock;
+  if (!g_socket_bind(sock, addr, TRUE, err) || !g_socket_listen(sock, err)) return nullptr;
+  return static_cast<GSocket *>(g_steal_pointer(&sock));
 }
 
 }  // namespace
@@ -250,9 +247,8 @@ bool ControlServer::authorized(SoupServerMessage *msg) {
       soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization");
   if (!auth || !g_str_has_prefix(auth, "Basic ") || settings_.users_file.empty()) return false;
   gsize len = 0;
-  guchar *dec = g_base64_decode(auth + 6, &len);
+  g_autofree guchar *dec = g_base64_decode(auth + 6, &len);
   std::string cred(reinterpret_cast<char *>(dec), len);
-  g_free(dec);
   size_t colon = cred.find(':');
   if (colon == std::string::npos) return false;
   return basic_auth_ok(msg, cred.substr(0, colon), cred.substr(colon + 1));
