@@ -22,18 +22,17 @@ JsonNode *read_object_body(SoupServerMessage *msg) {
     return nullptr;
   }
   std::string error = "empty body";
-  JsonNode *root =
+  g_autoptr(JsonNode) root =
       body->length ? parse_json(body->data, static_cast<size_t>(body->length), error) : nullptr;
   if (!root) {
     respond_error(msg, SOUP_STATUS_BAD_REQUEST, "malformed JSON: " + error);
     return nullptr;
   }
   if (!JSON_NODE_HOLDS_OBJECT(root)) {
-    json_node_unref(root);
     respond_error(msg, SOUP_STATUS_BAD_REQUEST, "expected a JSON object");
     return nullptr;
   }
-  return root;
+  return static_cast<JsonNode *>(g_steal_pointer(&root));
 }
 
 }  // namespace

@@ -226,14 +226,14 @@ void ControlServer::send_early(SoupServerMessage *msg, unsigned status, const st
                      "\r\nServer: vncgated\r\nContent-Type: application/json\r\n" +
                      "Content-Length: " + std::to_string(body.size()) +
                      "\r\nConnection: close\r\n" + extra_headers + "\r\n" + body;
-  GSocket *socket = control_socket(msg);
-  if (socket) g_object_ref(socket);  // libsoup drops its own with the connection
+  // A reference of our own: libsoup drops its one with the connection.
+  g_autoptr(GSocket) socket = control_socket(msg);
+  if (socket) g_object_ref(socket);
   GIOStream *stream = socket ? soup_server_message_steal_connection(msg) : nullptr;
   if (stream) {
-    refuse_and_close(stream, socket, std::move(text));
+    refuse_and_close(stream, static_cast<GSocket *>(g_steal_pointer(&socket)), std::move(text));
     return;
   }
-  if (socket) g_object_unref(socket);
   // Not ours to take (cannot happen with HTTP/1): answer the usual way.
   soup_server_message_set_status(msg, status, nullptr);
 }
