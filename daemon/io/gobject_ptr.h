@@ -15,6 +15,8 @@ template <typename T>
 class GObjectPtr {
  public:
   GObjectPtr() = default;
+  // Takes over a reference the caller owns, like adopt().
+  explicit GObjectPtr(T *owned) : obj_(owned) {}
   // Takes over a reference the caller owns (a *_new() or transfer-full result).
   static GObjectPtr adopt(T *owned) {
     GObjectPtr p;
@@ -39,8 +41,9 @@ class GObjectPtr {
 
   T *get() const { return obj_; }
   explicit operator bool() const { return obj_ != nullptr; }
-  void reset() {
-    if (obj_) g_object_unref(std::exchange(obj_, nullptr));
+  // Drops the held reference and takes over `owned` (may be null).
+  void reset(T *owned = nullptr) {
+    if (T *old = std::exchange(obj_, owned)) g_object_unref(old);
   }
 
  private:
