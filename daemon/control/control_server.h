@@ -17,9 +17,9 @@
 #include "control/control_api.h"
 #include "control/control_host.h"
 #include "control/control_listener.h"
-#include "io/gobject_ptr.h"
 #include "control/token_store.h"
 #include "control/users_file.h"
+#include "io/gobject_ptr.h"
 #include "login_limits.h"
 
 namespace vncgate {
