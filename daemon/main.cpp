@@ -11,6 +11,7 @@
 #include "logging.h"
 #include "security/kerberos.h"
 #include "security/sasl_server.h"
+#include "security/sasldb_check.h"
 
 int main(int argc, char **argv) {
   std::setlocale(LC_ALL, "");
@@ -105,6 +106,8 @@ int main(int argc, char **argv) {
   vncgate::KerberosSettings krb{config.keytab, config.replay_cache};
   vncgate::kerberos_apply(krb);
   if (std::string w = vncgate::kerberos_check_keytab(krb); !w.empty()) vncgate::log_warning(w);
+  if (std::string w = vncgate::sasldb_check(config.sasl_app_name); !w.empty())
+    vncgate::log_warning(w);
   if (!config.keytab.empty()) {
     if (std::string w = vncgate::kerberos_check_realm(config.realm); !w.empty())
       vncgate::log_warning(w);

@@ -97,6 +97,7 @@ bool Session::start_sasl(unsigned external_ssf, bool allow_plaintext, bool quiet
   opts.min_ssf = config_->min_ssf;
   opts.external_ssf = external_ssf;
   opts.allow_plaintext = allow_plaintext;
+  opts.auth_hint = auth_hint_;
   std::string error;
   sasl_ = SaslServerSession::create(opts, error);
   if (!sasl_) {
@@ -148,6 +149,7 @@ bool Session::on_version() {
   if (!offered_sasl_ && subtypes_.empty()) {
     Bytes refusal{0};
     std::string reason = "no authentication method is available on this gateway";
+    if (auth_hint_ != AuthHint::None) reason += " for " + std::string(auth_hint_name(auth_hint_));
     put_u32(refusal, static_cast<uint32_t>(reason.size()));
     put_string(refusal, reason);
     send(refusal);
