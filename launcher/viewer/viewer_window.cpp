@@ -338,8 +338,9 @@ void ViewerWindow::handle_end(const SessionEnd &e) {
   set_status(e.message);
   const bool can_retry = retry_can_help(e.outcome);
   if (ask_retry(GTK_WINDOW(window_), e.message, e.detail, can_retry)) {
-    // The gateway frees a one-time token again when the login fails.
-    connect_session(!token_consumed_);
+    // The gateway frees a one-time token again when the login fails. After
+    // a failed single sign-on the retry stays with the password.
+    connect_session(!token_consumed_, !sso_failure_.empty());
     return;
   }
   finish(e.outcome, e.message, e.detail);

@@ -87,7 +87,8 @@ class ViewerWindow {
   bool token_consumed_ = false;  // a login succeeded: the one-time token is gone
   bool reported_ = false;        // the launcher has had its report
   std::string last_username_;
-  std::string sso_failure_;  // set by fall_back_to_password() for the dialog
+  // Set by fall_back_to_password(): the dialog says it, retries keep to passwords.
+  std::string sso_failure_;
   Outcome outcome_ = Outcome::Closed;
   std::string message_;
   std::string detail_;
