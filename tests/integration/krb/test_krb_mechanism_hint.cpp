@@ -2,14 +2,16 @@
 // Vncgate-Auth header narrows the SASL mechanisms vncgated offers on that
 // connection, read here as the mechlist bytes on the wire. kerberos leaves
 // GSSAPI, password leaves DIGEST-MD5 (and a password login then works); no
-// header, or an unknown value, leaves what policy offers; a hint that
-// leaves nothing is refused with a reason naming it; and a hint never adds
-// a mechanism that policy (min-ssf, mech_list) keeps out.
+// header, an unknown value, or a dedicated console port leaves what policy
+// offers; a hint that leaves nothing is refused with a reason naming it;
+// and a hint never adds a mechanism that policy (min-ssf, mech_list) keeps
+// out.
 #include <gtest/gtest.h>
 
 #include <regex>
 
 #include "krb_test.h"
+#include "raw_socket.h"
 #include "rfb_test_client.h"
 
 namespace vncgate::it {
@@ -50,6 +52,23 @@ TEST_F(KrbMechanismHintTest, TheHintNarrowsTheOfferedMechanisms) {
   EXPECT_EQ(twice.http_connect("/console/k1", "HTTP/1.1",
                                "Vncgate-Auth: kerberos\r\nVncgate-Auth: password\r\n"),
             400);
+}
+
+TEST_F(KrbMechanismHintTest, DedicatedPortsOfferEverything) {
+  add_static_console("k1", 320, 240);
+  const uint16_t port = free_loopback_port();
+  console_key("k1", "port", std::to_string(port));
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+  RfbSaslTestClient c(10000);
+  ASSERT_TRUE(c.connect("localhost", port)) << c.error();
+  ASSERT_TRUE(c.exchange_version(8)) << c.error();
+  ASSERT_TRUE(c.read_security_types()) << c.error();
+  ASSERT_TRUE(c.choose_security_type(20)) << c.error();
+  auto mechs = c.read_sasl_mechlist();
+  ASSERT_TRUE(mechs) << c.error();
+  EXPECT_EQ(*mechs, offered(""));
+  EXPECT_NE(mechs->find("GSSAPI"), std::string::npos) << *mechs;
+  EXPECT_NE(mechs->find("DIGEST-MD5"), std::string::npos) << *mechs;
 }
 
 TEST_F(KrbMechanismHintTest, APasswordUserLogsInOnThePasswordOnlyConnection) {
