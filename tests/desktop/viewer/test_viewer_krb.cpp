@@ -2,10 +2,10 @@
 // with the test KDC and one vncgated offering GSSAPI and DIGEST-MD5 (issue
 // 16.1). With a ticket the console shows and no login is asked (the run is
 // --screenshot, which shows no dialogs, so a prompt would fail it). Without
-// a ticket, with an expired one, and when the gateway refuses the ticket,
-// the viewer asks for a password (answered by its test hook) and the
-// console shows, logged in with DIGEST-MD5. Without a password source the
-// viewer still ends with a clear message instead of hanging.
+// a ticket, with an expired one, with no service ticket for the host name
+// used, and when the gateway refuses the ticket, the viewer asks for a password (answered by its
+// test hook) and the console shows, logged in with DIGEST-MD5. Without a password source the viewer
+// still ends with a clear message instead of hanging.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -31,8 +31,9 @@ class ViewerKrbTest : public KrbGatewayTest {
     chmod(runtime_dir_.c_str(), 0700);
   }
 
-  std::string link_to(const std::string &console) const {
-    return "vncgate://localhost:" + std::to_string(daemon_.gateway_port()) + "/console/" + console;
+  std::string link_to(const std::string &console, const std::string &host = "localhost") const {
+    return "vncgate://" + host + ":" + std::to_string(daemon_.gateway_port()) + "/console/" +
+           console;
   }
 
   // The viewer's environment with ticket cache `ccache`; with `password`,
@@ -50,9 +51,9 @@ class ViewerKrbTest : public KrbGatewayTest {
 
   // --screenshot of `console` must succeed after a password login.
   void expect_password_login(const std::string &console, const std::string &ccache,
-                             desktop::ViewerResult &r) {
+                             desktop::ViewerResult &r, const std::string &host = "localhost") {
     const std::string shot = dir_.file(console + ".png");
-    r = desktop::run_viewer({"--screenshot", shot, link_to(console)}, env(ccache, true),
+    r = desktop::run_viewer({"--screenshot", shot, link_to(console, host)}, env(ccache, true),
                             dir_.file(console + ".out"), 30s);
     ASSERT_EQ(r.exit_code, 0) << r.stderr_text << daemon_.log();
     EXPECT_NE(r.stderr_text.find("credentials taken from VNCGATE_VIEWER_USERNAME"),
@@ -133,6 +134,20 @@ TEST_F(ViewerKrbTest, AnExpiredTicketIsOfferedThePasswordLogin) {
   desktop::ViewerResult r;
   ASSERT_NO_FATAL_FAILURE(expect_password_login("krb3", ccache("alice"), r));
   EXPECT_NE(r.stderr_text.find("Your Kerberos ticket has expired"), std::string::npos)
+      << r.stderr_text;
+  EXPECT_EQ(daemon_.count_log(std::regex(".*mechanism GSSAPI.*")), 0) << daemon_.log();
+}
+
+TEST_F(ViewerKrbTest, NoServiceTicketForTheHostNameMeansAPasswordLogin) {
+  add_static_console("krb5", 320, 240);
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+  ASSERT_TRUE(kinit("alice"));
+  // The KDC knows vnc/localhost, not vnc/127.0.0.1: single sign-on cannot
+  // work for a link that names the gateway by its address.
+  desktop::ViewerResult r;
+  ASSERT_NO_FATAL_FAILURE(expect_password_login("krb5", ccache("alice"), r, "127.0.0.1"));
+  EXPECT_NE(r.stderr_text.find("Single sign-on is not possible with your Kerberos ticket"),
+            std::string::npos)
       << r.stderr_text;
   EXPECT_EQ(daemon_.count_log(std::regex(".*mechanism GSSAPI.*")), 0) << daemon_.log();
 }
