@@ -3,9 +3,10 @@
 // 16.1). With a ticket the console shows and no login is asked (the run is
 // --screenshot, which shows no dialogs, so a prompt would fail it). Without
 // a ticket, with an expired one, with no service ticket for the host name
-// used, and when the gateway refuses the ticket, the viewer asks for a password (answered by its
-// test hook) and the console shows, logged in with DIGEST-MD5. Without a password source the viewer
-// still ends with a clear message instead of hanging.
+// used, and when the gateway refuses the ticket, the viewer asks for a
+// password (answered by its test hook) and the console shows, logged in
+// with DIGEST-MD5. Without a password source the viewer still ends with a
+// clear message instead of hanging.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
