@@ -4,11 +4,14 @@
 // --screenshot, which shows no dialogs, so a prompt would fail it). Without
 // a ticket, with an expired one, with no service ticket for the host name
 // used, and when the gateway refuses the ticket, the viewer asks for a
-// password (answered by its test hook) and the console shows, logged in
-// with DIGEST-MD5. Without a password source the viewer still ends with a
+// password (answered by its test hook, or for the expired ticket typed
+// into the real dialog with xdotool) and the console shows, logged in with
+// DIGEST-MD5. Without a password source the viewer still ends with a
 // clear message instead of hanging.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+
+#include <csignal>
 
 #include "image_compare.h"
 #include "krb_test.h"
@@ -76,6 +79,13 @@ class ViewerKrbTest : public KrbGatewayTest {
         << daemon_.log();
   }
 
+  // xdotool on the Xvfb display.
+  CommandResult xdo(std::vector<std::string> args) const {
+    std::vector<std::string> argv = {"env", "DISPLAY=" + xvfb_->name(), find_program("xdotool")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv, "", 10s);
+  }
+
   desktop::XvfbDisplay *xvfb_ = nullptr;
   std::string runtime_dir_;
 };
@@ -137,6 +147,41 @@ TEST_F(ViewerKrbTest, AnExpiredTicketIsOfferedThePasswordLogin) {
   EXPECT_NE(r.stderr_text.find("Your Kerberos ticket has expired"), std::string::npos)
       << r.stderr_text;
   EXPECT_EQ(daemon_.count_log(std::regex(".*mechanism GSSAPI.*")), 0) << daemon_.log();
+}
+
+TEST_F(ViewerKrbTest, WithAnExpiredTicketTheDialogSaysSoAndLogsIn) {
+  if (find_program("xdotool").empty()) GTEST_SKIP() << "xdotool is not installed";
+  add_static_console("krb6", 320, 240);
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+  ASSERT_TRUE(kinit("alice", "2s"));
+  ASSERT_TRUE(wait_until([&] { return !kdc().ccache_valid(ccache("alice")); }, 15s))
+      << kdc().klist(ccache("alice"));
+  desktop::ViewerProcess viewer(dir_.file("viewer-dialog.out"), env(ccache("alice"), false));
+  std::string error;
+  ASSERT_TRUE(viewer.start({link_to("krb6")}, error)) << error;
+  ASSERT_TRUE(viewer.wait_for_stderr("asking for credentials", 20s)) << viewer.stderr_text();
+  EXPECT_NE(viewer.stderr_text().find("Your Kerberos ticket has expired"), std::string::npos)
+      << viewer.stderr_text();
+  // The user types into the real dialog.
+  auto found = xdo({"search", "--sync", "--onlyvisible", "--name", "Log in to the console"});
+  ASSERT_EQ(found.exit_code, 0) << found.output;
+  const std::string win = found.output.substr(0, found.output.find('\n'));
+  ASSERT_EQ(xdo({"windowfocus", "--sync", win}).exit_code, 0);
+  // For people to look at: the dialog with the expired-ticket line.
+  EXPECT_TRUE(xvfb_->capture(
+      std::string(VNCGATE_TEST_OUTPUT_DIR) + "/viewer-expired-ticket-dialog.png", error))
+      << error;
+  EXPECT_EQ(xdo({"type", "--delay", "5", "alice"}).exit_code, 0);
+  EXPECT_EQ(xdo({"key", "Tab"}).exit_code, 0);
+  EXPECT_EQ(xdo({"type", "--delay", "5", kDigestAlicePassword}).exit_code, 0);
+  EXPECT_EQ(xdo({"key", "Return"}).exit_code, 0);
+  ASSERT_TRUE(viewer.wait_for_stderr("first full screen update received", 20s))
+      << viewer.stderr_text() << daemon_.log();
+  EXPECT_GE(
+      daemon_.count_log(std::regex(".*authenticated as alice@TEST\\.LOCAL with DIGEST-MD5.*")), 1)
+      << daemon_.log();
+  viewer.send_signal(SIGTERM);
+  EXPECT_EQ(viewer.wait_exit(10s), 0) << viewer.stderr_text();
 }
 
 TEST_F(ViewerKrbTest, NoServiceTicketForTheHostNameMeansAPasswordLogin) {
