@@ -11,6 +11,7 @@
 #include "logging.h"
 #include "security/kerberos.h"
 #include "security/sasl_server.h"
+#include "security/sasldb_check.h"
 
 namespace {
 
@@ -133,6 +134,8 @@ int main(int argc, char **argv) {
   }
   raise_descriptor_limit(config);
   apply_kerberos(config);
+  if (std::string w = vncgate::sasldb_check(config.sasl_app_name); !w.empty())
+    vncgate::log_warning(w);
   vncgate::sasl_server_set_keytab(config.keytab);
   if (!vncgate::sasl_server_global_init(config.sasl_app_name, error)) {
     vncgate::log_error(error);

@@ -261,6 +261,7 @@ bool Session::on_connect_request() {
   in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(parsed.result.consumed));
   const std::string name = parsed.result.value.console;
   console_ = name;  // named in the audit record even when unknown
+  auth_hint_ = parsed.result.value.auth_hint;
   if (!host_.config()->consoles.count(name)) {
     log_info("session " + std::to_string(id_) + ": " + client_addr_ +
              " asked for unknown console " + name);

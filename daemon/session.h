@@ -180,6 +180,7 @@ class Session {
   std::string close_reason_;
   std::string user_, mechanism_;
   std::string token_id_, token_user_;
+  AuthHint auth_hint_ = AuthHint::None;  // the CONNECT's Vncgate-Auth, for start_sasl()
   bool token_settled_ = false;
   int64_t started_wall_ = 0;
   unsigned ssf_ = 0;       // protection of the session: SASL layer or TLS cipher bits

@@ -97,6 +97,7 @@ bool Session::start_sasl(unsigned external_ssf, bool allow_plaintext, bool quiet
   opts.min_ssf = config_->min_ssf;
   opts.external_ssf = external_ssf;
   opts.allow_plaintext = allow_plaintext;
+  opts.auth_hint = auth_hint_;
   std::string error;
   sasl_ = SaslServerSession::create(opts, error);
   if (!sasl_) {
@@ -142,16 +143,20 @@ bool Session::on_version() {
   offered_sasl_ = wrapped_ || config_->offer_plain_sasl || subtypes_.empty();
   // Without a usable plain-TCP mechanism, VeNCrypt alone is offered: only
   // worth an error when nothing at all is left.
-  if (offered_sasl_ &&
-      !start_sasl(wrapped_ ? tls_->cipher_bits() : 0, wrapped_, !subtypes_.empty()))
+  // A client's Vncgate-Auth hint that leaves nothing is no operator error.
+  if (offered_sasl_ && !start_sasl(wrapped_ ? tls_->cipher_bits() : 0, wrapped_,
+                                   !subtypes_.empty() || auth_hint_ != AuthHint::None))
     offered_sasl_ = false;
   if (!offered_sasl_ && subtypes_.empty()) {
     Bytes refusal{0};
     std::string reason = "no authentication method is available on this gateway";
+    if (auth_hint_ != AuthHint::None) reason += " for " + std::string(auth_hint_name(auth_hint_));
     put_u32(refusal, static_cast<uint32_t>(reason.size()));
     put_string(refusal, reason);
     send(refusal);
-    close_after_flush("no SASL mechanism available");
+    close_after_flush(auth_hint_ == AuthHint::None ? std::string("no SASL mechanism available")
+                                                   : "no SASL mechanism left for Vncgate-Auth: " +
+                                                         std::string(auth_hint_name(auth_hint_)));
     return false;
   }
   Bytes types;
