@@ -4,21 +4,7 @@
 #include "logging.h"
 
 namespace vncgate {
-namespace {
-
-struct NotifyCtx {
-  ConsoleRegistry *reg;
-  std::string name;
-};
-
-}  // namespace
-
-ConsoleRegistry::~ConsoleRegistry() {
-  for (auto &[name, c] : consoles_) {
-    if (c->idle_timer) g_source_remove(c->idle_timer);
-    if (c->notify_idle) g_source_remove(c->notify_idle);
-  }
-}
+ConsoleRegistry::~ConsoleRegistry() = default;
 
 ConsoleRegistry::Lease::~Lease() {
   reg_->release(name_, waiter_);
@@ -68,34 +54,16 @@ std::unique_ptr<ConsoleRegistry::Lease> ConsoleRegistry::acquire(const std::stri
     uint64_t w = next_waiter_++;
     gone.leases++;
     gone.waiters.emplace(w, std::move(ready));
-    struct FailCtx {
-      ConsoleRegistry *reg;
-      std::string name;
-      uint64_t waiter;
-    };
-    g_idle_add_full(
-        G_PRIORITY_DEFAULT,
-        [](gpointer d) -> gboolean {
-          auto *ctx = static_cast<FailCtx *>(d);
-          auto it2 = ctx->reg->consoles_.find(ctx->name);
-          if (it2 == ctx->reg->consoles_.end()) return G_SOURCE_REMOVE;
-          auto w2 = it2->second->waiters.find(ctx->waiter);
-          if (w2 == it2->second->waiters.end()) return G_SOURCE_REMOVE;
-          Ready cb = std::move(w2->second);
-          it2->second->waiters.erase(w2);
-          cb(nullptr, "console was removed");
-          return G_SOURCE_REMOVE;
-        },
-        new FailCtx{this, name, w}, [](gpointer d) { delete static_cast<FailCtx *>(d); });
-    return std::unique_ptr<Lease>(new Lease(this, name, w));
+    // Every waiter of a removed console is told so (schedule_notify).
+    schedule_notify(gone);
+    return std::make_unique<Lease>(Token{}, this, name, w);
   }
   Console &c = *it->second;
   uint64_t w = next_waiter_++;
   c.leases++;
   c.waiters.emplace(w, std::move(ready));
-  if (c.idle_timer) {
-    g_source_remove(c.idle_timer);
-    c.idle_timer = 0;
+  if (c.idle_timer.active()) {
+    c.idle_timer.cancel();
     c.idle_deadline = 0;
     log_info("console " + name + ": new session, idle close cancelled");
   }
@@ -110,7 +78,7 @@ std::unique_ptr<ConsoleRegistry::Lease> ConsoleRegistry::acquire(const std::stri
     case State::Closing:
       break;  // waiters run when the running command ends
   }
-  return std::unique_ptr<Lease>(new Lease(this, name, w));
+  return std::make_unique<Lease>(Token{}, this, name, w);
 }
 
 void ConsoleRegistry::release(const std::string &name, uint64_t waiter) {
@@ -197,24 +165,14 @@ void ConsoleRegistry::arm_idle(Console &c) {
     start_close(c);
     return;
   }
-  auto *ctx = new NotifyCtx{this, name};
   c.idle_deadline = g_get_real_time() / 1000000 + idle_close_;
   // Millisecond timers: the seconds variants may fire up to a second early.
-  c.idle_timer = g_timeout_add_full(
-      G_PRIORITY_DEFAULT, idle_close_ * 1000u,
-      [](gpointer d) -> gboolean {
-        auto *ctx = static_cast<NotifyCtx *>(d);
-        auto it = ctx->reg->consoles_.find(ctx->name);
-        if (it != ctx->reg->consoles_.end()) {
-          Console &c = *it->second;
-          c.idle_timer = 0;
-          c.idle_deadline = 0;
-          log_info("console " + ctx->name + ": idle, closing with rmvterm");
-          ctx->reg->start_close(c);
-        }
-        return G_SOURCE_REMOVE;
-      },
-      ctx, [](gpointer d) { delete static_cast<NotifyCtx *>(d); });
+  Console *con = &c;  // the timer is the console's: it never outlives it
+  c.idle_timer.once(idle_close_ * 1000u, [this, con] {
+    con->idle_deadline = 0;
+    log_info("console " + con->cfg.name + ": idle, closing with rmvterm");
+    start_close(*con);
+  });
 }
 
 void ConsoleRegistry::start_close(Console &c) {
@@ -254,25 +212,19 @@ void ConsoleRegistry::on_rmvterm(const std::string &name, ProcessResult r) {
 }
 
 void ConsoleRegistry::schedule_notify(Console &c) {
-  if (c.notify_idle) return;
-  auto *ctx = new NotifyCtx{this, c.cfg.name};
-  c.notify_idle = g_idle_add_full(
-      G_PRIORITY_DEFAULT,
-      [](gpointer d) -> gboolean {
-        auto *ctx = static_cast<NotifyCtx *>(d);
-        auto it = ctx->reg->consoles_.find(ctx->name);
-        if (it != ctx->reg->consoles_.end()) {
-          Console &c = *it->second;
-          c.notify_idle = 0;
-          if (c.state == State::Open) {
-            ctx->reg->notify(c, &c.backend, {});
-          } else if (ctx->reg->stopping_) {
-            ctx->reg->notify(c, nullptr, "gateway stopping");
-          }
+  if (c.notify_idle.active()) return;
+  Console *con = &c;  // the idle call is the console's: it never outlives it
+  c.notify_idle.idle(
+      [this, con] {
+        if (con->removed && con->state != State::Opening) {
+          notify(*con, nullptr, "console was removed");
+        } else if (con->state == State::Open) {
+          notify(*con, &con->backend, {});
+        } else if (stopping_) {
+          notify(*con, nullptr, "gateway stopping");
         }
-        return G_SOURCE_REMOVE;
       },
-      ctx, [](gpointer d) { delete static_cast<NotifyCtx *>(d); });
+      G_PRIORITY_DEFAULT);
 }
 
 void ConsoleRegistry::notify(Console &c, const HostPort *backend, const std::string &error) {
@@ -289,23 +241,18 @@ void ConsoleRegistry::maybe_forget(const std::string &name) {
   Console &c = *it->second;
   if (!c.removed || c.leases > 0) return;
   if (c.state == State::Open && c.cfg.lpar_id) {
-    if (!c.idle_timer) start_close(c);
+    if (!c.idle_timer.active()) start_close(c);
     return;
   }
   if (c.state == State::Opening || c.state == State::Closing) return;
-  if (c.idle_timer) g_source_remove(c.idle_timer);
-  if (c.notify_idle) g_source_remove(c.notify_idle);
-  consoles_.erase(it);
+  consoles_.erase(it);  // its timers go with it
 }
 
 void ConsoleRegistry::shutdown(std::function<void()> done) {
   stopping_ = true;
   shutdown_done_ = std::move(done);
   for (auto &[name, c] : consoles_) {
-    if (c->idle_timer) {
-      g_source_remove(c->idle_timer);
-      c->idle_timer = 0;
-    }
+    c->idle_timer.cancel();
     if (c->state == State::Opening) {
       c->op.reset();  // kills mkvterm, which may have opened the vterm already
       c->state = State::Open;
@@ -384,16 +331,8 @@ void ConsoleRegistry::adopt(const std::vector<std::pair<std::string, int>> &vter
           log_warning("lpar " + std::to_string(lpar) + ": rmvterm failed " +
                       describe_process_failure(r));
         }
-        // Destroyed from the main loop, not inside its own callback.
-        g_idle_add_full(
-            G_PRIORITY_DEFAULT,
-            [](gpointer d) -> gboolean {
-              auto *p = static_cast<std::pair<ConsoleRegistry *, uint64_t> *>(d);
-              p->first->orphans_.erase(p->second);
-              return G_SOURCE_REMOVE;
-            },
-            new std::pair<ConsoleRegistry *, uint64_t>(this, id),
-            [](gpointer d) { delete static_cast<std::pair<ConsoleRegistry *, uint64_t> *>(d); });
+        // Safe inside its own callback: ProcessRun touches nothing after it.
+        orphans_.erase(id);
       });
       continue;
     }

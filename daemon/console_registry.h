@@ -16,6 +16,7 @@
 
 #include "backends/mkvterm.h"
 #include "config.h"
+#include "io/main_loop_timer.h"
 
 namespace vncgate {
 
@@ -25,16 +26,21 @@ class ConsoleRegistry {
   // and audit, sanitized; never shown to the client).
   using Ready = std::function<void(const HostPort *backend, const std::string &error)>;
 
+  class Lease;
+
+ private:
+  struct Token {};  // only the registry makes leases
+
+ public:
   class Lease {
    public:
+    Lease(Token, ConsoleRegistry *r, std::string n, uint64_t w)
+        : reg_(r), name_(std::move(n)), waiter_(w) {}
     ~Lease();
     Lease(const Lease &) = delete;
     Lease &operator=(const Lease &) = delete;
 
    private:
-    friend class ConsoleRegistry;
-    Lease(ConsoleRegistry *r, std::string n, uint64_t w)
-        : reg_(r), name_(std::move(n)), waiter_(w) {}
     ConsoleRegistry *reg_;
     std::string name_;
     uint64_t waiter_;
@@ -82,8 +88,8 @@ class ConsoleRegistry {
     unsigned leases = 0;
     std::map<uint64_t, Ready> waiters;
     std::unique_ptr<ProcessRun> op;
-    guint idle_timer = 0;
-    guint notify_idle = 0;
+    MainLoopTimer idle_timer;   // idle-close
+    MainLoopTimer notify_idle;  // tells waiters from the main loop
     bool reset_tried = false;
     bool adopted = false;       // left open by a previous run
     int64_t idle_deadline = 0;  // unix seconds while the idle timer runs

@@ -13,7 +13,8 @@
 #include "config.h"
 #include "console_registry.h"
 #include "control/control_server.h"
-#include "control/token_store.h"
+#include "control/state_store.h"
+#include "io/main_loop_timer.h"
 #include "listener.h"
 #include "session.h"
 
@@ -38,41 +39,56 @@ class Daemon : public SessionHost, public ControlHost {
   bool settle_token(const std::string &id, bool consumed) override;
   LoginLimits &login_limits() override;
   bool session_slot_free() const override;
-  WorkerPool *sasl_workers() override { return sasl_pool_.get(); }
+  WorkerPool *sasl_workers() override;
 
-  // ControlHost
-  TokenStore &tokens() override { return tokens_; }
-  bool tokens_changed() override;
+  // ControlHost (daemon_control.cpp)
   std::vector<SessionInfo> session_list() const override;
   bool end_session(uint64_t id, const std::string &reason) override;
-  size_t end_token_sessions(const std::string &token_id, const std::string &reason) override;
   std::vector<ConsoleInfo> console_list() const override;
-  int put_console(const ConsoleConfig &c, std::string &error) override;
-  int delete_console(const std::string &name, std::string &error) override;
+  MintLinkResult mint_link(const std::string &console, const std::string &user, int64_t ttl,
+                           bool one_time) override;
+  RevokeTokenResult revoke_token(const std::string &id) override;
+  PutConsoleResult put_console(const ConsoleConfig &c) override;
+  DeleteConsoleResult delete_console(const std::string &name) override;
   std::string metrics_text() const override;
 
  private:
+  struct SignalSourceDestroy {
+    void operator()(GSource *s) const {
+      g_source_destroy(s);
+      g_source_unref(s);
+    }
+  };
+  struct MainLoopUnref {
+    void operator()(GMainLoop *l) const { g_main_loop_unref(l); }
+  };
+
+  // daemon_sessions.cpp: admission of a connection, sessions' end.
   void on_accept(GSocketConnection *conn, const std::optional<std::string> &console);
+  void refuse_connection(GSocket *sock, const std::string &who, const std::string &source,
+                         const std::string &why);
+  std::string admission_refusal(AdmissionControl::Refusal why, const std::string &source) const;
+  void evict_handshake(uint64_t victim);
   bool apply_listeners(const Config &c, bool at_start);
+  void add_signal(int signum, GSourceFunc handler);
   void reload();
   void recheck_sessions();  // after a reload: authorization stays live
   void stop(const char *why);
   void notify_systemd(const std::string &state);
   // File configuration plus consoles added through the control API.
   Config effective(const Config &file) const;
-  void apply(Config fresh);
+  // Applies the consoles of the state store after a change through the API.
+  void apply_runtime_consoles();
   void start_control();
+  void adopt_vterms();
   ControlSettings control_settings() const;
   bool control_settings_changed() const;
-  void save_runtime_consoles();
-  void load_state();
-  bool save_state(const char *name, const std::string &text);  // false: not saved (logged)
+  size_t end_token_sessions(const std::string &token_id, const std::string &reason);
 
   std::string config_path_;
   std::shared_ptr<const Config> config_;
   Config file_config_;  // as read from the file, before runtime consoles
-  std::map<std::string, ConsoleConfig> runtime_consoles_;
-  TokenStore tokens_;
+  StateStore state_;    // tokens, runtime consoles, opened vterms
   LoginLimits login_limits_;
   std::unique_ptr<ControlServer> control_;
   std::shared_ptr<TlsCredentials> tls_;
@@ -84,11 +100,11 @@ class Daemon : public SessionHost, public ControlHost {
   std::unique_ptr<WorkerPool> sasl_pool_;
   std::map<uint64_t, std::unique_ptr<Session>> sessions_;
   std::vector<std::unique_ptr<Session>> ended_;
-  guint reap_idle_ = 0;
-  guint trim_timer_ = 0;  // malloc_trim after a flood of handshake buffers
+  MainLoopTimer reap_idle_;
+  MainLoopTimer trim_timer_;  // malloc_trim after a flood of handshake buffers
   uint64_t next_id_ = 1;
-  GMainLoop *loop_ = nullptr;
-  std::vector<guint> signal_sources_;
+  std::unique_ptr<GMainLoop, MainLoopUnref> loop_;
+  std::vector<std::unique_ptr<GSource, SignalSourceDestroy>> signal_sources_;
   bool stopping_ = false;
   int exit_status_ = 0;
 };

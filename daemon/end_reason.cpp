@@ -42,6 +42,8 @@ EndText text_of(EndCode code) {
       return {"TLS record layer error", "TLS", ""};
     case EndCode::NoMechanism:
       return {"no SASL mechanism available", "other", ""};
+    case EndCode::NoMechanismForHint:
+      return {"no SASL mechanism left for Vncgate-Auth", "other", ""};
     case EndCode::Rfb33Client:
       return {"client speaks RFB 3.3 only", "other", ""};
     case EndCode::AuthenticationFailed:

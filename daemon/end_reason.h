@@ -26,6 +26,7 @@ enum class EndCode {
   TlsPeerRefused,      // detail: why the client certificate was refused
   TlsRecordLayer,      // a record could not be encoded
   NoMechanism,         // no SASL mechanism left to offer
+  NoMechanismForHint,  // detail: the CONNECT's Vncgate-Auth hint that left none
   Rfb33Client,
   AuthenticationFailed,
   CertificateRefused,  // a verified certificate names no user

@@ -26,19 +26,13 @@ struct PauseLog {
 PauseLog pause_log;
 
 std::string local_name(GSocket *socket) {
-  GSocketAddress *a = g_socket_get_local_address(socket, nullptr);
-  if (!a) return "?";
-  std::string out = "?";
-  if (G_IS_INET_SOCKET_ADDRESS(a)) {
-    auto *isa = G_INET_SOCKET_ADDRESS(a);
-    gchar *ip = g_inet_address_to_string(g_inet_socket_address_get_address(isa));
-    std::string ips = ip;
-    g_free(ip);
-    std::string port = std::to_string(g_inet_socket_address_get_port(isa));
-    out = ips.find(':') != std::string::npos ? "[" + ips + "]:" + port : ips + ":" + port;
-  }
-  g_object_unref(a);
-  return out;
+  g_autoptr(GSocketAddress) a = g_socket_get_local_address(socket, nullptr);
+  if (!a || !G_IS_INET_SOCKET_ADDRESS(a)) return "?";
+  auto *isa = G_INET_SOCKET_ADDRESS(a);
+  g_autofree gchar *ip = g_inet_address_to_string(g_inet_socket_address_get_address(isa));
+  std::string ips = ip;
+  std::string port = std::to_string(g_inet_socket_address_get_port(isa));
+  return ips.find(':') != std::string::npos ? "[" + ips + "]:" + port : ips + ":" + port;
 }
 
 }  // namespace
@@ -47,33 +41,30 @@ Listener::Listener(std::optional<std::string> console, int backlog, Accept accep
     : console_(std::move(console)), backlog_(backlog), accept_(std::move(accept)) {}
 
 Listener::~Listener() {
-  if (resume_timer_) g_source_remove(resume_timer_);
   for (auto &b : bound_) {
     b.watch.reset();
-    g_socket_close(b.socket, nullptr);
-    g_object_unref(b.socket);
+    g_socket_close(b.socket.get(), nullptr);
   }
 }
 
 bool Listener::bind_one(GSocketFamily family, GSocketAddress *address, bool *speaks_ipv4,
                         std::string &error) {
-  GError *err = nullptr;
-  GSocket *s = g_socket_new(family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &err);
+  g_autoptr(GError) err = nullptr;
+  auto s = GObjectPtr<GSocket>::adopt(
+      g_socket_new(family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &err));
   if (s) {
-    g_socket_set_listen_backlog(s, backlog_);
-    if (!g_socket_bind(s, address, TRUE, &err) || !g_socket_listen(s, &err)) {
-      g_object_unref(s);
-      s = nullptr;
-    }
+    g_socket_set_listen_backlog(s.get(), backlog_);
+    if (!g_socket_bind(s.get(), address, TRUE, &err) || !g_socket_listen(s.get(), &err)) s.reset();
   }
   if (!s) {
     error = err->message;
-    g_error_free(err);
     return false;
   }
-  if (speaks_ipv4) *speaks_ipv4 = g_socket_speaks_ipv4(s);
-  Bound b{s, nullptr};
-  b.watch = std::make_unique<FdWatch>(g_socket_get_fd(s), [this, s](GIOCondition) { on_ready(s); });
+  if (speaks_ipv4) *speaks_ipv4 = g_socket_speaks_ipv4(s.get());
+  GSocket *raw = s.get();  // owned by the Bound entry, which outlives its watch
+  Bound b{std::move(s), nullptr};
+  b.watch =
+      std::make_unique<FdWatch>(g_socket_get_fd(raw), [this, raw](GIOCondition) { on_ready(raw); });
   b.watch->set_events(paused() ? GIOCondition(0) : G_IO_IN);
   bound_.push_back(std::move(b));
   return true;
@@ -85,35 +76,28 @@ bool Listener::add(const HostPort &address, std::string &error) {
   if (address.host.empty()) {
     // Like g_socket_listener_add_inet_port: IPv6 "::" (dual stack where the
     // system allows it), plus IPv4 "0.0.0.0" when IPv6 does not carry IPv4.
-    GInetAddress *any6 = g_inet_address_new_any(G_SOCKET_FAMILY_IPV6);
-    GSocketAddress *sa6 = g_inet_socket_address_new(any6, address.port);
-    g_object_unref(any6);
+    g_autoptr(GInetAddress) any6 = g_inet_address_new_any(G_SOCKET_FAMILY_IPV6);
+    g_autoptr(GSocketAddress) sa6 = g_inet_socket_address_new(any6, address.port);
     bool v4 = false;
     ok = bind_one(G_SOCKET_FAMILY_IPV6, sa6, &v4, why);
-    g_object_unref(sa6);
     if (!ok || !v4) {
-      GInetAddress *any4 = g_inet_address_new_any(G_SOCKET_FAMILY_IPV4);
-      GSocketAddress *sa4 = g_inet_socket_address_new(any4, address.port);
-      g_object_unref(any4);
+      g_autoptr(GInetAddress) any4 = g_inet_address_new_any(G_SOCKET_FAMILY_IPV4);
+      g_autoptr(GSocketAddress) sa4 = g_inet_socket_address_new(any4, address.port);
       std::string why4;
       if (bind_one(G_SOCKET_FAMILY_IPV4, sa4, nullptr, why4)) {
         ok = true;
       } else if (!ok) {
         why = why4;
       }
-      g_object_unref(sa4);
     }
   } else {
-    GInetAddress *ia = g_inet_address_new_from_string(address.host.c_str());
+    g_autoptr(GInetAddress) ia = g_inet_address_new_from_string(address.host.c_str());
     if (!ia) {
       error = "cannot listen on " + address.to_string() + ": not an IP address";
       return false;
     }
-    GSocketAddress *sa = g_inet_socket_address_new(ia, address.port);
-    GSocketFamily family = g_inet_address_get_family(ia);
-    g_object_unref(ia);
-    ok = bind_one(family, sa, nullptr, why);
-    g_object_unref(sa);
+    g_autoptr(GSocketAddress) sa = g_inet_socket_address_new(ia, address.port);
+    ok = bind_one(g_inet_address_get_family(ia), sa, nullptr, why);
   }
   if (!ok) {
     error = "cannot listen on " + address.to_string() + ": " + why;
@@ -128,8 +112,8 @@ void Listener::set_backlog(int backlog) {
   backlog_ = backlog;
   for (auto &b : bound_) {
     // Linux applies a second listen() to a listening socket as a new backlog.
-    if (::listen(g_socket_get_fd(b.socket), backlog) != 0)
-      log_warning("cannot change the listen backlog of " + local_name(b.socket) + ": " +
+    if (::listen(g_socket_get_fd(b.socket.get()), backlog) != 0)
+      log_warning("cannot change the listen backlog of " + local_name(b.socket.get()) + ": " +
                   std::strerror(errno));
   }
 }
@@ -146,15 +130,13 @@ void Listener::on_ready(GSocket *socket) {
       continue;
     }
     backoff_ms_ = 0;
-    GSocket *s = g_socket_new_from_fd(fd, nullptr);
+    g_autoptr(GSocket) s = g_socket_new_from_fd(fd, nullptr);
     if (!s) {
       ::close(fd);
       continue;
     }
-    GSocketConnection *conn = g_socket_connection_factory_create_connection(s);
-    g_object_unref(s);
-    accept_(conn, console_);
-    g_object_unref(conn);
+    g_autoptr(GSocketConnection) conn = g_socket_connection_factory_create_connection(s);
+    accept_(conn, console_);  // borrowed: the session takes its own reference
   }
 }
 
@@ -176,15 +158,7 @@ void Listener::pause(int err, GSocket *socket) {
   } else {
     ++pause_log.suppressed;
   }
-  resume_timer_ = g_timeout_add(
-      backoff_ms_,
-      [](gpointer d) -> gboolean {
-        auto *self = static_cast<Listener *>(d);
-        self->resume_timer_ = 0;
-        self->resume();
-        return G_SOURCE_REMOVE;
-      },
-      this);
+  resume_timer_.once(backoff_ms_, [this] { resume(); });
 }
 
 void Listener::resume() {

@@ -18,6 +18,8 @@
 
 #include "config.h"
 #include "io/fd_watch.h"
+#include "io/gobject_ptr.h"
+#include "io/main_loop_timer.h"
 
 namespace vncgate {
 
@@ -38,11 +40,11 @@ class Listener {
   const std::vector<HostPort> &addresses() const { return addresses_; }
   // Changes the accept queue length of the bound sockets (listen() again).
   void set_backlog(int backlog);
-  bool paused() const { return resume_timer_ != 0; }
+  bool paused() const { return resume_timer_.active(); }
 
  private:
   struct Bound {
-    GSocket *socket;
+    GObjectPtr<GSocket> socket;
     std::unique_ptr<FdWatch> watch;
   };
   bool bind_one(GSocketFamily family, GSocketAddress *address, bool *speaks_ipv4,
@@ -56,7 +58,7 @@ class Listener {
   Accept accept_;
   std::vector<Bound> bound_;
   std::vector<HostPort> addresses_;
-  guint resume_timer_ = 0;
+  MainLoopTimer resume_timer_;
   unsigned backoff_ms_ = 0;
 };
 

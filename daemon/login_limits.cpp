@@ -25,9 +25,8 @@ const char *service_name(LoginService s) {
 
 bool is_password_mechanism(const std::string &mechanism) {
   if (mechanism.empty() || mechanism == "x509-none") return false;
-  gchar *up = g_ascii_strup(mechanism.c_str(), -1);
+  g_autofree gchar *up = g_ascii_strup(mechanism.c_str(), -1);
   std::string m = up;
-  g_free(up);
   return m != "GSSAPI" && m != "GSS-SPNEGO" && !m.starts_with("GS2-") && m != "EXTERNAL" &&
          m != "ANONYMOUS";
 }

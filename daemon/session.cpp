@@ -75,7 +75,6 @@ Session::~Session() {
   relay_.reset();
   watch_.reset();
   backend_conn_.reset();
-  if (backend_) g_object_unref(backend_);
   g_object_unref(conn_);
 }
 
@@ -282,6 +281,7 @@ bool Session::on_connect_request() {
   in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(parsed.result.consumed));
   const std::string name = parsed.result.value.console;
   console_ = name;  // named in the audit record even when unknown
+  auth_hint_ = parsed.result.value.auth_hint;
   if (!host_.config()->consoles.count(name)) {
     log_info(log_prefix() + client_addr_ + " asked for unknown console " + name);
     send(http_response(404));
@@ -353,8 +353,7 @@ void Session::connect_backend(const HostPort &backend) {
   backend_timer_.once(host_.config()->backend_timeout * 1000u, [this] { on_backend_timeout(); });
   backend_conn_ = std::make_unique<BackendConnection>(
       backend, std::move(password), std::move(tls),
-      [this](GSocketConnection *c, Bytes leftover, std::unique_ptr<SecurityLayer> layer,
-             std::string error) { on_backend(c, std::move(leftover), std::move(layer), error); });
+      [this](std::unique_ptr<Transport> t, std::string error) { on_backend(std::move(t), error); });
 }
 
 void Session::on_backend_timeout() {
@@ -368,14 +367,10 @@ void Session::on_backend_timeout() {
                                                             std::to_string(limit) + " s"));
 }
 
-void Session::on_backend(GSocketConnection *conn, Bytes leftover,
-                         std::unique_ptr<SecurityLayer> backend_layer, const std::string &error) {
+void Session::on_backend(std::unique_ptr<Transport> backend, const std::string &error) {
   backend_timer_.cancel();
-  if (state_ != State::WaitBackend || closing_) {
-    if (conn) g_object_unref(conn);
-    return;
-  }
-  if (!conn) {
+  if (state_ != State::WaitBackend || closing_) return;
+  if (!backend) {
     // The backend's own refusal reason is in `error`: untrusted text.
     log_error(log_prefix() + "console " + *console_ + ": backend " + log_safe(error, 500));
     return refuse_with_result(EndReason(EndCode::BackendUnreachable));
@@ -385,31 +380,35 @@ void Session::on_backend(GSocketConnection *conn, Bytes leftover,
     if (!host_.settle_token(token_id_, true)) {
       // A one-time link whose use cannot be saved would be valid again after
       // a restart: it opens nothing (the daemon keeps it used until then).
-      g_object_unref(conn);
       log_error(log_prefix() + "token " + token_id_ +
                 " could not be recorded as used (state directory): no session");
       return refuse_with_result(EndReason(EndCode::TokenNotRecorded));
     }
   }
-  backend_ = conn;
-  backend_layer_ = std::move(backend_layer);
   send(encode_security_result(true, "", version()));
   handshake_timer_.cancel();
   watch_->cancel();
   state_ = State::Relay;
-  start_relay(std::move(leftover));
+  start_relay(std::move(backend));
 }
 
 // Hands the client connection, its security layer and the bytes read ahead
-// on both sides to the relay.
-void Session::start_relay(Bytes leftover) {
-  int bfd = g_socket_get_fd(g_socket_connection_get_socket(backend_));
+// to the relay, which then owns both connections' transports.
+void Session::start_relay(std::unique_ptr<Transport> backend) {
   SecurityLayer *layer = channel_ ? channel_.get() : relay_layer_.get();
+  // The client's side moves onto a Transport: the handshake's unsent wire
+  // bytes first, then its unparsed input. TLS hands us plaintext; the SASL
+  // layer starts after the handshake, so early bytes under it are still
+  // encoded (unread before install_layer decodes them).
+  auto client = std::make_unique<Transport>(conn_);
+  client->write_raw(out_);
+  bool early_plain = channel_ || layer == nullptr;
+  if (layer && early_plain) client->install_layer(*layer);
+  client->unread(in_);
+  if (layer && !early_plain) client->install_layer(*layer);
   relay_ = std::make_unique<Relay>(
-      fd_, layer, bfd, backend_layer_.get(),
+      std::move(client), std::move(backend),
       [this](const std::string &reason) { end(EndReason(EndCode::RelayEnded, reason)); });
-  relay_->queue_raw_to_client(out_);
-  Bytes early_client = std::move(in_);
   Bytes().swap(in_);
   Bytes().swap(out_);
   log_info(log_prefix() + client_addr_ + " connected to console " + *console_ + " as " +
@@ -418,11 +417,7 @@ void Session::start_relay(Bytes leftover) {
     session_timer_.once(limit * 1000u, [this] { on_max_session_time(); });
   metrics().observe_handshake("ok",
                               static_cast<double>(g_get_monotonic_time() - started_us_) / 1e6);
-  // TLS hands us plaintext; the SASL layer starts after the handshake, so
-  // early bytes under it are still encoded.
-  bool early_plain = channel_ || layer == nullptr;
-  relay_->start(early_plain ? early_client : Bytes{}, leftover);
-  if (!early_plain && state_ == State::Relay) relay_->feed_raw_from_client(early_client);
+  relay_->start();
 }
 
 void Session::on_max_session_time() {
@@ -486,7 +481,6 @@ void Session::end(const EndReason &reason) {
   if (relay_) relay_->stop();
   if (watch_) watch_->cancel();
   g_socket_close(g_socket_connection_get_socket(conn_), nullptr);
-  if (backend_) g_socket_close(g_socket_connection_get_socket(backend_), nullptr);
   lease_.reset();
   // Handshake buffers go now, not when the session is reaped: the trim that
   // a drained admission budget schedules should find them free.

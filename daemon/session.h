@@ -135,9 +135,8 @@ class Session {
   void on_backend_timeout();
   void on_max_session_time();
   void connect_backend(const HostPort &backend);
-  void on_backend(GSocketConnection *conn, Bytes leftover,
-                  std::unique_ptr<SecurityLayer> backend_layer, const std::string &error);
-  void start_relay(Bytes leftover);
+  void on_backend(std::unique_ptr<Transport> backend, const std::string &error);
+  void start_relay(std::unique_ptr<Transport> backend);
   // Password-guessing limits (session_limits.cpp).
   std::optional<Refusal> source_refusal(bool send_complete);
   bool refuse_locked_out_source(bool send_complete, const std::string &claimed);
@@ -189,9 +188,7 @@ class Session {
   std::shared_ptr<SaslServerSession> relay_layer_;  // the SASL layer, if negotiated
   std::unique_ptr<ConsoleRegistry::Lease> lease_;
   std::unique_ptr<BackendConnection> backend_conn_;
-  GSocketConnection *backend_ = nullptr;
-  std::unique_ptr<SecurityLayer> backend_layer_;  // TLS toward the backend, if any
-  std::unique_ptr<Relay> relay_;
+  std::unique_ptr<Relay> relay_;  // owns both connections' transports once relaying
   MainLoopTimer handshake_timer_;
   MainLoopTimer fail_timer_;
   MainLoopTimer backend_timer_;  // backend-timeout, from the backend connect to its SecurityResult
@@ -200,6 +197,7 @@ class Session {
   EndReason close_reason_{EndCode::ClientClosed};
   std::string user_;
   std::string token_id_, token_user_;
+  AuthHint auth_hint_ = AuthHint::None;  // the CONNECT's Vncgate-Auth, for the SASL offer
   bool token_settled_ = false;
   int64_t started_wall_ = 0;
   unsigned ssf_ = 0;       // protection of the session: SASL layer or TLS cipher bits

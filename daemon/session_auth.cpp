@@ -20,6 +20,7 @@ void Session::begin_rfb() {
   o.sasl.sasl.local_address = local_ip_port_;
   o.sasl.sasl.remote_address = client_ip_port_;
   o.sasl.sasl.min_ssf = config_->min_ssf;
+  o.sasl.sasl.auth_hint = auth_hint_;
   o.sasl.max_field = config_->sasl_max_field;
   o.sasl.strip_realm = config_->strip_realm;
   o.sasl.source_gate = [this] { return source_refusal(true); };

@@ -12,6 +12,7 @@
 #include <clocale>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,84 +33,78 @@ struct Reply {
   std::string transport_error;
 };
 
+// A session for the socket or the URL; null with `error` set.
+SoupSession *new_session(const Options &o, std::string &base, std::string &error) {
+  if (o.url.empty()) {
+    g_autoptr(GSocketAddress) addr = g_unix_socket_address_new(o.socket.c_str());
+    base = "http://localhost";
+    return SOUP_SESSION(g_object_new(SOUP_TYPE_SESSION, "remote-connectable", addr, nullptr));
+  }
+  base = o.url;
+  g_autoptr(SoupSession) session = soup_session_new();
+  if (!o.cacert.empty()) {
+    g_autoptr(GError) err = nullptr;
+    g_autoptr(GTlsDatabase) db = g_tls_file_database_new(o.cacert.c_str(), &err);
+    if (!db) {
+      error = err->message;
+      return nullptr;
+    }
+    soup_session_set_tls_database(session, db);
+  }
+  return static_cast<SoupSession *>(g_steal_pointer(&session));
+}
+
+// HTTP Basic credentials: --auth-user and the first line of --password-file.
+void add_basic_auth(const Options &o, SoupMessage *msg) {
+  std::string pw;
+  g_autofree gchar *text = nullptr;
+  if (!o.password_file.empty() &&
+      g_file_get_contents(o.password_file.c_str(), &text, nullptr, nullptr)) {
+    pw = text;
+    while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
+  }
+  std::string cred = o.user + ":" + pw;
+  g_autofree gchar *b64 =
+      g_base64_encode(reinterpret_cast<const guchar *>(cred.data()), cred.size());
+  soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization",
+                               (std::string("Basic ") + b64).c_str());
+}
+
 Reply request(const Options &o, const char *method, const std::string &path,
               const std::string &body) {
   Reply r;
-  SoupSession *session;
   std::string base;
-  if (!o.url.empty()) {
-    session = soup_session_new();
-    base = o.url;
-    if (!o.cacert.empty()) {
-      GError *err = nullptr;
-      GTlsDatabase *db = g_tls_file_database_new(o.cacert.c_str(), &err);
-      if (!db) {
-        r.transport_error = err->message;
-        g_error_free(err);
-        g_object_unref(session);
-        return r;
-      }
-      soup_session_set_tls_database(session, db);
-      g_object_unref(db);
-    }
-  } else {
-    GSocketAddress *addr = g_unix_socket_address_new(o.socket.c_str());
-    session = SOUP_SESSION(g_object_new(SOUP_TYPE_SESSION, "remote-connectable", addr, nullptr));
-    g_object_unref(addr);
-    base = "http://localhost";
-  }
-  SoupMessage *msg = soup_message_new(method, (base + path).c_str());
+  g_autoptr(SoupSession) session = new_session(o, base, r.transport_error);
+  if (!session) return r;
+  g_autoptr(SoupMessage) msg = soup_message_new(method, (base + path).c_str());
   if (!msg) {
     r.transport_error = "invalid URL " + base + path;
-    g_object_unref(session);
     return r;
   }
   if (!body.empty()) {
-    GBytes *b = g_bytes_new(body.data(), body.size());
+    g_autoptr(GBytes) b = g_bytes_new(body.data(), body.size());
     soup_message_set_request_body_from_bytes(msg, "application/json", b);
-    g_bytes_unref(b);
   }
-  if (!o.user.empty()) {
-    std::string pw;
-    if (!o.password_file.empty()) {
-      gchar *text = nullptr;
-      if (g_file_get_contents(o.password_file.c_str(), &text, nullptr, nullptr)) {
-        pw = text;
-        g_free(text);
-        while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
-      }
-    }
-    std::string cred = o.user + ":" + pw;
-    gchar *b64 = g_base64_encode(reinterpret_cast<const guchar *>(cred.data()), cred.size());
-    soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization",
-                                 (std::string("Basic ") + b64).c_str());
-    g_free(b64);
-  }
-  GError *err = nullptr;
-  GBytes *reply = soup_session_send_and_read(session, msg, nullptr, &err);
+  if (!o.user.empty()) add_basic_auth(o, msg);
+  g_autoptr(GError) err = nullptr;
+  g_autoptr(GBytes) reply = soup_session_send_and_read(session, msg, nullptr, &err);
   if (!reply) {
     r.transport_error = err->message;
-    g_error_free(err);
-  } else {
-    r.status = soup_message_get_status(msg);
-    gsize n = 0;
-    const char *d = static_cast<const char *>(g_bytes_get_data(reply, &n));
-    r.body.assign(d ? d : "", n);
-    g_bytes_unref(reply);
+    return r;
   }
-  g_object_unref(msg);
-  g_object_unref(session);
+  r.status = soup_message_get_status(msg);
+  gsize n = 0;
+  const char *d = static_cast<const char *>(g_bytes_get_data(reply, &n));
+  r.body.assign(d ? d : "", n);
   return r;
 }
 
 JsonNode *parse(const std::string &text) {
-  JsonParser *p = json_parser_new();
-  JsonNode *n = nullptr;
+  g_autoptr(JsonParser) p = json_parser_new();
   if (json_parser_load_from_data(p, text.c_str(), static_cast<gssize>(text.size()), nullptr) &&
       json_parser_get_root(p))
-    n = json_node_copy(json_parser_get_root(p));
-  g_object_unref(p);
-  return n;
+    return json_node_copy(json_parser_get_root(p));
+  return nullptr;
 }
 
 // For the terminal: what the daemon relays came from clients (user names)
@@ -216,7 +211,7 @@ int finish(const Options &o, const Reply &r,
                  o.url.empty() ? o.socket.c_str() : o.url.c_str(), r.transport_error.c_str());
     return 3;
   }
-  JsonNode *root = parse(r.body);
+  g_autoptr(JsonNode) root = parse(r.body);
   if (r.status >= 300) {
     std::string err = r.body;
     if (root && JSON_NODE_HOLDS_OBJECT(root)) err = field(json_node_get_object(root), "error");
@@ -225,7 +220,6 @@ int finish(const Options &o, const Reply &r,
       std::fprintf(stderr, _("vncgatectl: access denied: %s\n"), err.c_str());
     else
       std::fprintf(stderr, "vncgatectl: %s (HTTP %u)\n", err.c_str(), r.status);
-    if (root) json_node_unref(root);
     return 1;
   }
   // A body must be JSON (a table: an array of objects); 204 has none.
@@ -237,10 +231,8 @@ int finish(const Options &o, const Reply &r,
       readable = JSON_NODE_HOLDS_OBJECT(json_array_get_element(a, i));
   }
   if (!readable || (!r.body.empty() &&
-                    !g_utf8_validate(r.body.data(), static_cast<gssize>(r.body.size()), nullptr))) {
-    if (root) json_node_unref(root);
+                    !g_utf8_validate(r.body.data(), static_cast<gssize>(r.body.size()), nullptr)))
     return unreadable_reply(r);
-  }
   if (o.json || cols.empty()) {
     if (!r.body.empty())
       std::printf("%s\n", r.body.c_str());
@@ -249,7 +241,6 @@ int finish(const Options &o, const Reply &r,
   } else {
     print_table(root, cols);
   }
-  if (root) json_node_unref(root);
   return 0;
 }
 
@@ -266,23 +257,16 @@ int lockouts(const Options &o) {
 
 int unlock(const Options &o, const std::string &key) {
   // A key may hold '/' (an IPv6 /64) or anything a user name holds.
-  gchar *escaped = g_uri_escape_string(key.c_str(), nullptr, FALSE);
+  g_autofree gchar *escaped = g_uri_escape_string(key.c_str(), nullptr, FALSE);
   std::string path = std::string("/v1/lockouts/") + escaped;
-  g_free(escaped);
   return finish(o, request(o, "DELETE", path, ""), {}, _("unlocked"));
 }
 
-}  // namespace
-
-int main(int argc, char **argv) {
-  std::setlocale(LC_ALL, "");
-  // VNCGATE_LOCALEDIR: other catalogs than the installed ones (the build
-  // tree's, for the i18n tests).
-  const char *localedir = g_getenv("VNCGATE_LOCALEDIR");
-  bindtextdomain(GETTEXT_PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);
-  textdomain(GETTEXT_PACKAGE);
-  Options o;
-  std::vector<std::string> args;
+// Reads the options before the command (and --json, --users-file after
+// it) into `o` and the command's words into `args`; an exit status when
+// there is nothing more to do.
+std::optional<int> parse_options(int argc, char **argv, Options &o,
+                                 std::vector<std::string> &args) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (!args.empty() && a != "--json" && a != "--users-file") {  // the command's own arguments
@@ -319,6 +303,84 @@ int main(int argc, char **argv) {
       args.push_back(a);
     if (!ok) return usage();
   }
+  return std::nullopt;
+}
+
+// link CONSOLE [--user USER] [--ttl SECONDS] [--reusable]
+int mint_link(const Options &o, const std::vector<std::string> &args) {
+  std::string user;
+  long ttl = 300;
+  bool reusable = false;
+  for (size_t i = 2; i < args.size(); ++i) {
+    if (args[i] == "--reusable")
+      reusable = true;
+    else if (args[i].rfind("--user=", 0) == 0)
+      user = args[i].substr(7);
+    else if (args[i] == "--user" && i + 1 < args.size())
+      user = args[++i];
+    else if (args[i].rfind("--ttl=", 0) == 0)
+      ttl = std::strtol(args[i].c_str() + 6, nullptr, 10);
+    else if (args[i] == "--ttl" && i + 1 < args.size())
+      ttl = std::strtol(args[++i].c_str(), nullptr, 10);
+    else
+      return usage();
+  }
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  if (!user.empty()) {
+    json_builder_set_member_name(b, "user");
+    json_builder_add_string_value(b, user.c_str());
+  }
+  json_builder_set_member_name(b, "ttl");
+  json_builder_add_int_value(b, ttl);
+  json_builder_set_member_name(b, "one_time");
+  json_builder_add_boolean_value(b, !reusable);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  g_autofree gchar *body = json_to_string(root, FALSE);
+  Reply r = request(o, "POST", "/v1/consoles/" + args[1] + "/links", body);
+  if (o.json || r.status >= 300 || !r.transport_error.empty()) return finish(o, r, {}, nullptr);
+  g_autoptr(JsonNode) n = parse(r.body);
+  JsonObject *obj = n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : nullptr;
+  std::string url = obj ? field(obj, "url") : "";
+  if (!url.starts_with("vncgate://")) return unreadable_reply(r);
+  std::printf("%s\n", url.c_str());
+  std::fprintf(stderr, _("token %s, valid until %s\n"), field(obj, "token_id").c_str(),
+               field(obj, "expires_at").c_str());
+  return 0;
+}
+
+// passwd USER --users-file FILE: the password is read from standard input.
+int passwd(const Options &o, const std::string &user) {
+  if (o.users_file.empty()) {
+    std::fprintf(stderr, "%s", _("vncgatectl: passwd needs --users-file FILE\n"));
+    return 2;
+  }
+  std::string pw;
+  if (!std::getline(std::cin, pw) || pw.empty()) {
+    std::fprintf(stderr, "%s", _("vncgatectl: no password on standard input\n"));
+    return 2;
+  }
+  std::string error;
+  if (!vncgate::users_file_set(o.users_file, user, pw, error)) {
+    std::fprintf(stderr, "vncgatectl: %s\n", error.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  std::setlocale(LC_ALL, "");
+  // VNCGATE_LOCALEDIR: other catalogs than the installed ones (the build
+  // tree's, for the i18n tests).
+  const char *localedir = g_getenv("VNCGATE_LOCALEDIR");
+  bindtextdomain(GETTEXT_PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);
+  textdomain(GETTEXT_PACKAGE);
+  Options o;
+  std::vector<std::string> args;
+  if (auto status = parse_options(argc, argv, o, args)) return *status;
   if (args.empty()) return usage();
   const std::string &cmd = args[0];
   if (cmd == "consoles" && args.size() == 1) {
@@ -347,72 +409,7 @@ int main(int argc, char **argv) {
     return finish(o, request(o, "DELETE", "/v1/tokens/" + args[1], ""), {}, nullptr);
   if (cmd == "lockouts" && args.size() == 1) return lockouts(o);
   if (cmd == "unlock" && args.size() == 2) return unlock(o, args[1]);
-  if (cmd == "link" && args.size() >= 2) {
-    std::string user;
-    long ttl = 300;
-    bool reusable = false;
-    for (size_t i = 2; i < args.size(); ++i) {
-      if (args[i] == "--reusable")
-        reusable = true;
-      else if (args[i].rfind("--user=", 0) == 0)
-        user = args[i].substr(7);
-      else if (args[i] == "--user" && i + 1 < args.size())
-        user = args[++i];
-      else if (args[i].rfind("--ttl=", 0) == 0)
-        ttl = std::strtol(args[i].c_str() + 6, nullptr, 10);
-      else if (args[i] == "--ttl" && i + 1 < args.size())
-        ttl = std::strtol(args[++i].c_str(), nullptr, 10);
-      else
-        return usage();
-    }
-    JsonBuilder *b = json_builder_new();
-    json_builder_begin_object(b);
-    if (!user.empty()) {
-      json_builder_set_member_name(b, "user");
-      json_builder_add_string_value(b, user.c_str());
-    }
-    json_builder_set_member_name(b, "ttl");
-    json_builder_add_int_value(b, ttl);
-    json_builder_set_member_name(b, "one_time");
-    json_builder_add_boolean_value(b, !reusable);
-    json_builder_end_object(b);
-    JsonNode *root = json_builder_get_root(b);
-    gchar *text = json_to_string(root, FALSE);
-    std::string body = text;
-    g_free(text);
-    json_node_unref(root);
-    g_object_unref(b);
-    Reply r = request(o, "POST", "/v1/consoles/" + args[1] + "/links", body);
-    if (o.json || r.status >= 300 || !r.transport_error.empty()) return finish(o, r, {}, nullptr);
-    JsonNode *n = parse(r.body);
-    JsonObject *obj = n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : nullptr;
-    std::string url = obj ? field(obj, "url") : "";
-    if (!url.starts_with("vncgate://")) {
-      if (n) json_node_unref(n);
-      return unreadable_reply(r);
-    }
-    std::printf("%s\n", url.c_str());
-    std::fprintf(stderr, _("token %s, valid until %s\n"), field(obj, "token_id").c_str(),
-                 field(obj, "expires_at").c_str());
-    json_node_unref(n);
-    return 0;
-  }
-  if (cmd == "passwd" && args.size() == 2) {
-    if (o.users_file.empty()) {
-      std::fprintf(stderr, "%s", _("vncgatectl: passwd needs --users-file FILE\n"));
-      return 2;
-    }
-    std::string pw;
-    if (!std::getline(std::cin, pw) || pw.empty()) {
-      std::fprintf(stderr, "%s", _("vncgatectl: no password on standard input\n"));
-      return 2;
-    }
-    std::string error;
-    if (!vncgate::users_file_set(o.users_file, args[1], pw, error)) {
-      std::fprintf(stderr, "vncgatectl: %s\n", error.c_str());
-      return 1;
-    }
-    return 0;
-  }
+  if (cmd == "link" && args.size() >= 2) return mint_link(o, args);
+  if (cmd == "passwd" && args.size() == 2) return passwd(o, args[1]);
   return usage();
 }

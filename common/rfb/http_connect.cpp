@@ -56,7 +56,39 @@ bool parse_query(std::string_view q, std::map<std::string, std::string> &out) {
   return true;
 }
 
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+           return lower(x) == lower(y);
+         });
+}
+
+std::string_view trim_ows(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
+AuthHint parse_auth_hint(std::string_view value) {
+  value = trim_ows(value);
+  if (iequals(value, auth_hint_name(AuthHint::Kerberos))) return AuthHint::Kerberos;
+  if (iequals(value, auth_hint_name(AuthHint::Password))) return AuthHint::Password;
+  return AuthHint::None;
+}
+
 }  // namespace
+
+std::string_view auth_hint_name(AuthHint hint) {
+  switch (hint) {
+    case AuthHint::Kerberos:
+      return "kerberos";
+    case AuthHint::Password:
+      return "password";
+    case AuthHint::None:
+      break;
+  }
+  return "";
+}
 
 bool is_valid_console_name(std::string_view name) {
   if (name.empty() || name.size() > 64 || name[0] == '.' || name[0] == '-') return false;
@@ -115,7 +147,9 @@ HttpConnectParse parse_http_connect(ByteSpan in) {
       return fail("bad character in CONNECT target");
   }
 
-  // Headers: "Name: value" lines; content is ignored but syntax is checked.
+  // Headers: "Name: value" lines; syntax is checked, and only Vncgate-Auth
+  // is read.
+  bool seen_auth_hint = false;
   while (!headers.empty()) {
     size_t next = headers.find("\r\n");
     std::string_view h = headers.substr(0, next);
@@ -128,6 +162,12 @@ HttpConnectParse parse_http_connect(ByteSpan in) {
     for (char c : h.substr(colon + 1)) {
       if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
         return fail("control character in header value");
+    }
+    if (iequals(h.substr(0, colon), kAuthHintHeader)) {
+      // Two hints could disagree: refuse rather than pick one.
+      if (seen_auth_hint) return fail("duplicate Vncgate-Auth header");
+      seen_auth_hint = true;
+      req.auth_hint = parse_auth_hint(h.substr(colon + 1));
     }
   }
 

@@ -1,12 +1,5 @@
 #include "backends/backend_connection.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
-#include <cerrno>
-#include <cstring>
-
 namespace vncgate {
 
 namespace {
@@ -18,170 +11,104 @@ BackendConnection::BackendConnection(HostPort address, std::optional<std::string
     : address_(std::move(address)),
       handshake_(std::move(password), tls.has_value()),
       done_(std::move(done)),
+      cancel_(GObjectPtr<GCancellable>::adopt(g_cancellable_new())),
       tls_settings_(std::move(tls)) {
-  cancel_ = g_cancellable_new();
-  GSocketClient *client = g_socket_client_new();
+  g_autoptr(GSocketClient) client = g_socket_client_new();
   g_socket_client_set_timeout(client, 0);
   // Backends are local or on the management network: never via a proxy
   // from the daemon's environment.
   g_socket_client_set_enable_proxy(client, FALSE);
-  g_socket_client_connect_to_host_async(client, address_.host.c_str(), address_.port, cancel_,
+  // `this` is safe as the callback's data: the destructor cancels first,
+  // and a cancelled callback does not touch it.
+  g_socket_client_connect_to_host_async(client, address_.host.c_str(), address_.port, cancel_.get(),
                                         &BackendConnection::on_connected, this);
-  g_object_unref(client);
 }
 
 BackendConnection::~BackendConnection() {
-  watch_.reset();
-  g_cancellable_cancel(cancel_);
-  g_object_unref(cancel_);
-  if (conn_) g_object_unref(conn_);
+  g_cancellable_cancel(cancel_.get());
 }
 
 void BackendConnection::on_connected(GObject *src, GAsyncResult *res, gpointer data) {
-  GError *err = nullptr;
-  GSocketConnection *conn = g_socket_client_connect_to_host_finish(G_SOCKET_CLIENT(src), res, &err);
-  if (!conn) {
-    bool cancelled = g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-    std::string msg = err->message;
-    g_error_free(err);
-    if (cancelled) return;  // owner is gone
-    static_cast<BackendConnection *>(data)->fail("cannot connect: " + msg);
-    return;
-  }
+  g_autoptr(GError) err = nullptr;
+  g_autoptr(GSocketConnection) conn =
+      g_socket_client_connect_to_host_finish(G_SOCKET_CLIENT(src), res, &err);
+  if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) return;  // owner is gone
   auto *self = static_cast<BackendConnection *>(data);
-  self->conn_ = conn;
-  GSocket *sock = g_socket_connection_get_socket(conn);
-  g_socket_set_blocking(sock, FALSE);
-  self->fd_ = g_socket_get_fd(sock);
-  int one = 1;
-  setsockopt(self->fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  self->watch_ =
-      std::make_unique<FdWatch>(self->fd_, [self](GIOCondition c) { self->on_event(c); });
-  self->watch_->set_events(G_IO_IN);
+  if (!conn) return self->fail(std::string("cannot connect: ") + err->message);
+  self->transport_ = std::make_unique<Transport>(conn);
+  self->transport_->set_input_limit(kMaxHandshakeInput);
+  self->transport_->set_handler({
+      .input = [self] { self->on_input(); },
+      .failed =
+          [self](const TransportError &e) {
+            switch (e.kind) {
+              case TransportError::Kind::Eof:
+                return self->fail("closed the connection during the RFB handshake");
+              case TransportError::Kind::InputLimit:
+                return self->fail("sent too much during the RFB handshake");
+              case TransportError::Kind::LayerDecode:
+              case TransportError::Kind::LayerEncode:
+                return self->fail("TLS record layer error");
+              default:
+                return self->fail(e.describe("backend"));
+            }
+          },
+  });
+  self->transport_->resume_reading();
 }
 
-void BackendConnection::on_event(GIOCondition cond) {
-  if (cond & G_IO_OUT) {
-    if (!send_pending()) return;
-  }
-  if (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) {
-    uint8_t buf[16384];
-    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n == 0) return fail("closed the connection during the RFB handshake");
-    if (n < 0 && errno != EAGAIN && errno != EINTR)
-      return fail(std::string("recv: ") + std::strerror(errno));
-    if (n > 0 && !on_input(buf, static_cast<size_t>(n))) return;
-    if (finished_) return;
-  }
-  watch_->set_events(out_.empty() ? G_IO_IN : GIOCondition(G_IO_IN | G_IO_OUT));
-}
-
-bool BackendConnection::on_input(const uint8_t *data, size_t len) {
-  if (tls_ && !tls_up_) {
-    std::string error;
-    auto r = tls_->handshake(data, len, out_, error);
-    if (r == TlsSession::Handshake::Failed) {
-      fail(error);
-      return false;
-    }
-    if (!send_pending()) return false;
-    if (r == TlsSession::Handshake::NeedMore) return true;
-    tls_up_ = true;
-    data = nullptr;
-    len = 0;  // records that came with the handshake are decoded below
-  }
-  if (tls_up_) {
-    if (!tls_->decode(data, len, in_)) {
-      fail("TLS record layer error");
-      return false;
-    }
-    tls_->take_output(out_);
-  } else {
-    in_.insert(in_.end(), data, data + len);
-  }
-  if (in_.size() > kMaxHandshakeInput) {
-    fail("sent too much during the RFB handshake");
-    return false;
-  }
-  return run_handshake();
-}
-
-bool BackendConnection::run_handshake() {
+void BackendConnection::on_input() {
   for (;;) {
-    auto step = handshake_.feed(in_);
-    if (step.status == ParseStatus::Error) {
-      fail(handshake_.error());
-      return false;
-    }
-    in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(step.consumed));
-    if (!step.reply.empty()) {
-      if (tls_up_) {
-        if (!tls_->encode(step.reply.data(), step.reply.size(), out_)) {
-          fail("TLS record layer error");
-          return false;
-        }
-      } else {
-        out_.insert(out_.end(), step.reply.begin(), step.reply.end());
-      }
-    }
-    if (step.start_tls) {
-      std::string error;
-      tls_ = TlsClientSession::create(*tls_settings_, error);
-      if (!tls_) {
-        fail(error);
-        return false;
-      }
-      // Whatever followed the VeNCrypt accept byte is TLS already.
-      Bytes early = std::move(in_);
-      in_.clear();
-      return on_input(early.data(), early.size());
-    }
+    if (finished_) return;
+    auto step = handshake_.feed(transport_->input());
+    if (step.status == ParseStatus::Error) return fail(handshake_.error());
+    transport_->consume(step.consumed);
+    if (!step.reply.empty() && !transport_->write(step.reply)) return;  // failure reported
+    if (step.start_tls) return start_tls();
     if (step.status == ParseStatus::Ok) {
-      // The final reply (if any) must be written before we hand over.
-      if (!send_pending()) return false;
-      if (!out_.empty()) {
-        fail("cannot complete the handshake (backend not reading)");
-        return false;
-      }
-      finish();
-      return false;
+      // Pending output (the last reply) goes with the transport.
+      transport_->pause_reading();
+      transport_->set_handler({});
+      finished_ = true;
+      report(std::move(transport_), {});
+      return;
     }
-    if (step.consumed == 0) break;
+    if (step.consumed == 0) return;
   }
-  return send_pending();
 }
 
-bool BackendConnection::send_pending() {
-  while (!out_.empty()) {
-    ssize_t n = ::send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
-    if (n <= 0) {
-      fail(std::string("send: ") + std::strerror(errno));
-      return false;
-    }
-    out_.erase(out_.begin(), out_.begin() + n);
-  }
-  return true;
+// Whatever followed the VeNCrypt accept byte is TLS already: the transport
+// feeds it to the handshake, then offers the plaintext to on_input().
+void BackendConnection::start_tls() {
+  std::string error;
+  std::unique_ptr<TlsClientSession> tls = TlsClientSession::create(*tls_settings_, error);
+  if (!tls) return fail(error);
+  transport_->start_tls(std::move(tls), [this](bool ok, const std::string &why) {
+    if (!ok) fail(why);
+  });
 }
 
 void BackendConnection::fail(std::string why) {
-  if (watch_) watch_->cancel();
-  Done d = std::move(done_);
-  done_ = nullptr;
+  if (finished_) return;
   finished_ = true;
-  d(nullptr, {}, nullptr, address_.to_string() + ": " + why);  // must not destroy this
+  if (transport_) {
+    transport_->close();
+    transport_->set_handler({});
+  }
+  report(nullptr, address_.to_string() + ": " + why);
 }
 
-void BackendConnection::finish() {
-  watch_->cancel();
-  GSocketConnection *c = conn_;
-  conn_ = nullptr;
-  Done d = std::move(done_);
-  done_ = nullptr;
-  Bytes rest = std::move(in_);
-  finished_ = true;
-  std::unique_ptr<SecurityLayer> layer = std::move(tls_);
-  d(c, std::move(rest), std::move(layer), {});  // the callee owns `c`; must not destroy this
+void BackendConnection::report(std::unique_ptr<Transport> transport, std::string error) {
+  // std::function needs a copyable callable: the transport rides in a
+  // shared_ptr until the idle call hands it on.
+  auto handed = std::make_shared<std::unique_ptr<Transport>>(std::move(transport));
+  report_.idle(
+      [this, handed, error = std::move(error)] {
+        Done done = std::move(done_);
+        done_ = nullptr;
+        if (done) done(std::move(*handed), error);
+      },
+      G_PRIORITY_DEFAULT);
 }
 
 }  // namespace vncgate

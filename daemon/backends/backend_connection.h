@@ -1,6 +1,7 @@
 // Connects to a console's VNC server and completes its RFB security
-// handshake as a client (None or VNC password), so that the real client's
-// ClientInit can be relayed unchanged. Cancelled by destruction.
+// handshake as a client (None or VNC password, optionally inside VeNCrypt
+// TLS), so that the real client's ClientInit can be relayed unchanged.
+// Cancelled by destruction.
 #pragma once
 
 #include <gio/gio.h>
@@ -11,7 +12,9 @@
 #include <string>
 
 #include "config.h"
-#include "io/fd_watch.h"
+#include "io/gobject_ptr.h"
+#include "io/main_loop_timer.h"
+#include "io/transport.h"
 #include "rfb/rfb_client.h"
 #include "security/tls_server.h"
 
@@ -19,13 +22,14 @@ namespace vncgate {
 
 class BackendConnection {
  public:
-  // On success `conn` is a connected, non-blocking socket past the
-  // backend's SecurityResult; `leftover` holds plaintext it already sent
-  // after that (start of ServerInit); `layer` is the TLS session toward the
-  // backend when one was asked for. On failure `conn` is null and `error`
-  // says why. The callback must not destroy the BackendConnection.
-  using Done = std::function<void(GSocketConnection *conn, Bytes leftover,
-                                  std::unique_ptr<SecurityLayer> layer, std::string error)>;
+  // On success `transport` is the connection past the backend's
+  // SecurityResult: its TLS layer (when one was asked for) installed, the
+  // plaintext the backend already sent after that (start of ServerInit)
+  // unconsumed in its input(), reading paused and no handler set. On
+  // failure it is null and `error` says why. Runs from the main loop, never
+  // from inside a transport callback, so the receiver may drop either; it
+  // must not destroy the BackendConnection itself.
+  using Done = std::function<void(std::unique_ptr<Transport> transport, std::string error)>;
 
   BackendConnection(HostPort address, std::optional<std::string> password,
                     std::optional<TlsClientSettings> tls, Done done);
@@ -34,27 +38,21 @@ class BackendConnection {
   BackendConnection &operator=(const BackendConnection &) = delete;
 
  private:
-  static void on_connected(GObject *src, GAsyncResult *res, gpointer data);
-  void on_event(GIOCondition cond);
-  bool on_input(const uint8_t *data, size_t len);  // false: failed (already reported)
-  bool run_handshake();
-  bool send_pending();
+  static void on_connected(GObject *src, GAsyncResult *res, gpointer self);
+  void on_input();
+  void start_tls();
   void fail(std::string why);
-  void finish();
+  void report(std::unique_ptr<Transport> transport, std::string error);
 
   HostPort address_;
   RfbClientHandshake handshake_;
   Done done_;
-  GCancellable *cancel_ = nullptr;
-  GSocketConnection *conn_ = nullptr;
-  int fd_ = -1;
-  std::unique_ptr<FdWatch> watch_;
+  // Cancelled by the destructor: on_connected then leaves `this` alone.
+  GObjectPtr<GCancellable> cancel_;
   std::optional<TlsClientSettings> tls_settings_;
-  std::unique_ptr<TlsClientSession> tls_;
-  bool tls_up_ = false;
+  std::unique_ptr<Transport> transport_;
+  MainLoopTimer report_;  // the outcome is reported from the main loop
   bool finished_ = false;
-  Bytes in_;   // plaintext from the backend, not yet parsed
-  Bytes out_;  // wire bytes to the backend
 };
 
 }  // namespace vncgate

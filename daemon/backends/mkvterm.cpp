@@ -33,42 +33,42 @@ bool parse_port(const std::string &line, uint16_t &port) {
 
 std::unique_ptr<ProcessRun> ProcessRun::start(const std::vector<std::string> &argv,
                                               unsigned timeout_s, Done done) {
-  std::unique_ptr<ProcessRun> run(new ProcessRun());
+  auto run = std::make_unique<ProcessRun>(Token{});
   run->done_ = std::move(done);
   std::vector<const char *> args;
   for (const auto &a : argv) args.push_back(a.c_str());
   args.push_back(nullptr);
-  GError *err = nullptr;
-  run->proc_ = g_subprocess_newv(
+  g_autoptr(GError) err = nullptr;
+  run->proc_ = GObjectPtr<GSubprocess>::adopt(g_subprocess_newv(
       args.data(),
       GSubprocessFlags(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE |
                        G_SUBPROCESS_FLAGS_STDIN_INHERIT),
-      &err);
+      &err));
   if (!run->proc_) {
-    ProcessResult r;
-    r.spawn_error = err->message;
-    g_error_free(err);
-    // Report from the main loop, never re-entrantly from start().
-    auto *pending = new std::pair<Done, ProcessResult>(std::move(run->done_), std::move(r));
-    // The idle source owns `pending`; dropping `run` does not cancel it.
-    g_idle_add_full(
-        G_PRIORITY_DEFAULT,
-        [](gpointer d) -> gboolean {
-          auto *p = static_cast<std::pair<Done, ProcessResult> *>(d);
-          auto cb = std::move(p->first);
-          auto res = std::move(p->second);
-          delete p;
-          cb(std::move(res));
-          return G_SOURCE_REMOVE;
+    // Reported from the main loop, never re-entrantly from start(); dropping
+    // the handle first cancels the report, as it cancels a wait.
+    ProcessRun *self = run.get();
+    self->timer_.idle(
+        [self, why = std::string(err->message)] {
+          ProcessResult r;
+          r.spawn_error = why;
+          Done cb = std::move(self->done_);
+          self->done_ = nullptr;
+          cb(std::move(r));  // may destroy `self`
         },
-        pending, nullptr);
+        G_PRIORITY_DEFAULT);
     return run;
   }
-  run->watch_pipe(run->out_, g_subprocess_get_stdout_pipe(run->proc_));
-  run->watch_pipe(run->err_, g_subprocess_get_stderr_pipe(run->proc_));
-  run->cancel_ = g_cancellable_new();
-  g_subprocess_wait_async(run->proc_, run->cancel_, &ProcessRun::on_exit, run.get());
-  run->timer_ = g_timeout_add(timeout_s * 1000u, &ProcessRun::on_timeout, run.get());
+  run->watch_pipe(run->out_, g_subprocess_get_stdout_pipe(run->proc_.get()));
+  run->watch_pipe(run->err_, g_subprocess_get_stderr_pipe(run->proc_.get()));
+  run->cancel_ = GObjectPtr<GCancellable>::adopt(g_cancellable_new());
+  // `run` as the callback's data: the destructor cancels first.
+  g_subprocess_wait_async(run->proc_.get(), run->cancel_.get(), &ProcessRun::on_exit, run.get());
+  ProcessRun *self = run.get();
+  run->timer_.once(timeout_s * 1000u, [self] {
+    self->timed_out_ = true;
+    g_subprocess_force_exit(self->proc_.get());
+  });
   return run;
 }
 
@@ -93,13 +93,11 @@ bool ProcessRun::read_available(Pipe &p, size_t budget) {
   char buf[16384];
   size_t taken = 0;
   while (taken < budget) {
-    GError *err = nullptr;
+    g_autoptr(GError) err = nullptr;
     gssize n = g_pollable_input_stream_read_nonblocking(G_POLLABLE_INPUT_STREAM(p.stream), buf,
                                                         sizeof buf, nullptr, &err);
     if (n < 0) {
-      bool again = g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
-      g_error_free(err);
-      if (again) return true;
+      if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) return true;
       p.eof = true;
       return false;
     }
@@ -118,45 +116,27 @@ bool ProcessRun::read_available(Pipe &p, size_t budget) {
 ProcessRun::~ProcessRun() {
   out_.watch.reset();
   err_.watch.reset();
-  if (timer_) g_source_remove(timer_);
-  if (cancel_) {
-    g_cancellable_cancel(cancel_);
-    g_object_unref(cancel_);
-  }
-  if (proc_) {
-    if (!finished_) g_subprocess_force_exit(proc_);  // owner gave up: do not leave it running
-    g_object_unref(proc_);
-  }
-}
-
-gboolean ProcessRun::on_timeout(gpointer data) {
-  auto *self = static_cast<ProcessRun *>(data);
-  self->timer_ = 0;
-  self->timed_out_ = true;
-  g_subprocess_force_exit(self->proc_);
-  return G_SOURCE_REMOVE;
+  if (cancel_) g_cancellable_cancel(cancel_.get());
+  // The owner gave up: do not leave the child running.
+  if (proc_ && !finished_) g_subprocess_force_exit(proc_.get());
 }
 
 void ProcessRun::on_exit(GObject *src, GAsyncResult *res, gpointer data) {
-  GError *err = nullptr;
-  if (!g_subprocess_wait_finish(G_SUBPROCESS(src), res, &err)) {
-    bool cancelled = g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-    g_error_free(err);
-    if (cancelled) return;  // owner is gone: `data` must not be touched
-  }
+  g_autoptr(GError) err = nullptr;
+  if (!g_subprocess_wait_finish(G_SUBPROCESS(src), res, &err) &&
+      g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;  // owner is gone: `data` must not be touched
   static_cast<ProcessRun *>(data)->finish();
 }
 
 void ProcessRun::finish() {
   finished_ = true;
-  if (timer_) {
-    g_source_remove(timer_);
-    timer_ = 0;
-  }
+  timer_.cancel();
   ProcessResult r;
   r.started = true;
   r.timed_out = timed_out_;
-  if (g_subprocess_get_if_exited(proc_)) r.exit_status = g_subprocess_get_exit_status(proc_);
+  if (g_subprocess_get_if_exited(proc_.get()))
+    r.exit_status = g_subprocess_get_exit_status(proc_.get());
   // What the child wrote before it exited is in the pipe already; a
   // grandchild still writing gets a bounded read, not a wait.
   for (Pipe *p : {&out_, &err_}) {

@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "io/fd_watch.h"
+#include "io/gobject_ptr.h"
+#include "io/main_loop_timer.h"
 
 namespace vncgate {
 
@@ -42,9 +44,13 @@ class ProcessRun {
   ProcessRun &operator=(const ProcessRun &) = delete;
 
  private:
-  ProcessRun() = default;
+  struct Token {};  // only start() constructs one
+
+ public:
+  explicit ProcessRun(Token) {}
+
+ private:
   static void on_exit(GObject *src, GAsyncResult *res, gpointer data);
-  static gboolean on_timeout(gpointer data);
   void finish();
 
   // One of the child's output pipes, read whenever it has data.
@@ -59,10 +65,11 @@ class ProcessRun {
   // Reads what is there now, up to `budget` bytes; false at EOF or error.
   static bool read_available(Pipe &p, size_t budget);
 
-  GSubprocess *proc_ = nullptr;
+  GObjectPtr<GSubprocess> proc_;
   Pipe out_, err_;
-  GCancellable *cancel_ = nullptr;
-  guint timer_ = 0;
+  // Cancelled by the destructor: on_exit then leaves `this` alone.
+  GObjectPtr<GCancellable> cancel_;
+  MainLoopTimer timer_;  // the time limit, or the report of a spawn failure
   bool timed_out_ = false;
   bool finished_ = false;
   Done done_;

@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "control/control_api.h"
 #include "control/control_server.h"
 #include "control/json_reply.h"
 #include "logging.h"
@@ -50,45 +51,35 @@ bool ControlServer::basic_auth_ok(SoupServerMessage *msg, const std::string &use
   return false;
 }
 
-void ControlServer::handle_lockouts(SoupServerMessage *msg, const std::string &method,
-                                    const std::string &path) {
-  static constexpr std::string_view kPrefix = "/v1/lockouts";
-  std::string rest = path.substr(kPrefix.size());
-  if (rest.empty() || rest == "/") {
-    if (method != "GET")
-      return respond_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed");
-    JsonBuilder *b = json_builder_new();
-    json_builder_begin_array(b);
-    for (const auto &item : host_.login_limits().list()) {
-      json_builder_begin_object(b);
-      json_builder_set_member_name(b, "key");
-      json_builder_add_string_value(b, item.key.c_str());
-      json_builder_set_member_name(b, "kind");
-      json_builder_add_string_value(b, item.kind.c_str());
-      json_builder_set_member_name(b, "failures");
-      json_builder_add_int_value(b, item.failures);
-      json_builder_set_member_name(b, "lockouts");
-      json_builder_add_int_value(b, item.lockouts);
-      json_builder_set_member_name(b, "until");
-      json_builder_add_string_value(b, iso8601_utc(item.until).c_str());
-      json_builder_end_object(b);
-    }
-    json_builder_end_array(b);
-    respond_json(msg, SOUP_STATUS_OK, json_builder_get_root(b));
-    g_object_unref(b);
-    return;
+void ControlApi::get_lockouts(const Request &r) {
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_array(b);
+  for (const auto &item : host_.login_limits().list()) {
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "key");
+    json_builder_add_string_value(b, item.key.c_str());
+    json_builder_set_member_name(b, "kind");
+    json_builder_add_string_value(b, item.kind.c_str());
+    json_builder_set_member_name(b, "failures");
+    json_builder_add_int_value(b, item.failures);
+    json_builder_set_member_name(b, "lockouts");
+    json_builder_add_int_value(b, item.lockouts);
+    json_builder_set_member_name(b, "until");
+    json_builder_add_string_value(b, iso8601_utc(item.until).c_str());
+    json_builder_end_object(b);
   }
-  if (rest[0] != '/') return respond_error(msg, SOUP_STATUS_NOT_FOUND, "no such endpoint");
-  if (method != "DELETE")
-    return respond_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed");
-  gchar *raw = g_uri_unescape_string(rest.c_str() + 1, nullptr);
+  json_builder_end_array(b);
+  respond_json(r.msg, SOUP_STATUS_OK, json_builder_get_root(b));
+}
+
+void ControlApi::delete_lockout(const Request &r) {
+  g_autofree gchar *raw = g_uri_unescape_string(r.args[0].c_str(), nullptr);
   std::string key = raw ? raw : "";
-  g_free(raw);
   if (key.empty() || !g_utf8_validate(key.data(), static_cast<gssize>(key.size()), nullptr))
-    return respond_error(msg, SOUP_STATUS_BAD_REQUEST, "invalid lockout key");
+    return respond_error(r.msg, SOUP_STATUS_BAD_REQUEST, "invalid lockout key");
   if (!host_.login_limits().remove(key))
-    return respond_error(msg, SOUP_STATUS_NOT_FOUND, "no such lockout");
-  soup_server_message_set_status(msg, SOUP_STATUS_NO_CONTENT, nullptr);
+    return respond_error(r.msg, SOUP_STATUS_NOT_FOUND, "no such lockout");
+  soup_server_message_set_status(r.msg, SOUP_STATUS_NO_CONTENT, nullptr);
 }
 
 }  // namespace vncgate

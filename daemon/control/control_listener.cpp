@@ -16,38 +16,36 @@ constexpr unsigned kMaxBackoffMs = 1000;
 
 // A TLS handshake under way. The listener may go first (a reload that
 // changes [control]): it then cancels the handshake and clears `owner`.
+// The handshake's callback owns it: g_tls_connection_handshake_async()
+// carries it as its data, released there and taken back in
+// finish_handshake(), which GIO calls exactly once (also when cancelled).
 struct ControlListener::Handshake {
   ControlListener *owner;
-  GTlsConnection *tls;
-  GSocketAddress *local, *remote;
+  GObjectPtr<GTlsConnection> tls;
+  GObjectPtr<GSocketAddress> local, remote;
 };
 
 void ControlListener::finish_handshake(GObject *source, GAsyncResult *res, gpointer data) {
-  auto *h = static_cast<Handshake *>(data);
-  GError *err = nullptr;
+  std::unique_ptr<Handshake> h(static_cast<Handshake *>(data));
+  g_autoptr(GError) err = nullptr;
   bool ok = g_tls_connection_handshake_finish(G_TLS_CONNECTION(source), res, &err);
-  if (h->owner) h->owner->handshakes_.erase(h);
+  if (h->owner) h->owner->handshakes_.erase(h.get());
   if (ok && !h->owner) {
-    g_io_stream_close(G_IO_STREAM(h->tls), nullptr, nullptr);
+    g_io_stream_close(G_IO_STREAM(h->tls.get()), nullptr, nullptr);
   } else if (ok) {
     // libsoup 3.2 does not see the peer certificate of a connection it is
     // given (soup_server_message_get_tls_peer_certificate() is null): keep it
     // on the remote address object, which libsoup hands back per message.
-    if (GTlsCertificate *peer = g_tls_connection_get_peer_certificate(h->tls))
-      g_object_set_data_full(G_OBJECT(h->remote), kPeerCertificateKey, g_object_ref(peer),
+    if (GTlsCertificate *peer = g_tls_connection_get_peer_certificate(h->tls.get()))
+      g_object_set_data_full(G_OBJECT(h->remote.get()), kPeerCertificateKey, g_object_ref(peer),
                              g_object_unref);
-    soup_server_accept_iostream(h->owner->server_, G_IO_STREAM(h->tls), h->local, h->remote,
-                                nullptr);
+    soup_server_accept_iostream(h->owner->server_, G_IO_STREAM(h->tls.get()), h->local.get(),
+                                h->remote.get(), nullptr);
   } else {
     if (!g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
       log_debug("control: TLS handshake failed: " + std::string(err->message));
-    g_error_free(err);
-    g_io_stream_close(G_IO_STREAM(h->tls), nullptr, nullptr);
+    g_io_stream_close(G_IO_STREAM(h->tls.get()), nullptr, nullptr);
   }
-  g_object_unref(h->tls);
-  g_object_unref(h->local);
-  g_object_unref(h->remote);
-  delete h;
 }
 
 namespace {
@@ -61,25 +59,15 @@ namespace {
 constexpr int64_t kLingerMicroseconds = 2 * G_USEC_PER_SEC;
 constexpr size_t kLingerBytes = 16 << 20;
 
+// Owned by the pending write, then by its drain source (see refuse_and_close).
 struct Refusal {
-  GIOStream *stream;
-  GSocket *socket;
+  GObjectPtr<GIOStream> stream;
+  GObjectPtr<GSocket> socket;
   std::string text;
-  GSource *source = nullptr;
   int64_t deadline = 0;
   size_t drained = 0;
+  ~Refusal() { g_io_stream_close(stream.get(), nullptr, nullptr); }  // closes the socket
 };
-
-void finish_refusal(Refusal *r) {
-  if (r->source) {
-    g_source_destroy(r->source);
-    g_source_unref(r->source);
-  }
-  g_io_stream_close(r->stream, nullptr, nullptr);  // closes the socket
-  g_object_unref(r->stream);
-  g_object_unref(r->socket);
-  delete r;
-}
 
 gboolean drain(GSocket *sock, GIOCondition, gpointer data) {
   auto *r = static_cast<Refusal *>(data);
@@ -94,28 +82,24 @@ gboolean drain(GSocket *sock, GIOCondition, gpointer data) {
       break;
     }
   }
+  // Removing the source destroys the Refusal (its destroy notify).
   if (g_get_monotonic_time() >= r->deadline || g_socket_is_closed(sock) ||
-      !g_socket_is_connected(sock)) {
-    finish_refusal(r);
+      !g_socket_is_connected(sock))
     return G_SOURCE_REMOVE;
-  }
   return G_SOURCE_CONTINUE;
 }
 
 void refusal_written(GObject *source, GAsyncResult *res, gpointer data) {
-  auto *r = static_cast<Refusal *>(data);
-  GError *err = nullptr;
-  if (!g_output_stream_write_all_finish(G_OUTPUT_STREAM(source), res, nullptr, &err)) {
-    g_error_free(err);
-    finish_refusal(r);
-    return;
-  }
-  g_socket_shutdown(r->socket, FALSE, TRUE, nullptr);
+  std::unique_ptr<Refusal> r(static_cast<Refusal *>(data));
+  if (!g_output_stream_write_all_finish(G_OUTPUT_STREAM(source), res, nullptr, nullptr)) return;
+  g_socket_shutdown(r->socket.get(), FALSE, TRUE, nullptr);
   r->deadline = g_get_monotonic_time() + kLingerMicroseconds;
-  g_socket_set_timeout(r->socket, 1);  // the source also wakes up when nothing comes
-  r->source = g_socket_create_source(r->socket, G_IO_IN, nullptr);
-  g_source_set_callback(r->source, G_SOURCE_FUNC(+drain), r, nullptr);
-  g_source_attach(r->source, nullptr);
+  g_socket_set_timeout(r->socket.get(), 1);  // the source also wakes up when nothing comes
+  g_autoptr(GSource) drain_source = g_socket_create_source(r->socket.get(), G_IO_IN, nullptr);
+  // The source owns the Refusal from here: its destroy notify deletes it.
+  g_source_set_callback(drain_source, G_SOURCE_FUNC(+drain), r.release(),
+                        [](gpointer d) { delete static_cast<Refusal *>(d); });
+  g_source_attach(drain_source, nullptr);
 }
 
 }  // namespace
@@ -133,9 +117,12 @@ GSocket *control_socket(SoupServerMessage *msg) {
 }
 
 void refuse_and_close(GIOStream *stream, GSocket *socket, std::string response) {
-  auto *r = new Refusal{stream, socket, std::move(response)};
-  g_output_stream_write_all_async(g_io_stream_get_output_stream(stream), r->text.data(),
-                                  r->text.size(), G_PRIORITY_DEFAULT, nullptr, refusal_written, r);
+  auto r = std::make_unique<Refusal>(GObjectPtr<GIOStream>(stream), GObjectPtr<GSocket>(socket),
+                                     std::move(response));
+  const std::string &text = r->text;
+  // The write's callback takes the Refusal back (refusal_written).
+  g_output_stream_write_all_async(g_io_stream_get_output_stream(stream), text.data(), text.size(),
+                                  G_PRIORITY_DEFAULT, nullptr, refusal_written, r.release());
 }
 
 ControlListener::ControlListener(SoupServer *server, GSocket *socket, Tls tls, std::string name)
@@ -144,48 +131,35 @@ ControlListener::ControlListener(SoupServer *server, GSocket *socket, Tls tls, s
       tls_(std::move(tls)),
       name_(std::move(name)),
       cancel_(g_cancellable_new()) {
-  g_socket_set_blocking(socket_, FALSE);
+  g_socket_set_blocking(socket_.get(), FALSE);
   watch();
 }
 
 ControlListener::~ControlListener() {
-  if (source_) {
-    g_source_destroy(source_);
-    g_source_unref(source_);
-  }
-  if (resume_id_) g_source_remove(resume_id_);
+  source_.reset();
+  resume_.cancel();
   for (Handshake *h : handshakes_) {
-    g_signal_handlers_disconnect_by_data(h->tls, this);  // accept-certificate
+    g_signal_handlers_disconnect_by_data(h->tls.get(), this);  // accept-certificate
     h->owner = nullptr;
   }
-  g_cancellable_cancel(cancel_);
-  g_object_unref(cancel_);
-  for (GSocket *s : clients_) g_object_unref(s);
-  g_socket_close(socket_, nullptr);
-  g_object_unref(socket_);
+  g_cancellable_cancel(cancel_.get());
+  clients_.clear();
+  g_socket_close(socket_.get(), nullptr);
 }
 
 void ControlListener::watch() {
-  source_ = g_socket_create_source(socket_, G_IO_IN, nullptr);
-  g_source_set_callback(source_, G_SOURCE_FUNC(+on_readable), this, nullptr);
-  g_source_attach(source_, nullptr);
+  source_.reset(g_socket_create_source(socket_.get(), G_IO_IN, nullptr));
+  g_source_set_callback(source_.get(), G_SOURCE_FUNC(+on_readable), this, nullptr);
+  g_source_attach(source_.get(), nullptr);
 }
 
 void ControlListener::pause(unsigned ms) {
-  if (source_) {
-    g_source_destroy(source_);
-    g_source_unref(source_);
-    source_ = nullptr;
-  }
-  if (!resume_id_) resume_id_ = g_timeout_add(ms, on_resume, this);
-}
-
-gboolean ControlListener::on_resume(gpointer data) {
-  auto *self = static_cast<ControlListener *>(data);
-  self->resume_id_ = 0;
-  self->watch();
-  self->accept_some();  // the source fires too, but not before the next poll
-  return G_SOURCE_REMOVE;
+  source_.reset();
+  if (resume_.active()) return;
+  resume_.once(ms, [this] {
+    watch();
+    accept_some();  // the source fires too, but not before the next poll
+  });
 }
 
 gboolean ControlListener::on_readable(GSocket *, GIOCondition, gpointer data) {
@@ -194,11 +168,7 @@ gboolean ControlListener::on_readable(GSocket *, GIOCondition, gpointer data) {
 }
 
 void ControlListener::prune() {
-  std::erase_if(clients_, [](GSocket *s) {
-    if (!g_socket_is_closed(s)) return false;
-    g_object_unref(s);
-    return true;
-  });
+  std::erase_if(clients_, [](const GObjectPtr<GSocket> &s) { return g_socket_is_closed(s.get()); });
 }
 
 size_t ControlListener::connections() {
@@ -215,11 +185,10 @@ void ControlListener::accept_some() {
       pause(250);
       return;
     }
-    GError *err = nullptr;
-    GSocket *client = g_socket_accept(socket_, nullptr, &err);
+    g_autoptr(GError) err = nullptr;
+    g_autoptr(GSocket) client = g_socket_accept(socket_.get(), nullptr, &err);
     if (!client) {
       if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
-        g_error_free(err);
         backoff_ms_ = 0;
         return;
       }
@@ -241,25 +210,23 @@ void ControlListener::accept_some() {
         } else {
           ++suppressed_;
         }
-        g_error_free(err);
         pause(backoff_ms_);
         return;
       }
     }
     backoff_ms_ = 0;
     serve(client);
-    g_object_unref(client);
   }
 }
 
 void ControlListener::serve(GSocket *client) {
-  clients_.push_back(G_SOCKET(g_object_ref(client)));
+  clients_.emplace_back(G_SOCKET(g_object_ref(client)));
   // Bounds a client that connects and then says nothing (or stops half way):
   // GIO fails the pending read or write with G_IO_ERROR_TIMED_OUT.
   g_socket_set_timeout(client, kIdleTimeoutSeconds);
-  GSocketAddress *local = g_socket_get_local_address(client, nullptr);
-  GSocketAddress *remote = g_socket_get_remote_address(client, nullptr);
-  GSocketConnection *conn = g_socket_connection_factory_create_connection(client);
+  g_autoptr(GSocketAddress) local = g_socket_get_local_address(client, nullptr);
+  g_autoptr(GSocketAddress) remote = g_socket_get_remote_address(client, nullptr);
+  g_autoptr(GSocketConnection) conn = g_socket_connection_factory_create_connection(client);
   if (remote)  // for refuse_and_close(), through the message
     g_object_set_data_full(G_OBJECT(remote), kSocketKey, g_object_ref(client), g_object_unref);
   if (!local || !remote) {
@@ -268,11 +235,10 @@ void ControlListener::serve(GSocket *client) {
   } else if (!tls_.cert) {
     soup_server_accept_iostream(server_, G_IO_STREAM(conn), local, remote, nullptr);
   } else {
-    GError *err = nullptr;
+    g_autoptr(GError) err = nullptr;
     GIOStream *tls = g_tls_server_connection_new(G_IO_STREAM(conn), tls_.cert, &err);
     if (!tls) {
       log_warning("control " + name_ + ": TLS: " + std::string(err->message));
-      g_error_free(err);
       g_io_stream_close(G_IO_STREAM(conn), nullptr, nullptr);
     } else {
       if (tls_.ca) {
@@ -287,16 +253,15 @@ void ControlListener::serve(GSocket *client) {
                          }),
                          this);
       }
-      auto *h = new Handshake{this, G_TLS_CONNECTION(tls), G_SOCKET_ADDRESS(g_object_ref(local)),
-                              G_SOCKET_ADDRESS(g_object_ref(remote))};
-      handshakes_.insert(h);
-      g_tls_connection_handshake_async(G_TLS_CONNECTION(tls), G_PRIORITY_DEFAULT, cancel_,
-                                       finish_handshake, h);
+      auto h = std::make_unique<Handshake>(
+          Handshake{this, GObjectPtr<GTlsConnection>(G_TLS_CONNECTION(tls)),
+                    GObjectPtr<GSocketAddress>(G_SOCKET_ADDRESS(g_object_ref(local))),
+                    GObjectPtr<GSocketAddress>(G_SOCKET_ADDRESS(g_object_ref(remote)))});
+      handshakes_.insert(h.get());
+      g_tls_connection_handshake_async(G_TLS_CONNECTION(tls), G_PRIORITY_DEFAULT, cancel_.get(),
+                                       finish_handshake, h.release());
     }
   }
-  if (local) g_object_unref(local);
-  if (remote) g_object_unref(remote);
-  g_object_unref(conn);
 }
 
 }  // namespace vncgate

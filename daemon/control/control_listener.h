@@ -20,7 +20,19 @@
 #include <string>
 #include <vector>
 
+#include "io/gobject_ptr.h"
+#include "io/main_loop_timer.h"
+
 namespace vncgate {
+
+// An attached GSource, destroyed (and unreferenced) with its owner.
+struct SourceDestroy {
+  void operator()(GSource *s) const {
+    g_source_destroy(s);
+    g_source_unref(s);
+  }
+};
+using OwnedSource = std::unique_ptr<GSource, SourceDestroy>;
 
 class ControlListener {
  public:
@@ -45,7 +57,6 @@ class ControlListener {
   struct Handshake;
   static void finish_handshake(GObject *source, GAsyncResult *res, gpointer data);
   static gboolean on_readable(GSocket *, GIOCondition, gpointer self);
-  static gboolean on_resume(gpointer self);
   void watch();
   void pause(unsigned ms);
   void accept_some();
@@ -53,17 +64,17 @@ class ControlListener {
   void prune();
 
   SoupServer *server_;
-  GSocket *socket_;
+  GObjectPtr<GSocket> socket_;
   Tls tls_;
   std::string name_;
-  GSource *source_ = nullptr;
-  guint resume_id_ = 0;
+  OwnedSource source_;  // the listening socket's; none while paused
+  MainLoopTimer resume_;
   unsigned backoff_ms_ = 0;
   int64_t last_warning_us_ = 0;
   unsigned suppressed_ = 0;
-  GCancellable *cancel_;            // pending TLS handshakes
-  std::vector<GSocket *> clients_;  // refs; closed ones are pruned
-  std::set<Handshake *> handshakes_;
+  GObjectPtr<GCancellable> cancel_;           // pending TLS handshakes
+  std::vector<GObjectPtr<GSocket>> clients_;  // closed ones are pruned
+  std::set<Handshake *> handshakes_;          // owned by their pending handshake_async
 };
 
 // The client certificate that the TLS handshake of `msg`'s connection

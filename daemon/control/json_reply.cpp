@@ -5,35 +5,30 @@
 namespace vncgate {
 
 void respond_json(SoupServerMessage *msg, unsigned status, JsonNode *node) {
-  gchar *text = json_to_string(node, FALSE);
-  json_node_unref(node);
+  g_autoptr(JsonNode) owned = node;
+  g_autofree gchar *text = json_to_string(node, FALSE);
   // Strings in replies carry what clients and backends sent (user names,
   // console names, certificate subjects, lockout keys); json-glib copies
   // their bytes as they are. Clean once here, for every endpoint.
   std::string clean = clean_utf8(text, CleanUtf8::JsonDocument);
-  g_free(text);
   soup_server_message_set_status(msg, status, nullptr);
   soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_COPY, clean.data(),
                                    clean.size());
 }
 
 void respond_error(SoupServerMessage *msg, unsigned status, const std::string &error) {
-  JsonBuilder *b = json_builder_new();
+  g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "error");
   json_builder_add_string_value(b, error.c_str());
   json_builder_end_object(b);
   respond_json(msg, status, json_builder_get_root(b));
-  g_object_unref(b);
 }
 
 std::string iso8601_utc(int64_t unix_seconds) {
-  GDateTime *t = g_date_time_new_from_unix_utc(unix_seconds);
-  gchar *s = g_date_time_format_iso8601(t);
-  std::string out = s;
-  g_free(s);
-  g_date_time_unref(t);
-  return out;
+  g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(unix_seconds);
+  g_autofree gchar *s = g_date_time_format_iso8601(t);
+  return s;
 }
 
 }  // namespace vncgate

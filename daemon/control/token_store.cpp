@@ -27,17 +27,15 @@ const char *token_check_name(TokenCheck c) {
 }
 
 std::string sha256_hex(const std::string &data) {
-  gchar *h = g_compute_checksum_for_string(G_CHECKSUM_SHA256, data.data(),
-                                           static_cast<gssize>(data.size()));
-  std::string s = h;
-  g_free(h);
-  return s;
+  g_autofree gchar *h = g_compute_checksum_for_string(G_CHECKSUM_SHA256, data.data(),
+                                                      static_cast<gssize>(data.size()));
+  return h;
 }
 
 std::string random_urlsafe(size_t bytes) {
   std::vector<unsigned char> buf(bytes);
   gnutls_rnd(GNUTLS_RND_KEY, buf.data(), buf.size());
-  gchar *b64 = g_base64_encode(buf.data(), buf.size());
+  g_autofree gchar *b64 = g_base64_encode(buf.data(), buf.size());
   std::string s;
   for (const char *p = b64; *p; ++p) {
     if (*p == '+')
@@ -47,7 +45,6 @@ std::string random_urlsafe(size_t bytes) {
     else if (*p != '=')
       s.push_back(*p);
   }
-  g_free(b64);
   return s;
 }
 
@@ -134,23 +131,19 @@ std::string TokenStore::to_json() const {
     json_builder_end_object(b.get());
   }
   json_builder_end_array(b.get());
-  JsonNode *root = json_builder_get_root(b.get());
-  gchar *text = json_to_string(root, TRUE);
-  std::string s = text;
-  g_free(text);
-  json_node_unref(root);
-  return s;
+  g_autoptr(JsonNode) root = json_builder_get_root(b.get());
+  g_autofree gchar *text = json_to_string(root, TRUE);
+  return text;
 }
 
 bool TokenStore::from_json(const std::string &text, std::string &error) {
-  std::unique_ptr<JsonParser, decltype(&g_object_unref)> p(json_parser_new(), g_object_unref);
-  GError *err = nullptr;
-  if (!json_parser_load_from_data(p.get(), text.c_str(), static_cast<gssize>(text.size()), &err)) {
+  g_autoptr(JsonParser) p = json_parser_new();
+  g_autoptr(GError) err = nullptr;
+  if (!json_parser_load_from_data(p, text.c_str(), static_cast<gssize>(text.size()), &err)) {
     error = err->message;
-    g_error_free(err);
     return false;
   }
-  JsonNode *root = json_parser_get_root(p.get());
+  JsonNode *root = json_parser_get_root(p);
   if (!root || !JSON_NODE_HOLDS_ARRAY(root)) {
     error = "not a JSON array";
     return false;

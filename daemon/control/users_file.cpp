@@ -61,11 +61,10 @@ bool users_file_set(const std::string &path, const std::string &user, const std:
     if (!line.empty()) out += line + "\n";
   }
   out += user + ":" + hash + "\n";
-  GError *err = nullptr;
+  g_autoptr(GError) err = nullptr;
   if (!g_file_set_contents_full(path.c_str(), out.data(), static_cast<gssize>(out.size()),
                                 G_FILE_SET_CONTENTS_CONSISTENT, 0600, &err)) {
     error = err->message;
-    g_error_free(err);
     return false;
   }
   return true;

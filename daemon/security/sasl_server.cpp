@@ -165,6 +165,7 @@ std::unique_ptr<SaslServerSession> SaslServerSession::create(const SaslServerOpt
     }
     s->mechlist_ = kept;
   }
+  if (!apply_mechanism_hint(s->mechlist_, opts.auth_hint, error)) return nullptr;
   return s;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "rfb/parse.h"
+#include "security/mechanism_hint.h"
 #include "security/security_layer.h"
 
 namespace vncgate {
@@ -19,8 +20,9 @@ struct SaslServerOptions {
   std::string local_address;   // "IP;PORT"
   std::string remote_address;  // "IP;PORT"
   unsigned min_ssf = 56;
-  unsigned external_ssf = 0;     // TLS key bits when inside TLS
-  bool allow_plaintext = false;  // only inside TLS
+  unsigned external_ssf = 0;            // TLS key bits when inside TLS
+  bool allow_plaintext = false;         // only inside TLS
+  AuthHint auth_hint = AuthHint::None;  // the CONNECT's Vncgate-Auth: only removes mechanisms
 };
 
 // Process-wide Cyrus initialisation; the application name picks

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "logging.h"
+#include "rfb/http_connect.h"
 #include "rfb/sasl_messages.h"
 #include "rfb/vencrypt.h"
 #include "security/vencrypt_handler.h"
@@ -94,10 +95,18 @@ std::optional<HandlerStep> SecurityNegotiation::on_version(Bytes &in, Bytes &out
         encode_v33_refusal("This gateway requires SASL authentication, which needs RFB 3.7 or "
                            "later; use a client that supports it (e.g. gtk-vnc)"));
   compute_offer();
-  if (!sasl_ && subtypes_.empty())
+  if (!sasl_ && subtypes_.empty()) {
+    const AuthHint hint = opts_.sasl.sasl.auth_hint;
+    std::string reason = "no authentication method is available on this gateway";
+    if (hint == AuthHint::None)
+      return HandlerStep::refused(close_refusal(EndReason(EndCode::NoMechanism), ""),
+                                  encode_security_types_refusal(reason));
+    reason += " for " + std::string(auth_hint_name(hint));
     return HandlerStep::refused(
-        close_refusal(EndReason(EndCode::NoMechanism), ""),
-        encode_security_types_refusal("no authentication method is available on this gateway"));
+        close_refusal(EndReason(EndCode::NoMechanismForHint, std::string(auth_hint_name(hint))),
+                      ""),
+        encode_security_types_refusal(reason));
+  }
   Bytes types;
   if (!subtypes_.empty()) types.push_back(kSecVeNCrypt);
   if (sasl_) types.push_back(kSecSasl);
@@ -120,8 +129,10 @@ void SecurityNegotiation::compute_offer() {
   }
   // Without a usable plain-TCP mechanism, VeNCrypt alone is offered: only
   // worth an error when nothing at all is left.
+  // A client's Vncgate-Auth hint that leaves nothing is no operator error.
   if (opts_.wrapped || opts_.offer_plain_sasl || subtypes_.empty())
-    sasl_ = make_sasl(opts_.wrapped ? opts_.wrapped_ssf : 0, opts_.wrapped, !subtypes_.empty());
+    sasl_ = make_sasl(opts_.wrapped ? opts_.wrapped_ssf : 0, opts_.wrapped,
+                      !subtypes_.empty() || opts_.sasl.sasl.auth_hint != AuthHint::None);
 }
 
 std::optional<HandlerStep> SecurityNegotiation::on_choice(Bytes &in, Bytes &out) {

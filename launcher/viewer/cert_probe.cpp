@@ -138,7 +138,7 @@ PeerCertificate read_certificate_over_vencrypt(int fd, const std::string &host) 
 
 void probe_server_certificate(const ConsoleLink &link, std::function<void(PeerCertificate)> done) {
   const std::string host = link.host;
-  GatewayJob::start(link, false, [host, done](GatewayResult r) {
+  GatewayJob::start(link, false, AuthHint::None, [host, done](GatewayResult r) {
     if (r.fd < 0) {
       PeerCertificate failed;
       failed.error = r.message;

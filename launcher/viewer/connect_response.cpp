@@ -5,7 +5,7 @@
 
 namespace vncgate::viewer {
 
-std::string connect_request(const ConsoleLink &link, bool with_token) {
+std::string connect_request(const ConsoleLink &link, bool with_token, AuthHint hint) {
   // The parser admits only [A-Za-z0-9._-] in console names and
   // [A-Za-z0-9_-] in tokens, so nothing here needs escaping; check anyway.
   std::string target = "/console/" + link.console;
@@ -13,8 +13,11 @@ std::string connect_request(const ConsoleLink &link, bool with_token) {
     target += "?token=" + link.token;
   const std::string host =
       link.host.find(':') != std::string::npos ? "[" + link.host + "]" : link.host;
-  return "CONNECT " + target + " HTTP/1.1\r\nHost: " + host + ":" + std::to_string(link.port) +
-         "\r\n\r\n";
+  std::string request =
+      "CONNECT " + target + " HTTP/1.1\r\nHost: " + host + ":" + std::to_string(link.port) + "\r\n";
+  if (hint != AuthHint::None)
+    request += std::string(kAuthHintHeader) + ": " + std::string(auth_hint_name(hint)) + "\r\n";
+  return request + "\r\n";
 }
 
 namespace {

@@ -10,15 +10,18 @@
 #include <string_view>
 
 #include "link/console_link.h"
+#include "rfb/http_connect.h"
 
 namespace vncgate::viewer {
 
 // Largest answer accepted: status line and headers together.
 inline constexpr size_t kMaxConnectResponse = 8192;
 
-// "CONNECT /console/NAME[?token=T] HTTP/1.1\r\nHost: HOST:PORT\r\n\r\n".
+// "CONNECT /console/NAME[?token=T] HTTP/1.1\r\nHost: HOST:PORT\r\n\r\n",
+// with "Vncgate-Auth: kerberos|password" before the blank line for a hint.
 // `with_token` false leaves the token out (a reconnect: tokens are one-time).
-std::string connect_request(const ConsoleLink &link, bool with_token = true);
+std::string connect_request(const ConsoleLink &link, bool with_token = true,
+                            AuthHint hint = AuthHint::None);
 
 enum class ResponseState {
   NeedMore,  // no blank line yet, and nothing wrong so far

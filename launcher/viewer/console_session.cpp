@@ -42,7 +42,10 @@ void block_display_handler(VncConnection *conn, const char *signal, gpointer dis
 }  // namespace
 
 ConsoleSession::ConsoleSession(const ConsoleLink &link, SessionEvents events)
-    : link_(link), events_(std::move(events)), display_(vnc_display_new()) {
+    : link_(link),
+      events_(std::move(events)),
+      display_(vnc_display_new()),
+      ticket_check_(g_cancellable_new()) {
   g_object_ref_sink(display_);
   g_object_get(display_, "connection", &conn_, nullptr);
   block_display_handler(conn_, "vnc-auth-choose-type", display_);
@@ -66,6 +69,8 @@ ConsoleSession::ConsoleSession(const ConsoleLink &link, SessionEvents events)
 }
 
 ConsoleSession::~ConsoleSession() {
+  g_cancellable_cancel(ticket_check_);
+  g_object_unref(ticket_check_);
   if (job_) job_->cancel();
   g_signal_handlers_disconnect_by_data(conn_, this);
   g_signal_handlers_disconnect_by_data(display_, this);
@@ -74,11 +79,31 @@ ConsoleSession::~ConsoleSession() {
   g_object_unref(display_);
 }
 
-void ConsoleSession::open(bool with_token) {
+void ConsoleSession::open(bool with_token, bool password_only) {
   gchar *m = g_strdup_printf(_("Connecting to %s…"), link_.display_name().c_str());
   if (events_.status) events_.status(m);
   g_free(m);
-  job_ = GatewayJob::start(link_, with_token, [this](GatewayResult r) {
+  if (link_.console.empty()) {  // a plain VNC server: no CONNECT, no hint
+    connect_gateway(with_token);
+    return;
+  }
+  if (password_only) {
+    hint_ = AuthHint::Password;
+    connect_gateway(with_token);
+    return;
+  }
+  check_kerberos_ticket_async(link_.host, ticket_check_, [this, with_token](TicketCheck t) {
+    using State = TicketCheck::State;
+    hint_ = t.state == State::Usable      ? AuthHint::Kerberos
+            : t.state == State::Unchecked ? AuthHint::None
+                                          : AuthHint::Password;
+    ticket_ = std::move(t);
+    connect_gateway(with_token);
+  });
+}
+
+void ConsoleSession::connect_gateway(bool with_token) {
+  job_ = GatewayJob::start(link_, with_token, hint_, [this](GatewayResult r) {
     job_ = nullptr;
     on_gateway(std::move(r));
   });
@@ -86,6 +111,7 @@ void ConsoleSession::open(bool with_token) {
 
 void ConsoleSession::close() {
   closing_ = true;
+  g_cancellable_cancel(ticket_check_);
   if (job_) {
     job_->cancel();
     job_ = nullptr;

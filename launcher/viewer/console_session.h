@@ -15,6 +15,7 @@
 #include "credentials.h"
 #include "exit_status.h"
 #include "gateway_connection.h"
+#include "kerberos_ticket.h"
 #include "link/console_link.h"
 
 typedef struct _VncConnection VncConnection;
@@ -44,11 +45,18 @@ class ConsoleSession {
   ConsoleSession &operator=(const ConsoleSession &) = delete;
 
   GtkWidget *display() const { return display_; }
-  void open(bool with_token);
+  // For a console link, first checks the Kerberos ticket and asks the
+  // gateway for Kerberos only when single sign-on can work, else for
+  // password mechanisms only; `password_only` skips the check (the
+  // fallback after a failed single sign-on).
+  void open(bool with_token, bool password_only = false);
   // Ends the session (reported as Closed).
   void close();
 
   bool is_initialized() const { return initialized_; }
+  // What the CONNECT asked for, and why single sign-on was not tried.
+  AuthHint auth_hint() const { return hint_; }
+  const TicketCheck &ticket() const { return ticket_; }
   // "SASL: ..." once the security type is known (security_choice.h).
   std::string security() const;
   int width() const;
@@ -56,6 +64,7 @@ class ConsoleSession {
   std::string desktop_name() const;
 
  private:
+  void connect_gateway(bool with_token);
   void on_gateway(GatewayResult r);
   void end(SessionEnd e);
   static void on_choose_type(VncConnection *, GValueArray *types, gpointer self);
@@ -75,6 +84,9 @@ class ConsoleSession {
   GtkWidget *display_;  // VncDisplay (a reference of ours)
   VncConnection *conn_ = nullptr;
   GatewayJob *job_ = nullptr;
+  GCancellable *ticket_check_;  // cancelled when the session goes first
+  AuthHint hint_ = AuthHint::None;
+  TicketCheck ticket_;
   bool initialized_ = false;
   bool ended_ = false;
   bool closing_ = false;

@@ -7,8 +7,8 @@
 
 namespace vncgate::viewer {
 
-GatewayJob *GatewayJob::start(const ConsoleLink &link, bool with_token, Done done) {
-  auto *job = new GatewayJob(link, with_token, std::move(done));
+GatewayJob *GatewayJob::start(const ConsoleLink &link, bool with_token, AuthHint hint, Done done) {
+  auto *job = new GatewayJob(link, with_token, hint, std::move(done));
   GSocketClient *client = g_socket_client_new();
   g_socket_client_set_enable_proxy(client, FALSE);
   GSocketConnectable *addr = g_network_address_new(link.host.c_str(), link.port);
@@ -19,9 +19,10 @@ GatewayJob *GatewayJob::start(const ConsoleLink &link, bool with_token, Done don
   return job;
 }
 
-GatewayJob::GatewayJob(const ConsoleLink &link, bool with_token, Done done)
+GatewayJob::GatewayJob(const ConsoleLink &link, bool with_token, AuthHint hint, Done done)
     : link_(link),
       with_token_(with_token),
+      hint_(hint),
       done_(std::move(done)),
       cancellable_(g_cancellable_new()) {}
 
@@ -81,7 +82,7 @@ void GatewayJob::on_connected(GObject *src, GAsyncResult *res, gpointer self) {
     job->read_next();                // hands over at once (see read_next)
     return;
   }
-  job->request_ = connect_request(job->link_, job->with_token_);
+  job->request_ = connect_request(job->link_, job->with_token_, job->hint_);
   job->arm_timer(kConnectAnswerTimeoutSeconds);
   GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(job->conn_));
   g_output_stream_write_all_async(out, job->request_.data(), job->request_.size(),

@@ -13,6 +13,7 @@
 
 #include "exit_status.h"
 #include "link/console_link.h"
+#include "rfb/http_connect.h"
 
 namespace vncgate::viewer {
 
@@ -35,11 +36,12 @@ inline constexpr unsigned kConnectAnswerTimeoutSeconds = 45;
 class GatewayJob {
  public:
   using Done = std::function<void(GatewayResult)>;
-  static GatewayJob *start(const ConsoleLink &link, bool with_token, Done done);
+  // `hint` goes into the CONNECT request (connect_response.h).
+  static GatewayJob *start(const ConsoleLink &link, bool with_token, AuthHint hint, Done done);
   void cancel();
 
  private:
-  GatewayJob(const ConsoleLink &link, bool with_token, Done done);
+  GatewayJob(const ConsoleLink &link, bool with_token, AuthHint hint, Done done);
   ~GatewayJob();
   void arm_timer(unsigned seconds);
   void finish(GatewayResult r);
@@ -52,6 +54,7 @@ class GatewayJob {
 
   ConsoleLink link_;
   bool with_token_;
+  AuthHint hint_;
   Done done_;
   GCancellable *cancellable_;
   GSocketConnection *conn_ = nullptr;

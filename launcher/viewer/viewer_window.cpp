@@ -150,7 +150,7 @@ void ViewerWindow::present() {
   gtk_window_present(GTK_WINDOW(window_));
 }
 
-void ViewerWindow::connect_session(bool with_token) {
+void ViewerWindow::connect_session(bool with_token, bool password_only) {
   drop_session();
   gtk_widget_hide(bar_);
   SessionEvents ev;
@@ -166,7 +166,7 @@ void ViewerWindow::connect_session(bool with_token) {
   gtk_box_pack_start(GTK_BOX(area_), display, TRUE, TRUE, 0);
   gtk_widget_show(display);
   gtk_widget_grab_focus(display);
-  session_->open(with_token);
+  session_->open(with_token, password_only);
 }
 
 // A session is never deleted inside its own signal handlers: ended ones
@@ -230,6 +230,7 @@ void ViewerWindow::close() {
 
 void ViewerWindow::on_initialized() {
   last_auth_failed_ = false;
+  sso_failure_.clear();
   token_consumed_ = true;
   const std::string security = session_->security();
   gchar *m = g_strdup_printf(_("Connected. Security: %s%s"), security.c_str(),
@@ -280,7 +281,39 @@ void ViewerWindow::on_ended(const SessionEnd &e) {
     });
     return;
   }
+  if (fall_back_to_password(e)) return;
   handle_end(e);
+}
+
+bool ViewerWindow::fall_back_to_password(const SessionEnd &e) {
+  if (!session_ || session_->auth_hint() != AuthHint::Kerberos || e.was_initialized ||
+      e.outcome != Outcome::SingleSignOnFailed)
+    return false;
+  std::string unused;
+  if (options_.non_interactive && !credentials_from_environment(unused)) return false;
+  sso_failure_ = e.detail;
+  log_line(std::string(_("Single sign-on failed; asking for a password instead.")) +
+           (e.detail.empty() ? "" : " (" + e.detail + ")"));
+  // The gateway frees a one-time token again when the login fails.
+  connect_session(!token_consumed_, true);
+  return true;
+}
+
+std::string ViewerWindow::password_notice() const {
+  using State = TicketCheck::State;
+  if (!sso_failure_.empty()) return _("Single sign-on failed. Log in with your password instead.");
+  if (!session_) return {};
+  switch (session_->ticket().state) {
+    case State::Expired:
+      return _(
+          "Your Kerberos ticket has expired (renew it with kinit). Log in with your password.");
+    case State::Unusable:
+      return _(
+          "Single sign-on is not possible with your Kerberos ticket. Log in with your "
+          "password.");
+    default:
+      return {};
+  }
 }
 
 void ViewerWindow::handle_end(const SessionEnd &e) {
@@ -305,14 +338,21 @@ void ViewerWindow::handle_end(const SessionEnd &e) {
   set_status(e.message);
   const bool can_retry = retry_can_help(e.outcome);
   if (ask_retry(GTK_WINDOW(window_), e.message, e.detail, can_retry)) {
-    // The gateway frees a one-time token again when the login fails.
-    connect_session(!token_consumed_);
+    // The gateway frees a one-time token again when the login fails. After
+    // a failed single sign-on the retry stays with the password.
+    connect_session(!token_consumed_, !sso_failure_.empty());
     return;
   }
   finish(e.outcome, e.message, e.detail);
 }
 
 std::optional<Credentials> ViewerWindow::on_credentials(const CredentialRequest &req) {
+  if (const std::string notice = password_notice(); !notice.empty()) {
+    const std::string why = !sso_failure_.empty() ? sso_failure_
+                            : session_            ? session_->ticket().detail
+                                                  : std::string();
+    log_line(notice + (why.empty() ? "" : " (" + why + ")"));
+  }
   std::string error;
   if (auto env = credentials_from_environment(error)) {
     if (!env_credentials_used_ || !options_.non_interactive) {
@@ -330,6 +370,8 @@ std::optional<Credentials> ViewerWindow::on_credentials(const CredentialRequest 
   if (!last_username_.empty()) r.username = last_username_;
   if (last_auth_failed_)
     r.notice = _("The last login failed. Check the user name and password and try again.");
+  else
+    r.notice = password_notice();
   log_line("asking for credentials");
   auto c = ask_credentials(GTK_WINDOW(window_), r);
   if (c && req.need_username) last_username_ = c->username;

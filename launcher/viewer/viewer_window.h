@@ -37,7 +37,12 @@ class ViewerWindow {
 
  private:
   GtkWidget *build_menu();
-  void connect_session(bool with_token);
+  void connect_session(bool with_token, bool password_only = false);
+  // After a failed single sign-on: one line, then the password dialog on
+  // a connection that asks for password mechanisms. False when not wanted.
+  bool fall_back_to_password(const SessionEnd &e);
+  // Why the dialog asks for a password although Kerberos may be in use.
+  std::string password_notice() const;
   void drop_session();
   void set_status(const std::string &text);
   void toggle_fullscreen();
@@ -82,6 +87,8 @@ class ViewerWindow {
   bool token_consumed_ = false;  // a login succeeded: the one-time token is gone
   bool reported_ = false;        // the launcher has had its report
   std::string last_username_;
+  // Set by fall_back_to_password(): the dialog says it, retries keep to passwords.
+  std::string sso_failure_;
   Outcome outcome_ = Outcome::Closed;
   std::string message_;
   std::string detail_;

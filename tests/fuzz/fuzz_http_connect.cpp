@@ -20,6 +20,8 @@ void check_accepted(ByteSpan in, const HttpConnectParse &r) {
   FUZZ_CHECK(std::memchr(in.data(), 0, used) == nullptr);
   FUZZ_CHECK(is_valid_console_name(req.console));
   FUZZ_CHECK(req.http_minor == 0 || req.http_minor == 1);
+  FUZZ_CHECK(req.auth_hint == AuthHint::None || req.auth_hint == AuthHint::Kerberos ||
+             req.auth_hint == AuthHint::Password);
   for (const auto &[key, value] : req.query) {
     FUZZ_CHECK(!key.empty());
     for (char c : key + value) FUZZ_CHECK(static_cast<unsigned char>(c) >= 0x20 && c != 0x7f);
@@ -31,6 +33,7 @@ void check_accepted(ByteSpan in, const HttpConnectParse &r) {
   FUZZ_CHECK(alone.result.consumed == used);
   FUZZ_CHECK(alone.result.value.console == req.console);
   FUZZ_CHECK(alone.result.value.query == req.query);
+  FUZZ_CHECK(alone.result.value.auth_hint == req.auth_hint);
 
   // Strict prefixes are incomplete, never refused: a client that sends the
   // request in several packets must get the same answer.

@@ -206,6 +206,50 @@ TEST(HttpConnect, BadConsoleNameIs400) {
   expect_refused("CONNECT /console/" + std::string(65, 'a') + " HTTP/1.1\r\n\r\n", 400);
 }
 
+AuthHint hint_of(std::string_view headers) {
+  auto r =
+      parse("CONNECT /console/c HTTP/1.1\r\nHost: gw:5900\r\n" + std::string(headers) + "\r\n");
+  EXPECT_EQ(r.result.status, ParseStatus::Ok) << headers << r.result.error;
+  return r.result.value.auth_hint;
+}
+
+TEST(HttpConnectAuthHint, AbsentMeansNoNarrowing) {
+  EXPECT_EQ(hint_of(""), AuthHint::None);
+  EXPECT_EQ(hint_of("User-Agent: x\r\n"), AuthHint::None);
+}
+
+TEST(HttpConnectAuthHint, KerberosAndPassword) {
+  EXPECT_EQ(hint_of("Vncgate-Auth: kerberos\r\n"), AuthHint::Kerberos);
+  EXPECT_EQ(hint_of("Vncgate-Auth: password\r\n"), AuthHint::Password);
+}
+
+TEST(HttpConnectAuthHint, NameAndValueAreCaseInsensitiveAndTrimmed) {
+  EXPECT_EQ(hint_of("vncgate-auth:Kerberos\r\n"), AuthHint::Kerberos);
+  EXPECT_EQ(hint_of("VNCGATE-AUTH: \tPASSWORD \t\r\n"), AuthHint::Password);
+}
+
+TEST(HttpConnectAuthHint, UnknownValuesAreIgnored) {
+  EXPECT_EQ(hint_of("Vncgate-Auth: smartcard\r\n"), AuthHint::None);
+  EXPECT_EQ(hint_of("Vncgate-Auth:\r\n"), AuthHint::None);
+  EXPECT_EQ(hint_of("Vncgate-Auth: kerberos, password\r\n"), AuthHint::None);
+  EXPECT_EQ(hint_of("Vncgate-Authx: kerberos\r\n"), AuthHint::None);
+}
+
+TEST(HttpConnectAuthHint, DuplicateHeaderIsRefused) {
+  expect_refused(
+      "CONNECT /console/c HTTP/1.1\r\nVncgate-Auth: kerberos\r\nvncgate-auth: kerberos\r\n\r\n",
+      400, "duplicate Vncgate-Auth");
+  expect_refused(
+      "CONNECT /console/c HTTP/1.1\r\nVncgate-Auth: kerberos\r\nVncgate-Auth: bogus\r\n\r\n", 400,
+      "duplicate Vncgate-Auth");
+}
+
+TEST(HttpConnectAuthHint, Names) {
+  EXPECT_EQ(auth_hint_name(AuthHint::Kerberos), "kerberos");
+  EXPECT_EQ(auth_hint_name(AuthHint::Password), "password");
+  EXPECT_EQ(auth_hint_name(AuthHint::None), "");
+}
+
 TEST(ConsoleName, Validity) {
   EXPECT_TRUE(is_valid_console_name("a"));
   EXPECT_TRUE(is_valid_console_name("LPAR_01.prod-a"));

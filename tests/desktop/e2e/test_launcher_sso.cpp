@@ -1,8 +1,10 @@
-// A failed single sign-on, as the launcher reports it (issue 16, point 2):
-// the real launcher starts the real viewer for a gateway offering GSSAPI,
-// with an empty ticket cache; the viewer's Kerberos login fails, the viewer
-// reports it (and keeps its own dialog open), and the launcher exits 1
-// with the viewer's sentence instead of 0 after a grace period.
+// Kerberos and password users through the launcher (issue 16, points 1
+// and 2): the real launcher starts the real viewer for a gateway offering
+// GSSAPI and DIGEST-MD5. A user with an empty ticket cache is no longer
+// stuck in a failed single sign-on: the viewer asks the gateway for password
+// mechanisms, logs in with the password (its test hook stands for the
+// dialog), and the launcher exits 0 as soon as the viewer is connected. When
+// the gateway refuses a ticket, the viewer falls back to the password too.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -11,10 +13,12 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <regex>
 
 #include "krb_test.h"
 #include "viewer_census.h"
 #include "viewer_process.h"
+#include "wait.h"
 #include "xvfb_display.h"
 
 namespace vncgate::it {
@@ -53,44 +57,90 @@ class LauncherSsoTest : public KrbGatewayTest {
   std::unique_ptr<desktop::ViewerCensus> census_;
 };
 
-TEST_F(LauncherSsoTest, FailedSingleSignOnIsTheLaunchersError) {
+struct LauncherRun {
+  int exit_code = -1;
+  std::string output;
+  std::chrono::milliseconds took{};
+};
+
+class LauncherMixedUsersTest : public LauncherSsoTest {
+ protected:
+  // The launcher (--no-gui) for `console` with ticket cache `ccache`; the
+  // viewer's password hook answers as alice.
+  LauncherRun launch(const std::string &console, const std::string &ccache) {
+    const std::string log = dir_.file("launcher-" + console + ".log");
+    SpawnOptions o;
+    o.argv = {
+        launcher_path(), "--no-gui",
+        "vncgate://localhost:" + std::to_string(daemon_.gateway_port()) + "/console/" + console};
+    o.env = {{"DISPLAY", xvfb_->name()},
+             {"HOME", dir_.path() + "/home"},
+             {"XDG_RUNTIME_DIR", runtime_dir_},
+             {"XDG_CONFIG_HOME", dir_.path() + "/config"},
+             {"XDG_DATA_HOME", dir_.path() + "/data"},
+             {"KRB5CCNAME", ccache},
+             {"VNCGATE_VIEWER", desktop::viewer_path()},
+             {"VNCGATE_VIEWER_USERNAME", "alice"},
+             {"VNCGATE_VIEWER_PASSWORD_FILE",
+              dir_.write("alice.password", std::string(kDigestAlicePassword) + "\n")},
+             {"NO_AT_BRIDGE", "1"},
+             {"GDK_BACKEND", "x11"},
+             {"GSETTINGS_BACKEND", "memory"},
+             {"LANG", "C.UTF-8"},
+             {"LANGUAGE", ""},
+             {"LC_ALL", ""}};
+    o.unset_env = {"QT_QPA_PLATFORM", "WAYLAND_DISPLAY", "VNCGATE_LAUNCH_GRACE_MS"};
+    o.stdout_path = o.stderr_path = log;
+    Subprocess p;
+    std::string error;
+    LauncherRun r;
+    const auto t0 = Clock::now();
+    EXPECT_TRUE(p.start(o, error)) << error;
+    auto status = p.wait(std::chrono::seconds(90));
+    if (!status) p.kill_and_reap();
+    r.took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
+    r.output = read_file(log);
+    if (status && WIFEXITED(*status)) r.exit_code = WEXITSTATUS(*status);
+    return r;
+  }
+
+  bool password_session_seen() {
+    return wait_until(
+        [&] {
+          for (const auto &a : daemon_.audits())
+            if (audit_value(a, "mechanism") == "DIGEST-MD5") return true;
+          for (const auto &line : daemon_.log_lines())
+            if (line.find("authenticated as alice@TEST.LOCAL with DIGEST-MD5") != std::string::npos)
+              return true;
+          return false;
+        },
+        10s);
+  }
+};
+
+TEST_F(LauncherMixedUsersTest, WithoutATicketThePasswordLoginConnects) {
   add_static_console("sso", 320, 240);
   ASSERT_NO_FATAL_FAILURE(start_daemon());
-  const std::string log = dir_.file("launcher.log");
-  SpawnOptions o;
-  o.argv = {launcher_path(), "--no-gui",
-            "vncgate://localhost:" + std::to_string(daemon_.gateway_port()) + "/console/sso"};
-  o.env = {{"DISPLAY", xvfb_->name()},
-           {"HOME", dir_.path() + "/home"},
-           {"XDG_RUNTIME_DIR", runtime_dir_},
-           {"XDG_CONFIG_HOME", dir_.path() + "/config"},
-           {"XDG_DATA_HOME", dir_.path() + "/data"},
-           {"KRB5CCNAME", ccache("nobody")},
-           {"VNCGATE_VIEWER", desktop::viewer_path()},
-           {"NO_AT_BRIDGE", "1"},
-           {"GDK_BACKEND", "x11"},
-           {"GSETTINGS_BACKEND", "memory"},
-           {"LANG", "C.UTF-8"},
-           {"LANGUAGE", ""},
-           {"LC_ALL", ""}};
-  o.unset_env = {"QT_QPA_PLATFORM", "WAYLAND_DISPLAY", "VNCGATE_LAUNCH_GRACE_MS",
-                 "VNCGATE_VIEWER_USERNAME", "VNCGATE_VIEWER_PASSWORD_FILE"};
-  o.stdout_path = o.stderr_path = log;
-  Subprocess p;
-  std::string error;
-  const auto t0 = Clock::now();
-  ASSERT_TRUE(p.start(o, error)) << error;
-  auto status = p.wait(std::chrono::seconds(90));
-  if (!status) p.kill_and_reap();
-  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
-  const std::string out = read_file(log);
-  ASSERT_TRUE(status && WIFEXITED(*status)) << out;
-  EXPECT_EQ(WEXITSTATUS(*status), 1) << out;
-  EXPECT_NE(out.find("Single sign-on failed"), std::string::npos) << out;
-  EXPECT_LT(took, std::chrono::seconds(45)) << out;
-  std::cout << "launcher (sso): exit " << WEXITSTATUS(*status) << " in " << took.count() << " ms"
+  const LauncherRun r = launch("sso", ccache("nobody"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("Single sign-on failed"), std::string::npos) << r.output;
+  EXPECT_LT(r.took, std::chrono::seconds(45)) << r.output;
+  EXPECT_TRUE(password_session_seen()) << daemon_.log();
+  EXPECT_EQ(census_->pids().size(), 1u);
+  std::cout << "launcher (no ticket): exit " << r.exit_code << " in " << r.took.count() << " ms"
             << std::endl;
 }
 
+TEST_F(LauncherMixedUsersTest, ARefusedTicketFallsBackToThePasswordLogin) {
+  add_static_console("sso", 320, 240);
+  daemon_.config().set("sasl", "keytab", kdc().wrong_keytab());  // no key for vnc/localhost
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+  ASSERT_TRUE(kinit("alice"));
+  const LauncherRun r = launch("sso", ccache("alice"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(password_session_seen()) << daemon_.log();
+  EXPECT_GE(daemon_.count_log(std::regex(".*authentication failed .*mechanism GSSAPI.*")), 1)
+      << daemon_.log();
+}
 }  // namespace
 }  // namespace vncgate::it

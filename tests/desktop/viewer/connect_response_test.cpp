@@ -27,6 +27,28 @@ TEST(ConnectRequest, BracketsIpv6HostHeader) {
   EXPECT_EQ(connect_request(link), "CONNECT /console/a HTTP/1.1\r\nHost: [::1]:5901\r\n\r\n");
 }
 
+TEST(ConnectRequest, CarriesTheAuthHintTheGatewayParses) {
+  auto link = link_for("vncgate://gw.example:6000/console/lpar-7?token=abcdefghijklmnop1234");
+  const std::string kerberos = connect_request(link, true, AuthHint::Kerberos);
+  EXPECT_EQ(kerberos,
+            "CONNECT /console/lpar-7?token=abcdefghijklmnop1234 HTTP/1.1\r\n"
+            "Host: gw.example:6000\r\nVncgate-Auth: kerberos\r\n\r\n");
+  const std::string password = connect_request(link, false, AuthHint::Password);
+  EXPECT_EQ(password,
+            "CONNECT /console/lpar-7 HTTP/1.1\r\nHost: gw.example:6000\r\n"
+            "Vncgate-Auth: password\r\n\r\n");
+  // The gateway's own parser reads back what the viewer meant.
+  for (auto [request, hint] :
+       {std::pair{kerberos, AuthHint::Kerberos}, std::pair{password, AuthHint::Password},
+        std::pair{connect_request(link), AuthHint::None}}) {
+    Bytes bytes(request.begin(), request.end());
+    auto parsed = parse_http_connect(bytes);
+    ASSERT_EQ(parsed.result.status, ParseStatus::Ok) << request;
+    EXPECT_EQ(parsed.result.value.auth_hint, hint) << request;
+    EXPECT_EQ(parsed.result.value.console, "lpar-7");
+  }
+}
+
 TEST(ConnectResponse, OkStopsAtBlankLine) {
   const std::string answer = "HTTP/1.1 200 OK\r\n\r\nRFB 003.008\n";
   auto r = parse_connect_response(answer);

@@ -1,0 +1,64 @@
+// What the control API asks of the daemon (the Daemon implements it). The
+// answers are typed; only the control layer (control_api.*) turns them into
+// HTTP statuses and JSON.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "control/token_store.h"
+#include "login_limits.h"
+
+namespace vncgate {
+
+struct SessionInfo {
+  uint64_t id;
+  std::string client, console, user, mechanism, state, token_id;
+  int64_t started_at;  // unix seconds
+  uint64_t bytes_to_client, bytes_from_client;
+};
+
+struct ConsoleInfo {
+  std::string name, kind, state;  // kind: mkvterm|static; state: closed|opening|open|closing
+  size_t sessions;
+  int64_t idle_deadline;  // unix seconds, 0 when none
+  bool runtime;           // added through the API
+};
+
+enum class PutConsoleResult { Added, Replaced, DefinedInFile };
+enum class DeleteConsoleResult { Removed, Unknown, DefinedInFile };
+
+struct MintLinkResult {
+  bool saved = false;  // false: nothing minted (a restart would forget it)
+  TokenStore::Minted token;
+};
+
+struct RevokeTokenResult {
+  enum class Status { Revoked, Unknown, NotSaved } status = Status::Unknown;
+  size_t sessions_ended = 0;  // also when NotSaved: revoked in this run
+};
+
+class ControlHost {
+ public:
+  virtual ~ControlHost() = default;
+  virtual std::shared_ptr<const Config> config() const = 0;
+  virtual std::vector<SessionInfo> session_list() const = 0;
+  virtual bool end_session(uint64_t id, const std::string &reason) = 0;
+  virtual std::vector<ConsoleInfo> console_list() const = 0;
+  // A link token for `console`, kept in the state directory before it is
+  // handed out.
+  virtual MintLinkResult mint_link(const std::string &console, const std::string &user, int64_t ttl,
+                                   bool one_time) = 0;
+  // Revokes a token and ends the sessions opened with it.
+  virtual RevokeTokenResult revoke_token(const std::string &id) = 0;
+  virtual PutConsoleResult put_console(const ConsoleConfig &c) = 0;
+  virtual DeleteConsoleResult delete_console(const std::string &name) = 0;
+  virtual std::string metrics_text() const = 0;
+  // Password-guessing limits (Basic auth, GET/DELETE /v1/lockouts).
+  virtual LoginLimits &login_limits() = 0;
+};
+
+}  // namespace vncgate
