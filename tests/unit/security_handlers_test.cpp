@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "rfb/http_connect.h"
 #include "rfb/rfb_server.h"
 #include "rfb/sasl_messages.h"
 #include "rfb/vencrypt.h"
@@ -126,6 +127,21 @@ TEST(SecurityNegotiation, NothingToOfferIsSaidInTheTypeList) {
   EXPECT_EQ(sent,
             encode_security_types_refusal("no authentication method is available on this gateway"));
   EXPECT_EQ(st.refusal->end.audit_text(), "no SASL mechanism available");
+}
+
+TEST(SecurityNegotiation, AVncgateAuthHintThatLeavesNothingIsNamedInTheRefusal) {
+  NegotiationOptions o = options(false);
+  o.sasl.sasl.min_ssf = 100000;
+  o.sasl.sasl.auth_hint = AuthHint::Kerberos;
+  SecurityNegotiation n(std::move(o));
+  Bytes sent;
+  HandlerStep st = drive(n, bytes("RFB 003.008\n"), sent);
+  ASSERT_EQ(st.status, HandlerStep::Status::Refused);
+  const std::string hint(auth_hint_name(AuthHint::Kerberos));
+  EXPECT_EQ(sent, encode_security_types_refusal(
+                      "no authentication method is available on this gateway for " + hint));
+  EXPECT_EQ(st.refusal->end.audit_text(), "no SASL mechanism left for Vncgate-Auth: " + hint);
+  EXPECT_STREQ(st.refusal->end.metric_label(), "other");
 }
 
 TEST(SecurityNegotiation, ATypeNotOfferedGetsAFailedSecurityResult) {
