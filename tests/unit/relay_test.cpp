@@ -11,19 +11,12 @@
 #include <optional>
 #include <string>
 
-#include "io/main_loop_timer.h"
+#include "main_loop_wait.h"
 
 namespace vncgate {
 namespace {
 
-template <typename Pred>
-bool iterate_until(Pred done) {
-  MainLoopTimer tick;
-  tick.every(20, [] { return true; });
-  const gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-  while (!done() && g_get_monotonic_time() < deadline) g_main_context_iteration(nullptr, TRUE);
-  return done();
-}
+using test::iterate_until;
 
 // A Transport on one end of a socketpair; `peer` is the other end.
 std::unique_ptr<Transport> make_pair(int &peer) {

@@ -11,22 +11,13 @@
 #include <memory>
 #include <string>
 
-#include "io/main_loop_timer.h"
+#include "main_loop_wait.h"
 #include "security/security_layer.h"
 
 namespace vncgate {
 namespace {
 
-// Runs the default context until `done` or a 5 s bound; a 20 ms tick keeps
-// the blocking iteration from waiting on a condition that needs no event.
-template <typename Pred>
-bool iterate_until(Pred done) {
-  MainLoopTimer tick;
-  tick.every(20, [] { return true; });
-  const gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
-  while (!done() && g_get_monotonic_time() < deadline) g_main_context_iteration(nullptr, TRUE);
-  return done();
-}
+using test::iterate_until;
 
 std::string text(ByteSpan b) {
   return std::string(b.begin(), b.end());

@@ -13,22 +13,15 @@
 #include <optional>
 #include <string>
 
-#include "io/main_loop_timer.h"
 #include "io/transport.h"
+#include "main_loop_wait.h"
 #include "security/tls_server.h"
 #include "test_pki.h"
 
 namespace vncgate::it::tls {
 namespace {
 
-template <typename Pred>
-bool iterate_until(Pred done) {
-  MainLoopTimer tick;
-  tick.every(20, [] { return true; });
-  const gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-  while (!done() && g_get_monotonic_time() < deadline) g_main_context_iteration(nullptr, TRUE);
-  return done();
-}
+using test::iterate_until;
 
 std::unique_ptr<Transport> wrap(int fd) {
   g_autoptr(GSocket) sock = g_socket_new_from_fd(fd, nullptr);
