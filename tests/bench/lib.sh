@@ -88,6 +88,36 @@ start_backend() {
   BACKEND_PORT=$(<"$TMP/backend.port")
 }
 
+# start_vncgated NAME: starts "$VNCGATED" --config "$TMP/NAME.conf" (log
+# "$TMP/NAME.log", SASL_CONF_PATH="$SASL_DIR") with sd_notify readiness and
+# waits, bounded, until it reported READY=1 and $GW_PORT accepts. Sets GW_PID.
+start_vncgated() {
+  local name=$1 sock=$TMP/$1.notify i
+  "$BENCH" wait-notify "$sock" 15000 >/dev/null 2>"$TMP/$name-notify.log" &
+  WAITER=$!
+  for ((i = 0; i < 200; i++)); do
+    [[ -S $sock ]] && break
+    kill -0 "$WAITER" 2>/dev/null || die "the readiness listener for $name failed"
+    sleep 0.05
+  done
+  [[ -S $sock ]] || die "the readiness socket $sock did not appear"
+  NOTIFY_SOCKET=$sock SASL_CONF_PATH=$SASL_DIR \
+    "$VNCGATED" --config "$TMP/$name.conf" 2>"$TMP/$name.log" &
+  GW_PID=$!
+  PIDS+=("$GW_PID")
+  # The waiter gives up after 15 s; stop early if the daemon dies.
+  while kill -0 "$WAITER" 2>/dev/null; do
+    if ! kill -0 "$GW_PID" 2>/dev/null; then
+      kill "$WAITER" 2>/dev/null || true
+      die "vncgated ($name) exited during startup (see $name.log below)"
+    fi
+    sleep 0.05
+  done
+  wait "$WAITER" || die "vncgated ($name) did not report READY=1 (see $name.log below)"
+  WAITER=
+  "$BENCH" wait-tcp 127.0.0.1 "$GW_PORT" 5000 >/dev/null
+}
+
 # median_of LINES: one key=value line with the median of every numeric field.
 median_of() {
   awk '

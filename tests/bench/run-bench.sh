@@ -77,7 +77,7 @@ printf '%s' "$PASSWORD" | saslpasswd2 -p -a vncgate -c -f "$SASL_DIR/sasldb" -u 
 # ---- vncgated instances ---------------------------------------------------------
 # start_gateway NAME MIN_SSF: sets GW_PORT and GW_PID.
 start_gateway() {
-  local name=$1 min_ssf=$2 waiter i
+  local name=$1 min_ssf=$2
   GW_PORT=$("$BENCH" free-port)
   cat >"$TMP/$name.conf" <<EOF
 [gateway]
@@ -97,31 +97,7 @@ auth-failure-delay=1
 backend=127.0.0.1:$BACKEND_PORT
 allowed-users=bench
 EOF
-  local sock=$TMP/$name.notify
-  "$BENCH" wait-notify "$sock" 15000 >/dev/null 2>"$TMP/$name-notify.log" &
-  waiter=$!
-  WAITER=$waiter
-  for ((i = 0; i < 200; i++)); do
-    [[ -S $sock ]] && break
-    kill -0 "$waiter" 2>/dev/null || die "the readiness listener for $name failed"
-    sleep 0.05
-  done
-  [[ -S $sock ]] || die "the readiness socket $sock did not appear"
-  NOTIFY_SOCKET=$sock SASL_CONF_PATH=$SASL_DIR \
-    "$VNCGATED" --config "$TMP/$name.conf" 2>"$TMP/$name.log" &
-  GW_PID=$!
-  PIDS+=("$GW_PID")
-  # The waiter gives up after 15 s; stop early if the daemon dies.
-  while kill -0 "$waiter" 2>/dev/null; do
-    if ! kill -0 "$GW_PID" 2>/dev/null; then
-      kill "$waiter" 2>/dev/null || true
-      die "vncgated ($name) exited during startup (see $name.log below)"
-    fi
-    sleep 0.05
-  done
-  wait "$waiter" || die "vncgated ($name) did not report READY=1 (see $name.log below)"
-  WAITER=
-  "$BENCH" wait-tcp 127.0.0.1 "$GW_PORT" 5000 >/dev/null
+  start_vncgated "$name"
 }
 
 stop_gateway() {

@@ -182,29 +182,7 @@ offer-plain-sasl=true
 backend=127.0.0.1:$BACKEND_PORT
 allowed-users=bench;bench@TEST.LOCAL
 EOF
-NOTIFY=$TMP/vncgated.notify
-"$BENCH" wait-notify "$NOTIFY" 15000 >/dev/null 2>"$TMP/notify.log" &
-WAITER=$!
-for ((i = 0; i < 200; i++)); do
-  [[ -S $NOTIFY ]] && break
-  kill -0 "$WAITER" 2>/dev/null || die "the readiness listener failed"
-  sleep 0.05
-done
-[[ -S $NOTIFY ]] || die "the readiness socket $NOTIFY did not appear"
-NOTIFY_SOCKET=$NOTIFY SASL_CONF_PATH=$SASL_DIR "$VNCGATED" --config "$TMP/vncgated.conf" \
-  2>"$TMP/vncgated.log" &
-GW_PID=$!
-PIDS+=("$GW_PID")
-while kill -0 "$WAITER" 2>/dev/null; do
-  if ! kill -0 "$GW_PID" 2>/dev/null; then
-    kill "$WAITER" 2>/dev/null || true
-    die "vncgated exited during startup (see vncgated.log below)"
-  fi
-  sleep 0.05
-done
-wait "$WAITER" || die "vncgated did not report READY=1 (see vncgated.log below)"
-WAITER=
-"$BENCH" wait-tcp 127.0.0.1 "$GW_PORT" 5000 >/dev/null
+start_vncgated vncgated
 
 # ---- measurements ------------------------------------------------------------------
 COMMON=(--user bench --password "$PASSWORD" --ca "$PKI/ca.pem" --tls-name localhost
