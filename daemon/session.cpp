@@ -1,12 +1,8 @@
 #include "session.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "control/metrics.h"
 #include "logging.h"
@@ -53,11 +49,10 @@ Session::Session(SessionHost &host, uint64_t id, GSocketConnection *conn,
     : host_(host),
       id_(id),
       config_(host.config()),
-      conn_(G_SOCKET_CONNECTION(g_object_ref(conn))),
-      fd_(g_socket_get_fd(g_socket_connection_get_socket(conn))),
       console_(std::move(console)),
       gateway_port_(!console_),
       state_(State::ReadConnect),  // a dedicated port starts negotiating in start()
+      client_(std::make_unique<Transport>(conn)),
       started_us_(g_get_monotonic_time()) {
   tls_creds_ = host.tls();
   started_wall_ = g_get_real_time() / 1000000;
@@ -73,17 +68,19 @@ Session::Session(SessionHost &host, uint64_t id, GSocketConnection *conn,
 
 Session::~Session() {
   relay_.reset();
-  watch_.reset();
+  client_.reset();
   backend_conn_.reset();
-  g_object_unref(conn_);
 }
 
 void Session::start() {
-  g_socket_set_blocking(g_socket_connection_get_socket(conn_), FALSE);
-  int one = 1;
-  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  watch_ = std::make_unique<FdWatch>(fd_, [this](GIOCondition c) { on_client_event(c); });
-  watch_->set_events(G_IO_IN);
+  client_->set_handler({
+      .input = [this] { on_client_input(); },
+      .failed = [this](const TransportError &e) { on_client_failed(e); },
+  });
+  // Growing the input buffer is charged to the daemon's pre-authentication
+  // budget first (released at authentication).
+  client_->set_input_budget([this](size_t capacity) { return admission_.set_buffered(capacity); });
+  client_->set_input_limit(input_cap());
   handshake_timer_.once(config_->handshake_timeout * 1000u, [this] {
     log_info(log_prefix() + "client " + client_addr_ + " did not finish the handshake within " +
              std::to_string(config_->handshake_timeout) + " s");
@@ -93,15 +90,24 @@ void Session::start() {
             (console_ ? " on the port of console " + *console_ : ""));
   if (gateway_port_ && config_->tls_wrap && tls_creds_ && tls_creds_->has_x509()) {
     std::string error;
-    wrap_tls_ = TlsServerSession::create(tls_creds_, false, error);
-    if (!wrap_tls_) {
+    auto tls = TlsServerSession::create(tls_creds_, false, error);
+    if (!tls) {
       log_error(log_prefix() + "cannot start TLS: " + error);
       return end(EndReason(EndCode::TlsUnavailable));
     }
     state_ = State::TlsWrap;
+    wrap_tls_ = tls.get();
+    client_->resume_reading();
+    // [tls] wrap: TLS from the first byte, before CONNECT.
+    client_->start_tls(std::move(tls),
+                       [this](bool ok, const std::string &error) { on_wrap_tls(ok, error); });
     return;
   }
-  if (!gateway_port_) begin_rfb();
+  client_->resume_reading();
+  if (!gateway_port_) {
+    begin_rfb();
+    after_step();
+  }
 }
 
 void Session::stop(const std::string &reason) {
@@ -123,82 +129,53 @@ size_t Session::input_cap() const {
   }
 }
 
-void Session::on_client_event(GIOCondition cond) {
+void Session::on_client_input() {
   if (state_ == State::Closed || state_ == State::Relay) return;
-  if (cond & G_IO_OUT) {
-    if (!flush()) return;
-    if (closing_ && out_.empty()) return end(close_reason_);
-  }
-  if (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR)) {
-    if (!reading()) {
-      if (cond & (G_IO_HUP | G_IO_ERR))
-        return end(closing_ ? close_reason_ : EndReason(EndCode::ClientClosed));
-    } else if (!read_client()) {
-      return;
-    }
-  }
-  update_watch();
+  process_input();
+  after_step();
 }
 
-// Reads what the client sent, step by step; false when the session ended
-// or handed its connection to the relay.
-bool Session::read_client() {
-  for (;;) {
-    size_t cap = input_cap();
-    if (in_.size() > cap) {
-      log_info(log_prefix() + "client " + client_addr_ + " sent more than " + std::to_string(cap) +
-               " bytes in one handshake step");
-      end(EndReason(EndCode::MessageTooLarge));
-      return false;
-    }
-    uint8_t buf[16384];
-    size_t want = std::min(sizeof buf, cap + 1 - in_.size());
-    ssize_t n = ::recv(fd_, buf, want, 0);
-    if (n == 0) {
-      end(EndReason(EndCode::ClientClosed));
-      return false;
-    }
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
-      end(EndReason(EndCode::ClientError, std::strerror(errno)));
-      return false;
-    }
-    if (!reserve_input(static_cast<size_t>(n), cap)) return false;
-    on_raw_input(buf, static_cast<size_t>(n));
-    if (state_ == State::Closed || state_ == State::Relay) return false;
-    if (!settle_buffers()) return false;
-    if (!reading()) return true;
+// A step is over: the next state's input cap, the buffers still held, and
+// whether to read on.
+void Session::after_step() {
+  if (state_ == State::Closed || state_ == State::Relay) return;
+  client_->set_input_limit(input_cap());
+  if (settle_buffers()) update_reading();
+}
+
+void Session::on_client_failed(const TransportError &e) {
+  using Kind = TransportError::Kind;
+  switch (e.kind) {
+    case Kind::Eof:
+      return end(closing_ ? close_reason_ : EndReason(EndCode::ClientClosed));
+    case Kind::Reset:
+    case Kind::Io:
+      return end(EndReason(EndCode::ClientError, std::strerror(e.err)));
+    case Kind::LayerDecode:
+      return end(EndReason(EndCode::ProtocolError, "TLS record layer"));
+    case Kind::LayerEncode:
+      return end(EndReason(EndCode::TlsRecordLayer));
+    case Kind::InputLimit:
+      log_info(log_prefix() + "client " + client_addr_ + " sent more than " +
+               std::to_string(input_cap()) + " bytes in one handshake step");
+      return end(EndReason(EndCode::MessageTooLarge));
+    case Kind::Budget:
+      return refuse_over_budget();
   }
 }
 
-// Grows the input buffer for `incoming` bytes within the step's cap, charged
-// to the daemon's pre-authentication budget first. No doubling past the cap:
-// 400 clients at the SASL field limit must not hold twice that.
-bool Session::reserve_input(size_t incoming, size_t cap) {
-  size_t need = in_.size() + incoming;
-  bool raw_tls = state_ == State::TlsWrap ||
-                 (state_ == State::Negotiating && negotiation_->passing_tls_handshake());
-  if (raw_tls || need <= in_.capacity()) return true;
-  size_t target = std::max(need, std::min(in_.capacity() * 2, cap + 1));
-  if (!admission_.set_buffered(target + out_.capacity())) {
-    log_info(log_prefix() + "client " + client_addr_ +
-             " refused: the handshake buffer budget (handshake-buffer-mib) is spent");
-    end(EndReason(EndCode::BufferBudget));
-    return false;
-  }
-  in_.reserve(target);
-  return true;
+void Session::refuse_over_budget() {
+  log_info(log_prefix() + "client " + client_addr_ +
+           " refused: the handshake buffer budget (handshake-buffer-mib) is spent");
+  end(EndReason(EndCode::BufferBudget));
 }
 
 // After a step consumed its message: give back a large empty buffer and
 // declare what is still held.
 bool Session::settle_buffers() {
-  if (in_.empty() && in_.capacity() > kSmallCap) Bytes().swap(in_);
-  if (admission_.set_buffered(in_.capacity() + out_.capacity())) return true;
-  log_info(log_prefix() + "client " + client_addr_ +
-           " refused: the handshake buffer budget (handshake-buffer-mib) is spent");
-  end(EndReason(EndCode::BufferBudget));
+  client_->release_idle_buffers();
+  if (admission_.set_buffered(client_->buffered_capacity())) return true;
+  refuse_over_budget();
   return false;
 }
 
@@ -211,56 +188,34 @@ bool Session::leave_admission() {
   return false;
 }
 
-bool Session::reading() const {
-  return !closing_ && state_ != State::AuthFailing && state_ != State::SaslWorking;
+// No input is read while a SASL call runs, while a failed login waits for
+// its answer, or once the session is closing (the transport stopped then).
+void Session::update_reading() {
+  if (closing_ || !client_) return;
+  bool want = state_ != State::AuthFailing && state_ != State::SaslWorking;
+  if (want && !client_->reading())
+    client_->resume_reading();
+  else if (!want && client_->reading())
+    client_->pause_reading();
 }
 
-void Session::update_watch() {
-  if (state_ == State::Closed || state_ == State::Relay || !watch_) return;
-  int ev = reading() ? G_IO_IN : 0;
-  if (!out_.empty()) ev |= G_IO_OUT;
-  watch_->set_events(GIOCondition(ev));
-}
-
-void Session::on_raw_input(const uint8_t *data, size_t len) {
-  if (state_ == State::TlsWrap) return on_wrap_input(data, len);
-  if (channel_) {
-    if (!channel_->decode(data, len, in_))
-      return end(EndReason(EndCode::ProtocolError, "TLS record layer"));
-    Bytes extra;
-    channel_->take_output(extra);
-    send_raw(extra);
-  } else {
-    in_.insert(in_.end(), data, data + len);
-  }
-  process_input();
-}
-
-// [tls] wrap: TLS from the first byte, before CONNECT.
-void Session::on_wrap_input(const uint8_t *data, size_t len) {
-  Bytes out;
-  std::string error;
-  auto r = wrap_tls_->handshake(data, len, out, error);
-  send_raw(out);
-  if (r == TlsServerSession::Handshake::Failed) {
+void Session::on_wrap_tls(bool ok, const std::string &error) {
+  TlsServerSession *tls = std::exchange(wrap_tls_, nullptr);
+  if (!ok) {
     log_info(log_prefix() + "TLS with " + client_addr_ + " failed: " + error);
     // `error` already says "TLS handshake failed: ..." or why the peer was refused.
     close_after_flush(EndReason(
-        wrap_tls_->refused_peer() ? EndCode::TlsPeerRefused : EndCode::TlsHandshakeFailed, error));
+        tls->refused_peer() ? EndCode::TlsPeerRefused : EndCode::TlsHandshakeFailed, error));
     return;
   }
-  if (r != TlsServerSession::Handshake::Done) return;
-  tls_desc_ = wrap_tls_->description();
-  cert_subject_ = wrap_tls_->peer_subject();
-  wrap_ssf_ = wrap_tls_->cipher_bits();
+  tls_desc_ = tls->description();
+  cert_subject_ = tls->peer_subject();
+  wrap_ssf_ = tls->cipher_bits();
   log_debug(log_prefix() + "TLS up with " + client_addr_ + ": " + tls_desc_ +
             (cert_subject_.empty() ? "" : ", client certificate " + log_safe(cert_subject_)));
-  channel_ = std::move(wrap_tls_);
-  // Records that arrived with the client's last handshake flight.
-  if (!channel_->decode(nullptr, 0, in_))
-    return end(EndReason(EndCode::ProtocolError, "TLS record layer"));
+  // The records that came with the client's last flight are delivered next.
   state_ = State::ReadConnect;
-  process_input();
+  client_->set_input_limit(input_cap());
 }
 
 void Session::process_input() {
@@ -269,7 +224,7 @@ void Session::process_input() {
 }
 
 bool Session::on_connect_request() {
-  auto parsed = parse_http_connect(in_);
+  auto parsed = parse_http_connect(client_->input());
   if (parsed.result.status == ParseStatus::NeedMore) return false;
   if (parsed.result.status == ParseStatus::Error) {
     log_info(log_prefix() + "refused CONNECT from " + client_addr_ + " with " +
@@ -278,7 +233,7 @@ bool Session::on_connect_request() {
     close_after_flush(EndReason(EndCode::ProtocolError, log_safe(parsed.result.error)));
     return false;
   }
-  in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(parsed.result.consumed));
+  client_->consume(parsed.result.consumed);
   const std::string name = parsed.result.value.console;
   console_ = name;  // named in the audit record even when unknown
   auth_hint_ = parsed.result.value.auth_hint;
@@ -386,31 +341,26 @@ void Session::on_backend(std::unique_ptr<Transport> backend, const std::string &
     }
   }
   send(encode_security_result(true, "", version()));
+  if (state_ == State::Closed) return;
   handshake_timer_.cancel();
-  watch_->cancel();
   state_ = State::Relay;
   start_relay(std::move(backend));
 }
 
-// Hands the client connection, its security layer and the bytes read ahead
-// to the relay, which then owns both connections' transports.
+// Hands the client's transport, as it is, to the relay, which then owns
+// both connections' transports.
 void Session::start_relay(std::unique_ptr<Transport> backend) {
-  SecurityLayer *layer = channel_ ? channel_.get() : relay_layer_.get();
-  // The client's side moves onto a Transport: the handshake's unsent wire
-  // bytes first, then its unparsed input. TLS hands us plaintext; the SASL
-  // layer starts after the handshake, so early bytes under it are still
-  // encoded (unread before install_layer decodes them).
-  auto client = std::make_unique<Transport>(conn_);
-  client->write_raw(out_);
-  bool early_plain = channel_ || layer == nullptr;
-  if (layer && early_plain) client->install_layer(*layer);
-  client->unread(in_);
-  if (layer && !early_plain) client->install_layer(*layer);
+  // The relay reports what happens from here (a failure meanwhile included);
+  // the handshake's cap and budget no longer apply.
+  client_->set_handler({});
+  client_->set_input_limit(0);
+  client_->set_input_budget(nullptr);
+  // The SASL layer starts after the SecurityResult: client bytes already
+  // here are under it, and it decodes them now.
+  if (relay_layer_) client_->install_layer(*relay_layer_);
   relay_ = std::make_unique<Relay>(
-      std::move(client), std::move(backend),
+      std::move(client_), std::move(backend),
       [this](const std::string &reason) { end(EndReason(EndCode::RelayEnded, reason)); });
-  Bytes().swap(in_);
-  Bytes().swap(out_);
   log_info(log_prefix() + client_addr_ + " connected to console " + *console_ + " as " +
            log_safe(user_));
   if (unsigned limit = host_.config()->max_session_time; limit > 0)
@@ -426,47 +376,20 @@ void Session::on_max_session_time() {
   end(EndReason(EndCode::MaxSessionTime));
 }
 
-void Session::send(const Bytes &b) {
-  if (b.empty()) return;
-  if (channel_) {
-    if (!channel_->encode(b.data(), b.size(), out_)) return end(EndReason(EndCode::TlsRecordLayer));
-  } else {
-    out_.insert(out_.end(), b.begin(), b.end());
-  }
-  flush();
+void Session::send(ByteSpan b) {
+  // A failed write is reported through on_client_failed.
+  if (!b.empty() && client_) client_->write(b);
 }
 
 void Session::send(std::string_view text) {
-  send(Bytes(text.begin(), text.end()));
-}
-
-void Session::send_raw(const Bytes &b) {
-  if (b.empty()) return;
-  out_.insert(out_.end(), b.begin(), b.end());
-  flush();
-}
-
-bool Session::flush() {
-  while (!out_.empty()) {
-    ssize_t n = ::send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      end(EndReason(EndCode::ClientError, std::strerror(errno)));
-      return false;
-    }
-    out_.erase(out_.begin(), out_.begin() + n);
-  }
-  update_watch();
-  return true;
+  send(ByteSpan(reinterpret_cast<const uint8_t *>(text.data()), text.size()));
 }
 
 void Session::close_after_flush(const EndReason &reason) {
   closing_ = true;
   close_reason_ = reason;
-  if (!flush()) return;
-  if (out_.empty()) return end(reason);
-  update_watch();
+  if (!client_) return end(reason);
+  client_->close_after_flush([this] { end(close_reason_); });
 }
 
 void Session::end(const EndReason &reason) {
@@ -478,14 +401,13 @@ void Session::end(const EndReason &reason) {
   fail_timer_.cancel();
   backend_timer_.cancel();
   session_timer_.cancel();
-  if (relay_) relay_->stop();
-  if (watch_) watch_->cancel();
-  g_socket_close(g_socket_connection_get_socket(conn_), nullptr);
+  // The transport's buffers go now, not when the session is reaped: the trim
+  // that a drained admission budget schedules should find them free.
+  if (relay_)
+    relay_->stop();
+  else if (client_)
+    client_->close();
   lease_.reset();
-  // Handshake buffers go now, not when the session is reaped: the trim that
-  // a drained admission budget schedules should find them free.
-  Bytes().swap(in_);
-  Bytes().swap(out_);
   admission_.release();
   if (!token_id_.empty() && !token_settled_) {
     token_settled_ = true;

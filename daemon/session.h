@@ -19,8 +19,10 @@
 // force reset) only for an authenticated, authorized user. Every state up
 // to login is bounded by handshake-timeout; WaitBackend by mkvterm-timeout
 // and backend-timeout, each failing with a SecurityResult reason; Relay by
-// max-session-time when set. Input is read into one buffer with a
-// per-state cap and parsed by the pure codecs.
+// max-session-time when set. The client's bytes move through one Transport
+// (io/transport.h) from accept to the end of the relay: its input limit is
+// the per-state cap, its buffers are charged to the handshake budget, TLS
+// goes up under it in place, and the relay takes it over as it is.
 #pragma once
 
 #include <gio/gio.h>
@@ -37,8 +39,8 @@
 #include "control/control_server.h"
 #include "control/token_store.h"
 #include "end_reason.h"
-#include "io/fd_watch.h"
 #include "io/main_loop_timer.h"
+#include "io/transport.h"
 #include "io/worker_pool.h"
 #include "login_limits.h"
 #include "relay.h"
@@ -79,7 +81,8 @@ class SessionHost {
 
 class Session {
  public:
-  // Takes a reference on `conn`. `console` is set for a dedicated port.
+  // Takes a reference on `conn` (through its Transport). `console` is set
+  // for a dedicated port.
   Session(SessionHost &host, uint64_t id, GSocketConnection *conn,
           std::optional<std::string> console);
   ~Session();
@@ -112,14 +115,13 @@ class Session {
     Closed
   };
 
-  void on_client_event(GIOCondition cond);
-  bool read_client();
+  void on_client_input();
+  void on_client_failed(const TransportError &e);
+  void on_wrap_tls(bool ok, const std::string &error);
   void process_input();
-  bool reading() const;
-  void update_watch();
+  void after_step();
+  void update_reading();
   bool on_connect_request();
-  void on_raw_input(const uint8_t *data, size_t len);
-  void on_wrap_input(const uint8_t *data, size_t len);
   // Security (session_auth.cpp).
   void begin_rfb();
   void drive_security();
@@ -147,37 +149,32 @@ class Session {
   void fail_auth(const EndReason &end, const std::string &log_reason, bool send_complete,
                  const std::string &client_reason = {});
   void refuse_with_result(const EndReason &end, const std::string &client_reason = {});
-  void send(const Bytes &b);
+  void send(ByteSpan b);
   void send(std::string_view text);
-  void send_raw(const Bytes &b);
-  bool flush();
   void close_after_flush(const EndReason &reason);
   void end(const EndReason &reason);
   void audit(const EndReason &reason);
   std::string log_prefix() const { return "session " + std::to_string(id_) + ": "; }
   size_t input_cap() const;
-  bool reserve_input(size_t incoming, size_t cap);
+  void refuse_over_budget();
   bool settle_buffers();
   bool leave_admission();
 
   SessionHost &host_;
   uint64_t id_;
   std::shared_ptr<const Config> config_;
-  GSocketConnection *conn_;
-  int fd_;
   std::string client_addr_, client_ip_port_, local_ip_port_;
   std::optional<std::string> console_;
   bool gateway_port_;
   State state_;
-  std::unique_ptr<FdWatch> watch_;
-  Bytes in_, out_;  // plaintext under channel_, when there is one
+  // The client connection until the relay takes it over; its layer is the
+  // TLS under the connection (wrapped port, or VeNCrypt once up), and the
+  // SASL layer from the relay on.
+  std::unique_ptr<Transport> client_;
   std::shared_ptr<TlsCredentials> tls_creds_;
-  std::unique_ptr<TlsServerSession> wrap_tls_;  // [tls] wrap, during its handshake
+  TlsServerSession *wrap_tls_ = nullptr;  // [tls] wrap during its handshake (client_ owns it)
   unsigned wrap_ssf_ = 0;
-  std::string tls_desc_, cert_subject_;  // of the wrapping TLS
-  // TLS under the connection (wrapped port, or VeNCrypt once up): every
-  // byte both ways passes through it, also in the relay.
-  std::unique_ptr<SecurityLayer> channel_;
+  std::string tls_desc_, cert_subject_;               // of the wrapping TLS
   std::unique_ptr<SecurityNegotiation> negotiation_;  // until authenticated
   // A Cyrus call of negotiation_ in the pool: while it is held the session
   // reads no input and does not touch the negotiation; dropping it (the

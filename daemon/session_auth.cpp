@@ -13,7 +13,7 @@ void Session::begin_rfb() {
   NegotiationOptions o;
   if (tls_creds_) o.vencrypt_subtypes = config_->subtypes_for(*console_);
   o.tls = tls_creds_;
-  o.wrapped = channel_ != nullptr;
+  o.wrapped = client_->layer() != nullptr;  // [tls] wrap
   o.wrapped_ssf = wrap_ssf_;
   o.offer_plain_sasl = config_->offer_plain_sasl;
   o.sasl.sasl.realm = config_->realm;
@@ -46,16 +46,21 @@ RfbVersion Session::version() const {
 
 void Session::drive_security() {
   while (state_ == State::Negotiating && !closing_) {
-    HandlerStep st = negotiation_->feed(in_);
+    // The handlers parse a Bytes buffer; the transport keeps what they leave.
+    const ByteSpan pending = client_->input();
+    Bytes in(pending.begin(), pending.end());
+    HandlerStep st = negotiation_->feed(in);
+    client_->consume(pending.size() - in.size());
     send(st.out);
     if (state_ == State::Closed) return;
     switch (st.status) {
       case HandlerStep::Status::NeedMore:
         return;
       case HandlerStep::Status::Upgrade:
-        // From here every byte both ways passes through TLS.
-        channel_ = std::move(st.layer);
-        in_ = std::move(st.plaintext);
+        // From here every byte both ways passes through TLS (`out` went
+        // before it); the plaintext of the client's last flight comes first.
+        client_->install_layer(std::move(st.layer));
+        client_->unread(st.plaintext);
         break;
       case HandlerStep::Status::Work:
         run_work(std::move(st.work));
@@ -78,14 +83,13 @@ void Session::run_work(std::function<void()> work) {
   WorkerPool *pool = host_.sasl_workers();
   if (!pool) return work();
   state_ = State::SaslWorking;
-  update_watch();
+  update_reading();
   work_ticket_ = pool->submit(std::move(work), [this] {
     work_ticket_.reset();
     if (state_ != State::SaslWorking) return;
     state_ = State::Negotiating;
     drive_security();
-    if (state_ == State::Closed || state_ == State::Relay) return;
-    if (settle_buffers()) update_watch();
+    after_step();
   });
 }
 
@@ -186,12 +190,12 @@ void Session::fail_auth(const EndReason &end, const std::string &log_reason, boo
            (mechanism.empty() ? "-" : log_safe(mechanism)) + "): " + log_safe(log_reason, 400));
   record_login_failure(end);
   state_ = State::AuthFailing;
+  update_reading();
   Bytes msg;
   if (send_complete) msg = encode_sasl_reply(nullptr, 0, true);
   Bytes result = encode_security_result(
       false, client_reason.empty() ? end.client_text() : client_reason, version());
   msg.insert(msg.end(), result.begin(), result.end());
-  update_watch();
   // A short delay slows password guessing; the session still ends in bounded time.
   fail_timer_.once(static_cast<unsigned>(config_->auth_failure_delay * 1000),
                    [this, msg = std::move(msg), end] {

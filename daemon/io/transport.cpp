@@ -211,7 +211,8 @@ bool Transport::feed_handshake(const uint8_t *wire, size_t len) {
   TlsDone done = std::move(tls_done_);
   tls_done_ = nullptr;
   if (r == TlsSession::Handshake::Failed) {
-    handshake_.reset();
+    // Kept until `done` returns: it may ask the session why (refused_peer()).
+    std::unique_ptr<TlsSession> failed_tls = std::move(handshake_);
     reading_ = false;  // whatever follows is not for us
     update_events();
     if (done) done(false, error);
@@ -444,6 +445,12 @@ void Transport::close() {
   flushed_ = nullptr;
   watch_.cancel();
   g_socket_close(g_socket_connection_get_socket(conn_.get()), nullptr);
+  // The buffers go now, not when the owner is reaped: a drained handshake
+  // budget should find them free.
+  Bytes().swap(in_);
+  in_off_ = 0;
+  Bytes().swap(out_);
+  out_off_ = 0;
 }
 
 void Transport::fail(TransportError e) {

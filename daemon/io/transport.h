@@ -42,7 +42,8 @@
 // A failure while no handler.failed is set is reported by the next
 // resume_reading().
 // close_after_flush() stops reading and runs `flushed` once the output is
-// written (at once when none is pending). close() closes the socket now.
+// written (at once when none is pending). close() closes the socket now and
+// frees the buffers.
 //
 // Ownership rules (the daemon's, written here once):
 //  - GObjects are held by GObjectPtr members (io/gobject_ptr.h) or
@@ -159,6 +160,9 @@ class Transport {
 
   // Bytes held by the input and output buffers (capacity), for budgets.
   size_t buffered_capacity() const { return in_.capacity() + out_.capacity(); }
+  // Gives back a large input buffer once everything in it was consumed
+  // (done after every delivery; an owner declaring a budget calls it first).
+  void release_idle_buffers();
   GSocketConnection *connection() const { return conn_.get(); }
   int fd() const { return fd_; }
 
@@ -178,7 +182,6 @@ class Transport {
   size_t unconsumed() const { return view_ ? view_len_ : in_.size() - in_off_; }
   void update_events();
   void fail(TransportError e);
-  void release_idle_buffers();
   void after_call();
 
   GObjectPtr<GSocketConnection> conn_;
