@@ -24,7 +24,8 @@ constexpr const char *kRealm = "UNIT.TEST";
 class SaslEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
-    dir_ = g_dir_make_tmp("vncgate-unit-XXXXXX", nullptr);
+    g_autofree gchar *made = g_dir_make_tmp("vncgate-unit-XXXXXX", nullptr);
+    dir_ = made;
     std::string db = dir_ + "/sasldb";
     std::string conf = "mech_list: plain scram-sha-256\nsasldb_path: " + db + "\n";
     ASSERT_TRUE(

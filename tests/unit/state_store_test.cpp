@@ -17,7 +17,10 @@ namespace {
 
 class TempDir {
  public:
-  TempDir() : path_(g_dir_make_tmp("vncgate-state-XXXXXX", nullptr)) {}
+  TempDir() {
+    g_autofree gchar *made = g_dir_make_tmp("vncgate-state-XXXXXX", nullptr);
+    path_ = made;
+  }
   ~TempDir() {
     for (const char *f : {"tokens.json", "consoles.json", "vterms.json", "file"})
       g_remove((path_ + "/" + f).c_str());
