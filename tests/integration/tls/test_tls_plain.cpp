@@ -3,17 +3,23 @@
 // sasldb), with gtk-vnc as the client: it reaches the console; a wrong
 // password gets the failed SecurityResult's reason, is counted by the
 // password-guessing limits like a failed SASL PLAIN, and the locked-out
-// address is refused before Cyrus is asked; the password never crosses
+// address is refused before Cyrus is asked; a user throttled after failed
+// SASL logins is refused even with the right Plain password; the password never crosses
 // the wire outside TLS; a gateway without TLS offers no Plain subtype.
 #include <gtest/gtest.h>
 
 #include <regex>
 
+#include "rfb_test_client.h"
 #include "tls_gateway_test.h"
 #include "tls_probe.h"
 
 namespace vncgate::it::tls {
 namespace {
+
+using vncgate::testing::printable;
+using vncgate::testing::RfbSaslTestClient;
+using vncgate::testing::SaslClientOptions;
 
 inline constexpr unsigned kTlsPlain = 259;
 inline constexpr unsigned kX509Plain = 262;
@@ -119,6 +125,54 @@ TEST_F(TlsPlainTest, WrongPasswordsAreRefusedCountedAndLockTheAddressOut) {
   EXPECT_EQ(daemon_.count_log(std::regex(".*authenticated as alice.*")), 0);
   EXPECT_EQ(daemon_.count_log(std::regex(".*authentication failed for .*")), checks);
   EXPECT_EQ(daemon_.log().find("guess"), std::string::npos) << "password in the log";
+}
+
+// A DIGEST-MD5 login (type 20 on plain TCP) from `source`: the failed
+// SecurityResult's reason, "OK" on success, or what went wrong.
+std::string digest_login(uint16_t port, const std::string &source, const std::string &password) {
+  RfbSaslTestClient c(5000);
+  c.set_source_address(source);
+  if (!c.connect("127.0.0.1", port)) return "connect: " + c.error();
+  if (c.http_connect("/console/c1") != 200) return "CONNECT: " + c.error();
+  if (!c.exchange_version(8)) return c.error();
+  if (!c.read_security_types()) return "no types: " + c.refusal_reason() + c.error();
+  if (!c.choose_security_type(20)) return c.error();
+  SaslClientOptions options;
+  options.authname = "alice";
+  options.password = password;
+  options.min_ssf = 56;
+  options.force_mechlist = "DIGEST-MD5";
+  auto outcome = c.sasl_authenticate(options);
+  if (!outcome.server_complete) return "SASL: " + outcome.error;
+  auto result = c.read_security_result();
+  if (!result) return c.error();
+  return result->ok() ? "OK" : printable(result->reason);
+}
+
+// SASL and Plain password logins share the user's limits: after wrong
+// DIGEST-MD5 passwords from other addresses, even the right Plain password
+// is refused (the same answer as a wrong one, so the guess is not revealed).
+TEST_F(TlsPlainTest, ThrottledUserIsRefusedWithTheRightPlainPassword) {
+  REQUIRE_PRIVATE_HOME();
+  set_mech_list("digest-md5");
+  add_static_console("c1", 320, 240);
+  configure_tls(pki().server, "x509-plain");
+  daemon_.config()
+      .set("tls", "offer-plain-sasl", "true")
+      .set("gateway", "guess-threshold", "3")
+      .set("gateway", "guess-user-rate", "1")
+      .set("sasl", "auth-failure-delay", "0");
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+  install_gvnc_ca(pki().ca);
+  for (int i = 0; i < 3; ++i) {
+    std::string r = digest_login(daemon_.gateway_port(), "127.0.0." + std::to_string(2 + i), "x");
+    EXPECT_NE(r.find("authentication failed"), std::string::npos) << r;
+  }
+  EXPECT_LOG(daemon_, ".*login limits: 3 failed password logins of user:alice .*", 5s);
+
+  std::string r = plain_login(kX509Plain, kAlicePassword);
+  EXPECT_NE(r.find("too many login attempts for this user"), std::string::npos) << r;
+  EXPECT_EQ(daemon_.count_log(std::regex(".*connected to console.*")), 0);
 }
 
 TEST_F(TlsPlainTest, AGatewayWithoutTlsOffersNoPlainSubtype) {
