@@ -1,7 +1,5 @@
 #include "security/plain_handler.h"
 
-#include "logging.h"
-
 namespace vncgate {
 
 Refusal PlainHandler::failure(std::string log_reason, bool outcome_known) const {
