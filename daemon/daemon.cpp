@@ -92,6 +92,7 @@ bool Daemon::start() {
     // A reservation is settled before the handshake timeout ends the
     // login; the lease only matters when this node dies mid-login.
     cluster_ = std::make_unique<Cluster>(*config_->cluster, config_->handshake_timeout + 5);
+    share_login_failures();
     cluster_->start();
   }
   if (config_->sasl_workers > 0) sasl_pool_ = std::make_unique<WorkerPool>(config_->sasl_workers);
@@ -178,6 +179,20 @@ void Daemon::adopt_vterms() {
       [this](const std::vector<std::pair<std::string, int>> &v) { state_.save_vterms(v); });
   auto adopt = state_.load_vterms();
   if (!adopt.empty()) registry_.adopt(adopt);
+}
+
+// [cluster]: password-guessing failures counted on every node (login_limits.h).
+void Daemon::share_login_failures() {
+  static constexpr const char *kChannel = "vncgate:login-failures";
+  const std::string node = cluster_->config().node_name;
+  login_limits_.share_with([this, node](const std::string &source, const std::string &account) {
+    cluster_->redis().command(
+        {"PUBLISH", kChannel, shared_failure_message(SharedFailure{node, source, account})},
+        nullptr);
+  });
+  cluster_->subscriber().subscribe(kChannel, [this, node](const std::string &message) {
+    login_limits().remote_failure(message, node);
+  });
 }
 
 void Daemon::reload() {

@@ -88,6 +88,7 @@ class Daemon : public SessionHost, public ControlHost {
   bool control_settings_changed() const;
   size_t end_token_sessions(const std::string &token_id, const std::string &reason);
   bool settle_local_token(const std::string &id, bool consumed);
+  void share_login_failures();
 
   std::string config_path_;
   std::shared_ptr<const Config> config_;

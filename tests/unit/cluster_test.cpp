@@ -8,6 +8,7 @@
 #include "cluster/redis_client.h"
 #include "cluster/redis_token_store.h"
 #include "config.h"
+#include "login_limits.h"
 
 namespace vncgate {
 namespace {
@@ -203,6 +204,44 @@ TEST(RedisValue, IntegerFromIntegerOrText) {
   EXPECT_EQ(str("17").as_integer(), 17);
   EXPECT_EQ(str("17x").as_integer(-1), -1);
   EXPECT_EQ(RedisValue().as_integer(-2), -2);
+}
+
+TEST(SharedFailure, RoundTripsAndKeepsTheAccountWhole) {
+  SharedFailure f{"gw-1", "2001:db8:1:2::/64", "user:odd\nname"};
+  auto back = parse_shared_failure(shared_failure_message(f));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->node, "gw-1");
+  EXPECT_EQ(back->source, "2001:db8:1:2::/64");
+  EXPECT_EQ(back->account, "user:odd\nname");
+  auto none = parse_shared_failure("gw-2\n192.0.2.7\n");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->account, "");
+  EXPECT_FALSE(parse_shared_failure("gw-2\n192.0.2.7"));
+  EXPECT_FALSE(parse_shared_failure("\n192.0.2.7\n"));
+  EXPECT_FALSE(parse_shared_failure(""));
+}
+
+TEST(SharedFailure, OtherNodesFailuresLockTheSourceHereButOwnEchoesDoNot) {
+  LoginLimits limits;
+  LoginThrottleSettings s;
+  s.threshold = 3;
+  limits.configure(s);
+  int shared = 0;
+  limits.share_with([&](const std::string &source, const std::string &account) {
+    EXPECT_EQ(source, "192.0.2.7");
+    EXPECT_EQ(account, "");
+    shared++;
+  });
+  limits.failed(LoginService::Rfb, "192.0.2.7", "", "", false);
+  EXPECT_EQ(shared, 1);
+  // This node's own message, echoed by Redis, is not counted twice.
+  limits.remote_failure("gw-1\n192.0.2.7\n", "gw-1");
+  EXPECT_EQ(limits.source_wait("192.0.2.7"), 0u);
+  limits.remote_failure("gw-2\n192.0.2.7\n", "gw-1");
+  EXPECT_EQ(limits.source_wait("192.0.2.7"), 0u);
+  limits.remote_failure("gw-3\n192.0.2.7\n", "gw-1");
+  EXPECT_GT(limits.source_wait("192.0.2.7"), 0u);
+  EXPECT_EQ(shared, 1) << "remote failures are not published again";
 }
 
 }  // namespace

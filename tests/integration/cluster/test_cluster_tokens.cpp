@@ -4,7 +4,9 @@
 // get exactly one 200; a revocation on C holds on B; with Redis stopped a
 // running relay keeps flowing, a token login is refused with a reason, a
 // login without a token works, and all is well again once Redis returns.
-// Redis holds the token's SHA-256, never the secret.
+// Redis holds the token's SHA-256, never the secret. Failed logins are
+// counted by every node: a guesser rotating between them is locked out on
+// all of them after the threshold.
 #include <memory>
 #include <regex>
 
@@ -57,6 +59,20 @@ class ClusterTest : public ControlTest {
 
   void join(DaemonConfig &config, const std::string &name) {
     config.set("cluster", "redis", redis_->unix_url()).set("cluster", "node-name", name);
+    if (guess_threshold_)
+      config.set("gateway", "guess-threshold", std::to_string(guess_threshold_))
+          .set("gateway", "guess-window", "60");
+  }
+
+  // A failed gtk-vnc login as alice through `port`.
+  void fail_login(uint16_t port) {
+    GvncOptions o = via_gateway("static1", "alice", "not alice's password");
+    o.port = port;
+    GvncClient client(o);
+    std::string error;
+    ASSERT_TRUE(client.open(error)) << error;
+    ASSERT_TRUE(client.wait_settled(15s)) << client.describe();
+    EXPECT_TRUE(client.auth_failed()) << client.describe();
   }
 
   Node &b() { return *nodes_[0]; }
@@ -88,6 +104,7 @@ class ClusterTest : public ControlTest {
     return reply;
   }
 
+  unsigned guess_threshold_ = 0;  // [gateway] guess-threshold on every node; 0 = off
   std::unique_ptr<RedisServer> redis_;
   XvncBackend *backend_ = nullptr;
   std::vector<std::unique_ptr<Node>> nodes_;
@@ -217,6 +234,38 @@ TEST_F(ClusterTest, RedisDownKeepsRelaysRefusesTokenLoginsAndRecovers) {
   ASSERT_TRUE(after.open(error)) << error;
   EXPECT_TRUE(after.wait_initialized(15s)) << after.describe();
   EXPECT_TRUE(client.refresh(10s)) << "the first session survived the outage";
+}
+
+class ClusterLockoutTest : public ClusterTest {
+ protected:
+  ClusterLockoutTest() { guess_threshold_ = 3; }
+};
+
+TEST_F(ClusterLockoutTest, GuesserRotatingBetweenNodesIsLockedOutOnAll) {
+  ASSERT_NO_FATAL_FAILURE(fail_login(daemon_.gateway_port()));
+  ASSERT_NO_FATAL_FAILURE(fail_login(b().daemon.gateway_port()));
+  ASSERT_NO_FATAL_FAILURE(fail_login(c().daemon.gateway_port()));
+  // Each node saw one failure itself and two from the others: the third
+  // locks 127.0.0.1 out everywhere.
+  for (VncgatedProcess *d : {&daemon_, &b().daemon, &c().daemon})
+    EXPECT_TRUE(
+        d->wait_for_log(std::regex(".*login limits: refusing 127\\.0\\.0\\.1 until .*"), 5s))
+        << d->log();
+  Json lockouts = Json::parse(api_on(b(), "GET", "/v1/lockouts").body);
+  ASSERT_TRUE(lockouts.ok()) << lockouts.error();
+  EXPECT_NE(lockouts.text().find("127.0.0.1"), std::string::npos) << lockouts.text();
+
+  // Alice's right password through any node is now refused.
+  GvncOptions o = via_gateway("static1");
+  o.port = c().daemon.gateway_port();
+  GvncClient alice(o);
+  std::string error;
+  ASSERT_TRUE(alice.open(error)) << error;
+  ASSERT_TRUE(alice.wait_settled(15s)) << alice.describe();
+  EXPECT_FALSE(alice.initialized()) << alice.describe();
+  EXPECT_TRUE(
+      c().daemon.wait_for_log(std::regex(".*the address is refused after failed logins.*"), 5s))
+      << c().daemon.log();
 }
 
 }  // namespace
