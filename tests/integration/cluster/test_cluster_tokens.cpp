@@ -59,6 +59,7 @@ class ClusterTest : public ControlTest {
 
   void join(DaemonConfig &config, const std::string &name) {
     config.set("cluster", "redis", redis_->unix_url()).set("cluster", "node-name", name);
+    if (!tokenless_without_redis_) config.set("cluster", "tokenless-logins-without-redis", "false");
     if (guess_threshold_)
       config.set("gateway", "guess-threshold", std::to_string(guess_threshold_))
           .set("gateway", "guess-window", "60");
@@ -92,19 +93,23 @@ class ClusterTest : public ControlTest {
     return r;
   }
 
-  // The CONNECT reply of `port` for this link (status line and body).
-  static std::string connect_reply(uint16_t port, const Link &link) {
+  // The CONNECT reply of `port` (status line and body), for a path or a link.
+  static std::string connect_reply(uint16_t port, const std::string &console_and_query) {
     RawSocket s;
     std::string error, reply;
     if (!s.connect(port, error)) return "connect failed: " + error;
-    s.send("CONNECT /console/static1?token=" + link.token + " HTTP/1.1\r\nHost: x\r\n\r\n", error);
+    s.send("CONNECT /console/" + console_and_query + " HTTP/1.1\r\nHost: x\r\n\r\n", error);
     s.read_until("\r\n\r\n", reply, 10000);
     // A refusal closes the connection after its (short) body.
     if (!reply.starts_with("HTTP/1.1 200")) s.read_until_closed(reply, 5000);
     return reply;
   }
+  static std::string connect_reply(uint16_t port, const Link &link) {
+    return connect_reply(port, "static1?token=" + link.token);
+  }
 
   unsigned guess_threshold_ = 0;  // [gateway] guess-threshold on every node; 0 = off
+  bool tokenless_without_redis_ = true;
   std::unique_ptr<RedisServer> redis_;
   XvncBackend *backend_ = nullptr;
   std::vector<std::unique_ptr<Node>> nodes_;
@@ -234,6 +239,31 @@ TEST_F(ClusterTest, RedisDownKeepsRelaysRefusesTokenLoginsAndRecovers) {
   ASSERT_TRUE(after.open(error)) << error;
   EXPECT_TRUE(after.wait_initialized(15s)) << after.describe();
   EXPECT_TRUE(client.refresh(10s)) << "the first session survived the outage";
+}
+
+class ClusterStrictTest : public ClusterTest {
+ protected:
+  ClusterStrictTest() { tokenless_without_redis_ = false; }
+  // The CONNECT reply for the console without a token.
+  std::string tokenless_reply(uint16_t port) { return connect_reply(port, "static1"); }
+};
+
+TEST_F(ClusterStrictTest, NoLoginsWithoutTokenWhileRedisIsDownWhenSoConfigured) {
+  std::string reply = tokenless_reply(b().daemon.gateway_port());
+  EXPECT_TRUE(reply.starts_with("HTTP/1.1 200")) << reply;
+  redis_->stop();
+  ASSERT_TRUE(b().daemon.wait_for_log(std::regex(".*\\(main\\) is unreachable.*"), 10s));
+  reply = tokenless_reply(b().daemon.gateway_port());
+  EXPECT_TRUE(reply.starts_with("HTTP/1.1 503")) << reply;
+  EXPECT_NE(reply.find("link service is unavailable"), std::string::npos) << reply;
+  EXPECT_TRUE(b().daemon.wait_for_log(
+      std::regex(".*without a token: refused while the cluster's Redis is unreachable.*"), 5s))
+      << b().daemon.log();
+  std::string error;
+  ASSERT_TRUE(redis_->start(error)) << error;
+  ASSERT_TRUE(b().daemon.wait_for_log(std::regex(".*\\(main\\) is reachable again$"), 10s));
+  reply = tokenless_reply(b().daemon.gateway_port());
+  EXPECT_TRUE(reply.starts_with("HTTP/1.1 200")) << reply;
 }
 
 class ClusterLockoutTest : public ClusterTest {
