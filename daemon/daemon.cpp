@@ -95,7 +95,9 @@ bool Daemon::start() {
     share_login_failures();
     cluster_->start();
   }
-  if (config_->sasl_workers > 0) sasl_pool_ = std::make_unique<WorkerPool>(config_->sasl_workers);
+  if (config_->sasl_workers > 0)
+    sasl_pool_ =
+        std::make_unique<WorkerPool>(config_->sasl_workers, WorkerPool::Priority::Background);
   if (!apply_listeners(*config_, true)) return false;
   if (config_->control) {
     start_control();
