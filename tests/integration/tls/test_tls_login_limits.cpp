@@ -15,31 +15,7 @@ using vncgate::testing::printable;
 using vncgate::testing::RfbSaslTestClient;
 using vncgate::testing::SaslClientOptions;
 
-class TlsLoginLimitsTest : public TlsGatewayTest {
- protected:
-  // A DIGEST-MD5 login (type 20 on plain TCP) from `source`: the failed
-  // SecurityResult's reason, "OK" on success, or what went wrong.
-  std::string password_login(const std::string &source, const std::string &password) {
-    RfbSaslTestClient c(5000);
-    c.set_source_address(source);
-    if (!c.connect("127.0.0.1", daemon_.gateway_port())) return "connect: " + c.error();
-    if (c.http_connect("/console/c1") != 200) return "CONNECT: " + c.error();
-    if (!c.exchange_version(8)) return c.error();
-    auto types = c.read_security_types();
-    if (!types) return "no types: " + c.refusal_reason() + c.error();
-    if (!c.choose_security_type(20)) return c.error();
-    SaslClientOptions options;
-    options.authname = "alice";
-    options.password = password;
-    options.min_ssf = 56;
-    options.force_mechlist = "DIGEST-MD5";
-    auto outcome = c.sasl_authenticate(options);
-    if (!outcome.server_complete) return "SASL: " + outcome.error;
-    auto result = c.read_security_result();
-    if (!result) return c.error();
-    return result->ok() ? "OK" : printable(result->reason);
-  }
-};
+class TlsLoginLimitsTest : public TlsGatewayTest {};
 
 TEST_F(TlsLoginLimitsTest, CertificateLoginOfAThrottledUserSucceedsAtOnce) {
   REQUIRE_PRIVATE_HOME();
@@ -57,12 +33,12 @@ TEST_F(TlsLoginLimitsTest, CertificateLoginOfAThrottledUserSucceedsAtOnce) {
   install_gvnc_client_cert("alice", pki().alice.cert, pki().alice.key);
 
   for (int i = 0; i < 3; ++i) {
-    std::string r = password_login("127.0.0." + std::to_string(2 + i), "guess");
+    std::string r = digest_login("127.0.0." + std::to_string(2 + i), "guess");
     EXPECT_NE(r.find("authentication failed"), std::string::npos) << r;
   }
   EXPECT_LOG(daemon_, ".*login limits: 3 failed password logins of user:alice .*", 5s);
   // Her right password is refused now, whatever the address...
-  std::string r = password_login("127.0.0.9", kAlicePassword);
+  std::string r = digest_login("127.0.0.9", kAlicePassword);
   EXPECT_NE(r.find("too many login attempts for this user"), std::string::npos) << r;
 
   // ...but her certificate logs in at once.
@@ -90,7 +66,7 @@ TEST_F(TlsLoginLimitsTest, RefusedSourceGetsTheReasonWithItsCertificate) {
   ASSERT_NO_FATAL_FAILURE(start_daemon());
   install_gvnc_ca(pki().ca);
   install_gvnc_client_cert("alice", pki().alice.cert, pki().alice.key);
-  for (int i = 0; i < 3; ++i) password_login("127.0.0.1", "guess");
+  for (int i = 0; i < 3; ++i) digest_login("127.0.0.1", "guess");
   EXPECT_LOG(daemon_, ".*login limits: refusing 127\\.0\\.0\\.1 until .*", 5s);
 
   // The source is refused whatever the credential: the failed SecurityResult

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "rfb_test_client.h"
+
 namespace vncgate::it::tls {
 
 void TlsGatewayTest::SetUp() {
@@ -63,6 +65,31 @@ VencryptGvncOptions TlsGatewayTest::vencrypt_via_gateway(const std::string &cons
 std::string audit_field(const AuditRecord &a, const std::string &key) {
   auto it = a.find(key);
   return it == a.end() ? "<missing>" : it->second;
+}
+
+using vncgate::testing::printable;
+using vncgate::testing::RfbSaslTestClient;
+using vncgate::testing::SaslClientOptions;
+
+std::string TlsGatewayTest::digest_login(const std::string &source, const std::string &password) {
+  RfbSaslTestClient c(5000);
+  c.set_source_address(source);
+  if (!c.connect("127.0.0.1", daemon_.gateway_port())) return "connect: " + c.error();
+  if (c.http_connect("/console/c1") != 200) return "CONNECT: " + c.error();
+  if (!c.exchange_version(8)) return c.error();
+  auto types = c.read_security_types();
+  if (!types) return "no types: " + c.refusal_reason() + c.error();
+  if (!c.choose_security_type(20)) return c.error();
+  SaslClientOptions options;
+  options.authname = "alice";
+  options.password = password;
+  options.min_ssf = 56;
+  options.force_mechlist = "DIGEST-MD5";
+  auto outcome = c.sasl_authenticate(options);
+  if (!outcome.server_complete) return "SASL: " + outcome.error;
+  auto result = c.read_security_result();
+  if (!result) return c.error();
+  return result->ok() ? "OK" : printable(result->reason);
 }
 
 }  // namespace vncgate::it::tls

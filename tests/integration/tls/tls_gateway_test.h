@@ -25,6 +25,10 @@ namespace vncgate::it::tls {
 
 class TlsGatewayTest : public GatewayTest {
  protected:
+  // A DIGEST-MD5 login (type 20 on plain TCP, CONNECT /console/c1, user
+  // alice) from `source` to the gateway port: the failed SecurityResult's
+  // reason, "OK" on success, or what went wrong.
+  std::string digest_login(const std::string &source, const std::string &password);
   void SetUp() override;
   void TearDown() override;
 
