@@ -51,6 +51,8 @@ class Daemon : public SessionHost, public ControlHost {
   PutConsoleResult put_console(const ConsoleConfig &c) override;
   DeleteConsoleResult delete_console(const std::string &name) override;
   std::string metrics_text() const override;
+  bool draining() const override { return draining_; }
+  void set_draining(bool on) override;
 
  private:
   struct SignalSourceDestroy {
@@ -106,6 +108,7 @@ class Daemon : public SessionHost, public ControlHost {
   std::unique_ptr<GMainLoop, MainLoopUnref> loop_;
   std::vector<std::unique_ptr<GSource, SignalSourceDestroy>> signal_sources_;
   bool stopping_ = false;
+  bool draining_ = false;  // vncgatectl drain: survives SIGHUP, not a restart
   int exit_status_ = 0;
 };
 

@@ -24,6 +24,7 @@ ControlSettings Daemon::control_settings() const {
   s.socket_path = config_->control_socket;
   s.socket_group = config_->control_group;
   s.listen = config_->control_listen;
+  s.health_listen = config_->control_health_listen;
   s.cert = config_->control_cert;
   s.key = config_->control_key;
   s.ca = config_->control_ca;
@@ -115,6 +116,19 @@ DeleteConsoleResult Daemon::delete_console(const std::string &name) {
   return DeleteConsoleResult::Removed;
 }
 
+void Daemon::set_draining(bool on) {
+  if (on == draining_) return;
+  draining_ = on;
+  if (on) {
+    log_info("control: draining: new clients are refused, " + std::to_string(sessions_.size()) +
+             " running sessions continue");
+    notify_systemd("STATUS=draining");
+  } else {
+    log_info("control: drain ended: new clients are accepted again");
+    notify_systemd("STATUS=serving");
+  }
+}
+
 std::string Daemon::metrics_text() const {
   size_t open = 0;
   for (const auto &[name, con] : config_->consoles) {
@@ -122,7 +136,11 @@ std::string Daemon::metrics_text() const {
   }
   metrics().lockouts_active = login_limits_.active();
   return metrics().render(sessions_.size(), open) + render_capacity_metrics(config_->max_sessions) +
-         admission_.metrics_text();
+         admission_.metrics_text() +
+         "# HELP vncgate_draining 1 while the gateway is drained (new clients refused).\n"
+         "# TYPE vncgate_draining gauge\n"
+         "vncgate_draining " +
+         (draining_ ? "1" : "0") + "\n";
 }
 
 }  // namespace vncgate

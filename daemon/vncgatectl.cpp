@@ -195,6 +195,10 @@ int usage() {
                  "users limited after failed logins\n"
                  "  unlock KEY                                                lift one of them "
                  "(KEY as listed)\n"
+                 "  drain                                                     refuse new clients, "
+                 "keep running sessions\n"
+                 "  undrain                                                   accept new clients "
+                 "again\n"
                  "options:\n"
                  "  --socket PATH        control socket (default /run/vncgate/control.sock)\n"
                  "  --url https://H:P    the TCP control API instead of the socket\n"
@@ -260,6 +264,22 @@ int unlock(const Options &o, const std::string &key) {
   g_autofree gchar *escaped = g_uri_escape_string(key.c_str(), nullptr, FALSE);
   std::string path = std::string("/v1/lockouts/") + escaped;
   return finish(o, request(o, "DELETE", path, ""), {}, _("unlocked"));
+}
+
+// drain / undrain (PUT / DELETE /v1/drain): says how many sessions still run.
+int drain(const Options &o, bool on) {
+  Reply r = request(o, on ? "PUT" : "DELETE", "/v1/drain", "");
+  if (o.json || r.status >= 300 || !r.transport_error.empty()) return finish(o, r, {}, nullptr);
+  g_autoptr(JsonNode) n = parse(r.body);
+  JsonObject *obj = n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : nullptr;
+  const std::string sessions = obj ? field(obj, "sessions") : "";
+  if (sessions.empty() || sessions == "?") return unreadable_reply(r);
+  if (on)
+    std::printf(_("draining: new clients are refused, %s sessions still running\n"),
+                sessions.c_str());
+  else
+    std::printf(_("accepting new clients, %s sessions running\n"), sessions.c_str());
+  return 0;
 }
 
 // Reads the options before the command (and --json, --users-file after
@@ -409,6 +429,7 @@ int main(int argc, char **argv) {
     return finish(o, request(o, "DELETE", "/v1/tokens/" + args[1], ""), {}, nullptr);
   if (cmd == "lockouts" && args.size() == 1) return lockouts(o);
   if (cmd == "unlock" && args.size() == 2) return unlock(o, args[1]);
+  if ((cmd == "drain" || cmd == "undrain") && args.size() == 1) return drain(o, cmd == "drain");
   if (cmd == "link" && args.size() >= 2) return mint_link(o, args);
   if (cmd == "passwd" && args.size() == 2) return passwd(o, args[1]);
   return usage();

@@ -13,6 +13,8 @@ namespace vncgate {
 const ControlApi::Route ControlApi::kRoutes[] = {
     {"GET", "/metrics", &ControlApi::get_metrics},
     {"GET", "/v1/health", &ControlApi::get_health},
+    {"PUT", "/v1/drain", &ControlApi::put_drain},
+    {"DELETE", "/v1/drain", &ControlApi::delete_drain},
     {"GET", "/v1/consoles", &ControlApi::get_consoles},
     {"PUT", "/v1/consoles/{console}", &ControlApi::put_console},
     {"DELETE", "/v1/consoles/{console}", &ControlApi::delete_console},
@@ -78,8 +80,8 @@ bool bad_console_arg(std::string_view pattern, const std::vector<std::string> &a
 
 }  // namespace
 
-void ControlApi::handle(SoupServerMessage *msg, const std::string &method,
-                        const std::string &path) {
+void ControlApi::handle(SoupServerMessage *msg, const std::string &method, const std::string &path,
+                        bool anonymous) {
   bool path_known = false;
   std::vector<std::string> args;
   for (const auto &route : kRoutes) {
@@ -88,7 +90,8 @@ void ControlApi::handle(SoupServerMessage *msg, const std::string &method,
     if (bad_console_arg(route.pattern, args))
       return respond_error(msg, SOUP_STATUS_BAD_REQUEST, "invalid console name");
     path_known = true;
-    if (method == route.method) return (this->*route.handler)(Request{msg, std::move(args)});
+    if (method == route.method)
+      return (this->*route.handler)(Request{msg, std::move(args), anonymous});
   }
   if (path_known) return respond_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed");
   respond_error(msg, SOUP_STATUS_NOT_FOUND, "no such endpoint");
@@ -101,13 +104,41 @@ void ControlApi::get_metrics(const Request &r) {
                                    text.data(), text.size());
 }
 
+// A caller without credentials (a load balancer's check on the TCP
+// listener) learns the status only, not the version or the load.
 void ControlApi::get_health(const Request &r) {
+  const bool draining = host_.draining();
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "status");
-  json_builder_add_string_value(b, "ok");
-  json_builder_set_member_name(b, "version");
-  json_builder_add_string_value(b, VNCGATE_VERSION);
+  json_builder_add_string_value(b, draining ? "draining" : "ok");
+  if (!r.anonymous) {
+    json_builder_set_member_name(b, "version");
+    json_builder_add_string_value(b, VNCGATE_VERSION);
+    json_builder_set_member_name(b, "sessions");
+    json_builder_add_int_value(b, static_cast<gint64>(host_.session_list().size()));
+  }
+  json_builder_end_object(b);
+  respond_json(r.msg, draining ? SOUP_STATUS_SERVICE_UNAVAILABLE : SOUP_STATUS_OK,
+               json_builder_get_root(b));
+}
+
+void ControlApi::put_drain(const Request &r) {
+  host_.set_draining(true);
+  respond_drain(r);
+}
+
+void ControlApi::delete_drain(const Request &r) {
+  host_.set_draining(false);
+  respond_drain(r);
+}
+
+// {"draining": bool, "sessions": N}: what still runs on the node.
+void ControlApi::respond_drain(const Request &r) {
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "draining");
+  json_builder_add_boolean_value(b, host_.draining());
   json_builder_set_member_name(b, "sessions");
   json_builder_add_int_value(b, static_cast<gint64>(host_.session_list().size()));
   json_builder_end_object(b);

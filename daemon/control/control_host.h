@@ -59,6 +59,10 @@ class ControlHost {
   virtual std::string metrics_text() const = 0;
   // Password-guessing limits (Basic auth, GET/DELETE /v1/lockouts).
   virtual LoginLimits &login_limits() = 0;
+  // Drain: while on, new clients are refused ("gateway draining") and
+  // running sessions continue. Kept across reloads, not across a restart.
+  virtual bool draining() const = 0;
+  virtual void set_draining(bool on) = 0;
 };
 
 }  // namespace vncgate
