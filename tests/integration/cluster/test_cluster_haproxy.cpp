@@ -1,0 +1,197 @@
+// The documented deployment (docs/cluster.md) without Redis: the real
+// HAProxy with examples/cluster/haproxy.cfg in front of three vncgated
+// nodes configured with examples/cluster/vncgated-node.conf, all on
+// loopback (the examples' addresses replaced, nothing else). Clients
+// through HAProxy reach the console on every node; a drained node keeps
+// its running session while HAProxy, having marked it down from its
+// health check, sends the new clients to the other nodes; undrained, it
+// takes clients again.
+#include <gtest/gtest.h>
+
+#include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include "control_test.h"
+#include "haproxy_process.h"
+#include "raw_socket.h"
+#include "wait.h"
+
+namespace vncgate::it {
+namespace {
+
+using namespace std::chrono_literals;
+
+using Substitutions = std::vector<std::pair<std::string, std::string>>;
+
+std::string example_path(const std::string &name) {
+  return std::string(VNCGATE_SOURCE_ROOT) + "/examples/cluster/" + name;
+}
+
+// Replaces every `from` (each must occur: the test follows the example).
+std::string substitute(std::string text, const Substitutions &subs) {
+  for (const auto &[from, to] : subs) {
+    size_t at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << "\"" << from << "\" is no longer in the example";
+    for (; at != std::string::npos; at = text.find(from, at + to.size()))
+      text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
+// Sets every key of a GKeyFile text (comments and blank lines skipped).
+void apply_key_file(const std::string &text, DaemonConfig &config) {
+  std::istringstream in(text);
+  std::string line, section;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    if (line[0] == '[') {
+      section = line.substr(1, line.find(']') - 1);
+      continue;
+    }
+    size_t eq = line.find('=');
+    if (eq != std::string::npos) config.set(section, line.substr(0, eq), line.substr(eq + 1));
+  }
+}
+
+struct Node {
+  std::unique_ptr<TempDir> dir = std::make_unique<TempDir>();
+  std::unique_ptr<VncgatedProcess> daemon;
+  uint16_t health_port = free_loopback_port();
+  std::string socket;
+};
+
+class HaproxyClusterTest : public ::testing::Test {
+ protected:
+  static constexpr int kNodes = 3;
+
+  HaproxyClusterTest()
+      : fake_(dir_.subdir("fake-mkvterm")),
+        sasl_(dir_.subdir("sasl")),
+        haproxy_(dir_, dir_.file("haproxy.sock")) {
+    sasl_.add("alice", kAlicePassword);
+  }
+
+  void SetUp() override {
+    if (HaproxyProcess::binary().empty()) GTEST_SKIP() << "haproxy is not installed";
+    std::string error;
+    ASSERT_TRUE(backend_.start(dir_.file("xvnc.log"), 640, 480, error)) << error;
+    const std::string node_example = read_file(example_path("vncgated-node.conf"));
+    ASSERT_FALSE(node_example.empty());
+    for (int i = 0; i < kNodes; ++i) {
+      Node &n = nodes_[i];
+      n.daemon = std::make_unique<VncgatedProcess>(*n.dir, sasl_, fake_);
+      n.socket = n.dir->file("control.sock");
+      const std::string port = std::to_string(n.daemon->gateway_port());
+      apply_key_file(substitute(node_example,
+                                {{"10.0.0.11:5901", "127.0.0.1:" + port},
+                                 {"10.0.0.11:8081", "127.0.0.1:" + std::to_string(n.health_port)},
+                                 {"allowed-clients=10.0.0.5", "allowed-clients=127.0.0.1"},
+                                 {"/run/vncgate/control.sock", n.socket}}),
+                     n.daemon->config());
+      n.daemon->config().set("console:static1", "backend", backend_.address());
+      ASSERT_TRUE(n.daemon->start(error)) << "node" << i + 1 << ": " << error;
+    }
+    Substitutions subs = {{"bind :5901", "bind 127.0.0.1:" + std::to_string(front_port_)},
+                          {"/run/haproxy/admin.sock", dir_.file("haproxy.sock")},
+                          {"inter 2s", "inter 100ms"}};
+    for (int i = 0; i < kNodes; ++i) {
+      const std::string ip = "10.0.0.1" + std::to_string(i + 1);
+      subs.emplace_back(ip + ":5901 check port 8081",
+                        "127.0.0.1:" + std::to_string(nodes_[i].daemon->gateway_port()) +
+                            " check port " + std::to_string(nodes_[i].health_port));
+    }
+    const std::string cfg = substitute(read_file(example_path("haproxy.cfg")), subs);
+    ASSERT_TRUE(haproxy_.start(cfg, error)) << error;
+    for (int i = 0; i < kNodes; ++i)
+      ASSERT_TRUE(haproxy_.wait_server_status("vncgate_nodes", server(i), "UP", 5s))
+          << server(i) << ": " << haproxy_.server_status("vncgate_nodes", server(i));
+  }
+
+  void TearDown() override {
+    if (!HasFailure()) return;
+    for (int i = 0; i < kNodes; ++i)
+      if (nodes_[i].daemon)
+        std::cerr << "---- node" << i + 1 << " log ----\n" << nodes_[i].daemon->log();
+    std::cerr << "---- haproxy log ----\n" << haproxy_.log() << "----\n";
+  }
+
+  static std::string server(int i) { return "node" + std::to_string(i + 1); }
+
+  HttpReply node_api(int i, const std::string &method, const std::string &path) {
+    HttpRequest r;
+    r.method = method;
+    r.url = "http://localhost" + path;
+    r.curl_args = {"--unix-socket", nodes_[i].socket};
+    return curl(dir_, r);
+  }
+
+  // Sessions each node lists.
+  std::vector<size_t> sessions() {
+    std::vector<size_t> out;
+    for (int i = 0; i < kNodes; ++i)
+      out.push_back(Json::parse(node_api(i, "GET", "/v1/sessions").body).size());
+    return out;
+  }
+
+  // A gtk-vnc client through HAProxy that got the whole screen.
+  std::unique_ptr<GvncClient> open_client() {
+    GvncOptions o;
+    o.port = front_port_;
+    o.console = "static1";
+    o.username = "alice";
+    o.password = kAlicePassword;
+    auto c = std::make_unique<GvncClient>(o);
+    std::string error;
+    EXPECT_TRUE(c->open(error)) << error;
+    EXPECT_TRUE(c->wait_full_update(15s)) << c->describe();
+    return c;
+  }
+
+  TempDir dir_;
+  FakeMkvterm fake_;
+  SaslUsers sasl_;
+  XvncBackend backend_;
+  Node nodes_[kNodes];
+  uint16_t front_port_ = free_loopback_port();
+  HaproxyProcess haproxy_;
+};
+
+TEST_F(HaproxyClusterTest, DrainedNodeKeepsItsSessionWhileNewClientsGoElsewhere) {
+  std::vector<std::unique_ptr<GvncClient>> clients;
+  for (int i = 0; i < kNodes; ++i) clients.push_back(open_client());
+  ASSERT_FALSE(HasFailure());
+  // leastconn: one client on each node.
+  EXPECT_EQ(sessions(), (std::vector<size_t>{1, 1, 1}));
+
+  // Drain node2: HAProxy's check reads 503 and marks it down.
+  HttpReply d = node_api(1, "PUT", "/v1/drain");
+  ASSERT_EQ(d.status, 200) << d.describe();
+  const auto drained = Clock::now();
+  ASSERT_TRUE(haproxy_.wait_server_status("vncgate_nodes", "node2", "DOWN", 5s))
+      << haproxy_.server_status("vncgate_nodes", "node2");
+  std::cout << "HAProxy marked the drained node down after " << elapsed_ms(drained) << " ms\n";
+
+  // Every running session flows, the one on node2 included.
+  for (auto &c : clients) EXPECT_TRUE(c->refresh(10s)) << c->describe();
+  // New clients all reach the console, none on node2.
+  for (int i = 0; i < 4; ++i) clients.push_back(open_client());
+  ASSERT_FALSE(HasFailure());
+  std::vector<size_t> now = sessions();
+  EXPECT_EQ(now[1], 1u) << "a new client landed on the drained node";
+  EXPECT_EQ(now[0] + now[2], 6u);
+  EXPECT_EQ(nodes_[1].daemon->count_log(std::regex(".*gateway draining.*")), 0)
+      << "HAProxy sent a client to the drained node after marking it down";
+  EXPECT_TRUE(clients[0]->refresh(10s) && clients[1]->refresh(10s) && clients[2]->refresh(10s));
+
+  // Undrained: up again, and the least loaded node gets the next client.
+  ASSERT_EQ(node_api(1, "DELETE", "/v1/drain").status, 200);
+  ASSERT_TRUE(haproxy_.wait_server_status("vncgate_nodes", "node2", "UP", 5s))
+      << haproxy_.server_status("vncgate_nodes", "node2");
+  clients.push_back(open_client());
+  EXPECT_EQ(sessions()[1], 2u);
+}
+
+}  // namespace
+}  // namespace vncgate::it
