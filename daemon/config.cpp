@@ -276,6 +276,8 @@ const SectionParser kSectionParsers[] = {
                std::string &e) { return parse_tls(r, c, e); }},
     {"control", [](const SectionReader &r, const std::string &, Config &c,
                    std::string &e) { return parse_control(r, c, e); }},
+    {"cluster", [](const SectionReader &r, const std::string &, Config &c,
+                   std::string &e) { return parse_cluster(r, c, e); }},
     {"console:", [](const SectionReader &r, const std::string &g, Config &c,
                     std::string &e) { return parse_console(r, g.substr(8), c, e); }},
 };

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "cluster/redis_address.h"
 #include "net/allow_list.h"
 #include "security/login_throttle.h"
 #include "security/tls_server.h"
@@ -39,6 +40,18 @@ struct ConsoleConfig {
   std::optional<std::vector<uint32_t>> subtypes;  // VeNCrypt subtypes; unset = [tls] subtypes
   std::optional<TlsClientSettings> backend_tls;   // backend-tls=x509: VeNCrypt toward the backend
   bool operator==(const ConsoleConfig &) const = default;
+};
+
+// [cluster]: several nodes sharing link tokens and password-guessing
+// counters through one Redis (vncgated.conf(5)).
+struct ClusterConfig {
+  RedisAddress redis;
+  std::string password_file;  // Redis AUTH; read at start and on reload, never logged
+  std::string node_name;      // default: this host's name
+  // While Redis is unreachable: logins without a token are still admitted
+  // (token logins always fail closed).
+  bool tokenless_logins_without_redis = true;
+  bool operator==(const ClusterConfig &) const = default;
 };
 
 // [sasl] workers when unset: the CPU count, at least 2 (vncgated.conf(5)).
@@ -90,6 +103,8 @@ struct Config {
   bool tls_wrap = false;               // TLS from byte 0 on the gateway port
   bool tls_configured() const;
   const std::vector<uint32_t> &subtypes_for(const std::string &console) const;
+  // [cluster] (clustered only when the section exists)
+  std::optional<ClusterConfig> cluster;
   // [console:NAME]
   std::map<std::string, ConsoleConfig> consoles;
 };

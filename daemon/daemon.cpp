@@ -88,6 +88,13 @@ void Daemon::add_signal(int signum, GSourceFunc handler) {
 }
 
 bool Daemon::start() {
+  if (config_->cluster) {
+    // A reservation is settled before the handshake timeout ends the
+    // login; the lease only matters when this node dies mid-login.
+    cluster_ = std::make_unique<Cluster>(*config_->cluster, config_->handshake_timeout + 5);
+    share_login_failures();
+    cluster_->start();
+  }
   if (config_->sasl_workers > 0) sasl_pool_ = std::make_unique<WorkerPool>(config_->sasl_workers);
   if (!apply_listeners(*config_, true)) return false;
   if (config_->control) {
@@ -174,6 +181,20 @@ void Daemon::adopt_vterms() {
   if (!adopt.empty()) registry_.adopt(adopt);
 }
 
+// [cluster]: password-guessing failures counted on every node (login_limits.h).
+void Daemon::share_login_failures() {
+  static constexpr const char *kChannel = "vncgate:login-failures";
+  const std::string node = cluster_->config().node_name;
+  login_limits_.share_with([this, node](const std::string &source, const std::string &account) {
+    cluster_->redis().command(
+        {"PUBLISH", kChannel, shared_failure_message(SharedFailure{node, source, account})},
+        nullptr);
+  });
+  cluster_->subscriber().subscribe(kChannel, [this, node](const std::string &message) {
+    login_limits().remote_failure(message, node);
+  });
+}
+
 void Daemon::reload() {
   if (stopping_) return;
   notify_systemd("RELOADING=1");
@@ -199,6 +220,8 @@ void Daemon::reload() {
   if (fresh.keytab != config_->keytab || fresh.replay_cache != config_->replay_cache)
     log_warning("[sasl] keytab and replay-cache changes only take effect after a restart");
   tls_ = std::move(fresh_tls);  // running sessions keep the credentials they started with
+  if (fresh.cluster != file_config_.cluster)
+    log_warning("[cluster] changes only take effect after a restart");
   file_config_ = fresh;
   state_.set_dir(fresh.state_dir);
   Config eff = effective(fresh);

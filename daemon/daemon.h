@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "admission.h"
+#include "cluster/cluster.h"
 #include "config.h"
 #include "console_registry.h"
 #include "control/control_server.h"
@@ -34,10 +35,12 @@ class Daemon : public SessionHost, public ControlHost {
   std::shared_ptr<const Config> config() const override { return config_; }
   std::shared_ptr<TlsCredentials> tls() const override { return tls_; }
   void session_ended(uint64_t id) override;
-  TokenCheck use_token(const std::string &secret, const std::string &console,
-                       TokenRecord &record) override;
-  bool settle_token(const std::string &id, bool consumed) override;
+  void use_token(const std::string &secret, const std::string &console, TokenUseFn done) override;
+  void settle_token(const std::string &id, bool consumed, TokenSettledFn done) override;
   LoginLimits &login_limits() override;
+  bool tokenless_login_allowed() const override {
+    return !cluster_ || cluster_->redis_up() || cluster_->config().tokenless_logins_without_redis;
+  }
   bool session_slot_free() const override;
   WorkerPool *sasl_workers() override;
 
@@ -45,9 +48,9 @@ class Daemon : public SessionHost, public ControlHost {
   std::vector<SessionInfo> session_list() const override;
   bool end_session(uint64_t id, const std::string &reason) override;
   std::vector<ConsoleInfo> console_list() const override;
-  MintLinkResult mint_link(const std::string &console, const std::string &user, int64_t ttl,
-                           bool one_time) override;
-  RevokeTokenResult revoke_token(const std::string &id) override;
+  void mint_link(const std::string &console, const std::string &user, int64_t ttl, bool one_time,
+                 MintLinkFn done) override;
+  void revoke_token(const std::string &id, RevokeTokenFn done) override;
   PutConsoleResult put_console(const ConsoleConfig &c) override;
   DeleteConsoleResult delete_console(const std::string &name) override;
   std::string metrics_text() const override;
@@ -86,11 +89,14 @@ class Daemon : public SessionHost, public ControlHost {
   ControlSettings control_settings() const;
   bool control_settings_changed() const;
   size_t end_token_sessions(const std::string &token_id, const std::string &reason);
+  bool settle_local_token(const std::string &id, bool consumed);
+  void share_login_failures();
 
   std::string config_path_;
   std::shared_ptr<const Config> config_;
-  Config file_config_;  // as read from the file, before runtime consoles
-  StateStore state_;    // tokens, runtime consoles, opened vterms
+  Config file_config_;                // as read from the file, before runtime consoles
+  StateStore state_;                  // tokens, runtime consoles, opened vterms
+  std::unique_ptr<Cluster> cluster_;  // [cluster]: tokens in Redis instead of state_
   LoginLimits login_limits_;
   std::unique_ptr<ControlServer> control_;
   std::shared_ptr<TlsCredentials> tls_;

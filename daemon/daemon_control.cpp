@@ -74,23 +74,48 @@ std::vector<ConsoleInfo> Daemon::console_list() const {
   return out;
 }
 
-MintLinkResult Daemon::mint_link(const std::string &console, const std::string &user, int64_t ttl,
-                                 bool one_time) {
+void Daemon::mint_link(const std::string &console, const std::string &user, int64_t ttl,
+                       bool one_time, MintLinkFn done) {
   int64_t now = g_get_real_time() / 1000000;
   MintLinkResult result;
+  // Minted by the local store (the secret and record are made the same
+  // way), then kept in Redis instead of the state directory when clustered.
   result.token = state_.tokens().mint(console, user, ttl, one_time, now);
+  if (cluster_) {
+    state_.tokens().forget(result.token.record.id);
+    return cluster_->tokens().mint(result.token.record, now,
+                                   [result, done = std::move(done)](bool stored) mutable {
+                                     result.saved = stored;
+                                     done(result);
+                                   });
+  }
   result.saved = state_.save_tokens(now);
   if (!result.saved) state_.tokens().forget(result.token.record.id);
-  return result;
+  done(result);
 }
 
-RevokeTokenResult Daemon::revoke_token(const std::string &id) {
+void Daemon::revoke_token(const std::string &id, RevokeTokenFn done) {
   RevokeTokenResult result;
-  if (!state_.tokens().revoke(id)) return result;  // Unknown
+  if (cluster_) {
+    // Only this node's sessions end here; the other nodes' are drain's
+    // cross-node work (docs/cluster.md).
+    return cluster_->tokens().revoke(
+        id, [this, id, done = std::move(done)](RedisTokenStore::RevokeResult r) {
+          RevokeTokenResult result;
+          if (r == RedisTokenStore::RevokeResult::Revoked) {
+            result.status = RevokeTokenResult::Status::Revoked;
+            result.sessions_ended = end_token_sessions(id, "token revoked");
+          } else if (r == RedisTokenStore::RevokeResult::Unavailable) {
+            result.status = RevokeTokenResult::Status::Unavailable;
+          }
+          done(result);
+        });
+  }
+  if (!state_.tokens().revoke(id)) return done(result);  // Unknown
   bool saved = state_.save_tokens(g_get_real_time() / 1000000);
   result.sessions_ended = end_token_sessions(id, "token revoked");
   result.status = saved ? RevokeTokenResult::Status::Revoked : RevokeTokenResult::Status::NotSaved;
-  return result;
+  done(result);
 }
 
 void Daemon::apply_runtime_consoles() {

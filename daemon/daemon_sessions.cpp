@@ -114,12 +114,21 @@ void Daemon::recheck_sessions() {
   }
 }
 
-TokenCheck Daemon::use_token(const std::string &secret, const std::string &console,
-                             TokenRecord &record) {
-  return state_.tokens().use(secret, console, g_get_real_time() / 1000000, record);
+void Daemon::use_token(const std::string &secret, const std::string &console, TokenUseFn done) {
+  int64_t now = g_get_real_time() / 1000000;
+  if (cluster_) return cluster_->tokens().use(secret, console, now, std::move(done));
+  TokenRecord record;
+  TokenCheck check = state_.tokens().use(secret, console, now, record);
+  done(check, record);
 }
 
-bool Daemon::settle_token(const std::string &id, bool consumed) {
+void Daemon::settle_token(const std::string &id, bool consumed, TokenSettledFn done) {
+  if (cluster_) return cluster_->tokens().settle(id, consumed, std::move(done));
+  bool saved = settle_local_token(id, consumed);
+  if (done) done(saved);
+}
+
+bool Daemon::settle_local_token(const std::string &id, bool consumed) {
   if (!state_.tokens().settle(id, consumed) || state_.save_tokens(g_get_real_time() / 1000000))
     return true;
   // Not saved. The record stays used in memory (this run never accepts it

@@ -66,7 +66,26 @@ void LoginLimits::failed(LoginService service, const std::string &ip, const std:
   metrics().auth_failures[service_name(service)]++;
   const std::string account =
       password_guess && !user.empty() ? account_key(service, user, realm) : "";
-  auto out = throttle_.record_failure(LoginThrottle::source_key(ip), account);
+  const std::string source = LoginThrottle::source_key(ip);
+  auto out = throttle_.record_failure(source, account);
+  if (share_) share_(source, account);
+  log_outcome(out, account,
+              std::string(user.empty() ? "without a user name" : "as " + log_safe(user)) + " on " +
+                  service_name(service),
+              "from " + ip);
+}
+
+void LoginLimits::remote_failure(const std::string &message, const std::string &own_node) {
+  auto f = parse_shared_failure(message);
+  if (!f || f->node == own_node || f->source.empty()) return;
+  auto out = throttle_.record_failure(f->source, f->account);
+  const std::string where = "on node " + log_safe(f->node) + " from " + f->source;
+  log_outcome(out, f->account, where, where);
+}
+
+// `source_last`, `account_last`: the failure that tipped it, for the operator.
+void LoginLimits::log_outcome(const LoginThrottle::FailureOutcome &out, const std::string &account,
+                              const std::string &source_last, const std::string &account_last) {
   const auto &s = throttle_.settings();
   if (out.lockout) {
     metrics().lockouts["source"]++;
@@ -74,16 +93,15 @@ void LoginLimits::failed(LoginService service, const std::string &ip, const std:
                 iso8601_utc(to_unix(out.lockout->until_ms)) + " (" +
                 std::to_string(ceil_seconds(out.lockout->duration_ms)) + " s, lockout " +
                 std::to_string(out.lockout->count) + " in a row) after failed logins, the last " +
-                (user.empty() ? "without a user name" : "as " + log_safe(user)) + " on " +
-                service_name(service));
+                source_last);
   }
   if (out.throttled_until) {
     metrics().lockouts["account"]++;
     log_warning("login limits: " + std::to_string(s.threshold) + " failed password logins of " +
                 log_safe(account) + " within " + std::to_string(static_cast<long>(s.window)) +
                 " s; its password logins are limited to " + std::to_string(s.user_rate) +
-                " a minute until " + iso8601_utc(to_unix(*out.throttled_until)) +
-                " (the last from " + ip + ")");
+                " a minute until " + iso8601_utc(to_unix(*out.throttled_until)) + " (the last " +
+                account_last + ")");
   }
 }
 
@@ -100,6 +118,20 @@ bool LoginLimits::remove(const std::string &key) {
   if (!throttle_.remove(key)) return false;
   log_info("login limits: " + log_safe(key) + " unlocked by an operator");
   return true;
+}
+
+std::string shared_failure_message(const SharedFailure &f) {
+  return f.node + "\n" + f.source + "\n" + f.account;
+}
+
+std::optional<SharedFailure> parse_shared_failure(const std::string &message) {
+  size_t a = message.find('\n');
+  if (a == std::string::npos) return std::nullopt;
+  size_t b = message.find('\n', a + 1);
+  if (b == std::string::npos) return std::nullopt;
+  SharedFailure f{message.substr(0, a), message.substr(a + 1, b - a - 1), message.substr(b + 1)};
+  if (f.node.empty()) return std::nullopt;
+  return f;
 }
 
 }  // namespace vncgate

@@ -4,6 +4,12 @@
 // an operator reads, the /metrics counters, and the listing and removal the
 // control API offers (GET/DELETE /v1/lockouts).
 //
+// [cluster]: every failure is also published to the other nodes (Redis
+// pub/sub), and theirs are counted here as if they had happened here, so a
+// guesser rotating between nodes meets the same limits as on one node and a
+// lockout holds on every node. While Redis is down each node counts its own
+// failures only; an operator's DELETE /v1/lockouts applies to one node.
+//
 // Keys: a source is its address ("192.0.2.7") or IPv6 /64
 // ("2001:db8:1:2::/64"); an account is "user:NAME" for RFB logins (NAME
 // without "@<[sasl] realm>", so both spellings share one limit) and
@@ -11,6 +17,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +53,12 @@ class LoginLimits {
   void failed(LoginService service, const std::string &ip, const std::string &user,
               const std::string &realm, bool password_guess);
 
+  // [cluster]: called with each failure's source key and account key ("" for none).
+  using ShareFn = std::function<void(const std::string &source, const std::string &account)>;
+  void share_with(ShareFn share) { share_ = std::move(share); }
+  // A failure another node published (see shared_failure_message()).
+  void remote_failure(const std::string &message, const std::string &own_node);
+
   struct Item {
     std::string key;
     std::string kind;  // "source" or "account"
@@ -62,8 +76,19 @@ class LoginLimits {
 
  private:
   int64_t to_unix(int64_t clock_ms) const;
+  void log_outcome(const LoginThrottle::FailureOutcome &out, const std::string &account,
+                   const std::string &source_last, const std::string &account_last);
 
   LoginThrottle throttle_;
+  ShareFn share_;
 };
+
+// The pub/sub message of one failure: "NODE\nSOURCE\nACCOUNT" (the account,
+// last, may be empty or hold anything). Pure, unit tested.
+struct SharedFailure {
+  std::string node, source, account;
+};
+std::string shared_failure_message(const SharedFailure &f);
+std::optional<SharedFailure> parse_shared_failure(const std::string &message);
 
 }  // namespace vncgate

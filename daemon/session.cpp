@@ -13,6 +13,15 @@
 namespace vncgate {
 namespace {
 
+// A CONNECT refused while the cluster's shared store is unreachable: a
+// reason a person can read, and a status that says "try again".
+std::string unavailable_response() {
+  const std::string text = "the console link service is unavailable; try again shortly\n";
+  return "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\n"
+         "Content-Length: " +
+         std::to_string(text.size()) + "\r\n\r\n" + text;
+}
+
 constexpr size_t kSmallCap = 4096;
 constexpr size_t kWaitCap = 64 * 1024;  // a client may send ClientInit early
 
@@ -223,7 +232,8 @@ void Session::on_wrap_tls(bool ok, const std::string &error) {
 
 void Session::process_input() {
   if (state_ == State::DrainRefusal && !closing_) return on_drain_refusal_version();
-  if (state_ == State::ReadConnect && !closing_ && !on_connect_request()) return;
+  if (state_ == State::ReadConnect && !closing_ && (awaiting_token_ || !on_connect_request()))
+    return;
   if (state_ == State::Negotiating && !closing_) drive_security();
 }
 
@@ -252,18 +262,29 @@ bool Session::on_connect_request() {
     return false;
   }
   if (auto t = parsed.result.value.query.find("token"); t != parsed.result.value.query.end()) {
-    TokenRecord rec;
-    TokenCheck check = host_.use_token(t->second, name, rec);
-    if (check != TokenCheck::Ok) {
-      // Which token failed is worth knowing; the secret itself is not.
-      log_info(log_prefix() + client_addr_ + " presented an unusable token for console " + name +
-               ": " + token_check_name(check) + (rec.id.empty() ? "" : " (token " + rec.id + ")"));
-      send(http_response(404));
-      close_after_flush(EndReason(EndCode::TokenRefused, token_check_name(check)));
-      return false;
-    }
-    token_id_ = rec.id;
-    token_user_ = rec.user;
+    // The answer may come at once (state directory) or from the main loop
+    // ([cluster] Redis): input that arrives meanwhile waits in the buffer.
+    // A session gone before the answer frees a reservation it was given.
+    awaiting_token_ = true;
+    in_use_token_call_ = true;
+    std::weak_ptr<char> alive = token_guard_.alive();
+    SessionHost &host = host_;
+    host_.use_token(t->second, name, [alive, &host, this](TokenCheck c, const TokenRecord &r) {
+      if (alive.lock())
+        on_token_checked(c, r);
+      else if (c == TokenCheck::Ok)
+        host.settle_token(r.id, false, nullptr);
+    });
+    in_use_token_call_ = false;
+    return state_ == State::Negotiating;
+  }
+  if (!host_.tokenless_login_allowed()) {
+    log_warning(log_prefix() + client_addr_ + " asked for console " + name +
+                " without a token: refused while the cluster's Redis is unreachable "
+                "(tokenless-logins-without-redis)");
+    send(unavailable_response());
+    close_after_flush(EndReason(EndCode::TokenRefused, "no token while Redis is unreachable"));
+    return false;
   }
   // The console is opened only after login and authorization
   // (on_authenticated): an unauthenticated client costs no mkvterm run.
@@ -297,6 +318,43 @@ void Session::on_drain_refusal_version() {
   send(v.value.minor < 7 ? encode_v33_refusal(reason.client_text())
                          : encode_security_types_refusal(reason.client_text()));
   close_after_flush(reason);
+}
+
+void Session::on_token_checked(TokenCheck check, const TokenRecord &rec) {
+  awaiting_token_ = false;
+  const std::string &name = *console_;
+  if (check == TokenCheck::Ok) {
+    token_id_ = rec.id;
+    token_user_ = rec.user;
+  }
+  if (closing_) {
+    // finish() frees a reserved token; if it ran already, free it here.
+    if (state_ == State::Closed && !token_id_.empty() && !token_settled_) {
+      token_settled_ = true;
+      host_.settle_token(token_id_, false, nullptr);
+    }
+    return;
+  }
+  if (check == TokenCheck::Unavailable) {
+    // Fail closed: without the shared store nobody can tell whether the
+    // link was used already. The client is told to retry, not that the
+    // link is bad.
+    log_warning(log_prefix() + client_addr_ + " presented a token for console " + name +
+                ": refused, the cluster's token store (Redis) is unreachable");
+    send(unavailable_response());
+    return close_after_flush(EndReason(EndCode::TokenRefused, token_check_name(check)));
+  }
+  if (check != TokenCheck::Ok) {
+    // Which token failed is worth knowing; the secret itself is not.
+    log_info(log_prefix() + client_addr_ + " presented an unusable token for console " + name +
+             ": " + token_check_name(check) + (rec.id.empty() ? "" : " (token " + rec.id + ")"));
+    send(http_response(404));
+    return close_after_flush(EndReason(EndCode::TokenRefused, token_check_name(check)));
+  }
+  send(http_response(200));
+  begin_rfb();
+  // Answered later: what the client sent meanwhile is read now.
+  if (!in_use_token_call_) process_input();
 }
 
 void Session::open_console() {
@@ -366,15 +424,32 @@ void Session::on_backend(std::unique_ptr<Transport> backend, const std::string &
     return refuse_with_result(EndReason(EndCode::BackendUnreachable));
   }
   if (!token_id_.empty() && !token_settled_) {
+    // The relay starts once the token's use is recorded (at once with the
+    // state directory, a round trip with [cluster] Redis).
     token_settled_ = true;
-    if (!host_.settle_token(token_id_, true)) {
-      // A one-time link whose use cannot be saved would be valid again after
-      // a restart: it opens nothing (the daemon keeps it used until then).
-      log_error(log_prefix() + "token " + token_id_ +
-                " could not be recorded as used (state directory): no session");
-      return refuse_with_result(EndReason(EndCode::TokenNotRecorded));
-    }
+    settling_backend_ = std::move(backend);
+    host_.settle_token(token_id_, true,
+                       token_guard_.wrap(std::function<void(bool)>(
+                           [this](bool saved) { on_token_use_recorded(saved); })));
+    return;
   }
+  begin_relay(std::move(backend));
+}
+
+void Session::on_token_use_recorded(bool saved) {
+  auto backend = std::move(settling_backend_);
+  if (state_ != State::WaitBackend || closing_) return;
+  if (!saved) {
+    // A one-time link whose use cannot be saved would be valid again after
+    // a restart (or on another node): it opens nothing.
+    log_error(log_prefix() + "token " + token_id_ +
+              " could not be recorded as used (state directory or cluster Redis): no session");
+    return refuse_with_result(EndReason(EndCode::TokenNotRecorded));
+  }
+  begin_relay(std::move(backend));
+}
+
+void Session::begin_relay(std::unique_ptr<Transport> backend) {
   send(encode_security_result(true, "", version()));
   if (state_ == State::Closed) return;
   handshake_timer_.cancel();
@@ -446,7 +521,7 @@ void Session::end(const EndReason &reason) {
   admission_.release();
   if (!token_id_.empty() && !token_settled_) {
     token_settled_ = true;
-    host_.settle_token(token_id_, false);
+    host_.settle_token(token_id_, false, nullptr);
   }
   host_.session_ended(id_);
 }

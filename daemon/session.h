@@ -29,6 +29,7 @@
 #include <gio/gio.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,7 @@
 #include "control/control_server.h"
 #include "control/token_store.h"
 #include "end_reason.h"
+#include "io/callback_guard.h"
 #include "io/main_loop_timer.h"
 #include "io/transport.h"
 #include "io/worker_pool.h"
@@ -65,12 +67,21 @@ class SessionHost {
   virtual std::shared_ptr<TlsCredentials> tls() const = 0;
   // The session has ended; the host destroys it later from the main loop.
   virtual void session_ended(uint64_t id) = 0;
-  // Checks (and, when one-time, consumes) a link token presented at CONNECT.
-  virtual TokenCheck use_token(const std::string &secret, const std::string &console,
-                               TokenRecord &record) = 0;
+  // Checks a link token presented at CONNECT and reserves it for this
+  // login; `done` gets the check and the record (named also on refusal).
+  // The in-process store answers before use_token returns, the [cluster]
+  // store later, from the main loop: the session handles both.
+  using TokenUseFn = std::function<void(TokenCheck, const TokenRecord &)>;
+  virtual void use_token(const std::string &secret, const std::string &console,
+                         TokenUseFn done) = 0;
   // The login with a reserved token ended: consumed on success, else freed.
-  // False when a one-time token's use could not be saved: no session then.
-  virtual bool settle_token(const std::string &id, bool consumed) = 0;
+  // `done(false)` when a one-time token's use could not be saved: no
+  // session then. `done` may be null; it is called like use_token's.
+  using TokenSettledFn = std::function<void(bool saved)>;
+  virtual void settle_token(const std::string &id, bool consumed, TokenSettledFn done) = 0;
+  // False while a login without a token must be refused ([cluster]
+  // tokenless-logins-without-redis=no and Redis unreachable).
+  virtual bool tokenless_login_allowed() const { return true; }
   // Password-guessing limits, with the current configuration applied.
   virtual LoginLimits &login_limits() = 0;
   // Asked once a client has authenticated (its handshake place freed): false
@@ -129,6 +140,7 @@ class Session {
   bool on_connect_request();
   void refuse_draining();
   void on_drain_refusal_version();
+  void on_token_checked(TokenCheck check, const TokenRecord &rec);
   // Security (session_auth.cpp).
   void begin_rfb();
   void drive_security();
@@ -145,6 +157,8 @@ class Session {
   void on_max_session_time();
   void connect_backend(const HostPort &backend);
   void on_backend(std::unique_ptr<Transport> backend, const std::string &error);
+  void on_token_use_recorded(bool saved);
+  void begin_relay(std::unique_ptr<Transport> backend);
   void start_relay(std::unique_ptr<Transport> backend);
   // Password-guessing limits (session_limits.cpp).
   std::optional<Refusal> source_refusal(bool send_complete);
@@ -203,6 +217,10 @@ class Session {
   std::string token_id_, token_user_;
   AuthHint auth_hint_ = AuthHint::None;  // the CONNECT's Vncgate-Auth, for the SASL offer
   bool token_settled_ = false;
+  bool awaiting_token_ = false;                  // use_token asked, not yet answered
+  bool in_use_token_call_ = false;               // inside use_token: an answer now is synchronous
+  std::unique_ptr<Transport> settling_backend_;  // the backend while the token use is recorded
+  CallbackGuard token_guard_;                    // the token store's answers for this session
   int64_t started_wall_ = 0;
   unsigned ssf_ = 0;       // protection of the session: SASL layer or TLS cipher bits
   unsigned sasl_ssf_ = 0;  // what SASL itself negotiated (0 inside TLS)

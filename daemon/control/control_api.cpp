@@ -2,8 +2,10 @@
 
 #include <json-glib/json-glib.h>
 
+#include <memory>
 #include <string_view>
 
+#include "control/deferred_reply.h"
 #include "control/json_reply.h"
 #include "logging.h"
 #include "rfb/http_connect.h"
@@ -183,20 +185,25 @@ void ControlApi::delete_session(const Request &r) {
   soup_server_message_set_status(r.msg, SOUP_STATUS_NO_CONTENT, nullptr);
 }
 
-void ControlApi::delete_token(const Request &r) {
-  const std::string &id = r.args[0];
-  RevokeTokenResult result = host_.revoke_token(id);
+namespace {
+
+void answer_revoke(SoupServerMessage *msg, const std::string &id, const RevokeTokenResult &result) {
   switch (result.status) {
     case RevokeTokenResult::Status::Unknown:
-      return respond_error(r.msg, SOUP_STATUS_NOT_FOUND, "no such token");
+      return respond_error(msg, SOUP_STATUS_NOT_FOUND, "no such token");
     case RevokeTokenResult::Status::NotSaved:
       // Revoked in this run (and its sessions ended), but a restart would
       // bring it back: the caller must know.
       log_error("control: revoked token " + log_safe(id) + " until the next restart only: " +
                 "the revocation could not be saved in the state directory");
-      return respond_error(r.msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+      return respond_error(msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
                            "revoked until the daemon restarts: the revocation could not be saved "
                            "in the state directory");
+    case RevokeTokenResult::Status::Unavailable:
+      log_error("control: token " + log_safe(id) +
+                " not revoked: the cluster's token store (Redis) is unreachable");
+      return respond_error(msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+                           "the cluster's token store (Redis) is unreachable; nothing was revoked");
     case RevokeTokenResult::Status::Revoked:
       break;
   }
@@ -209,7 +216,18 @@ void ControlApi::delete_token(const Request &r) {
   json_builder_set_member_name(b, "sessions_ended");
   json_builder_add_int_value(b, static_cast<gint64>(result.sessions_ended));
   json_builder_end_object(b);
-  respond_json(r.msg, SOUP_STATUS_OK, json_builder_get_root(b));
+  respond_json(msg, SOUP_STATUS_OK, json_builder_get_root(b));
+}
+
+}  // namespace
+
+void ControlApi::delete_token(const Request &r) {
+  auto reply = std::make_shared<DeferredReply>(r.msg);
+  host_.revoke_token(r.args[0], [reply, id = r.args[0]](const RevokeTokenResult &result) {
+    answer_revoke(reply->msg(), id, result);
+    reply->answered();
+  });
+  reply->wait();
 }
 
 }  // namespace vncgate

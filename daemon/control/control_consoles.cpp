@@ -4,6 +4,7 @@
 
 #include "control/console_json.h"
 #include "control/control_api.h"
+#include "control/deferred_reply.h"
 #include "control/json_fields.h"
 #include "control/json_reply.h"
 #include "link/console_link.h"
@@ -99,6 +100,43 @@ void ControlApi::delete_console(const Request &r) {
   soup_server_message_set_status(r.msg, SOUP_STATUS_NO_CONTENT, nullptr);
 }
 
+namespace {
+
+void answer_link(SoupServerMessage *msg, const MintLinkResult &minted, const std::string &name,
+                 const std::string &user, int64_t ttl, bool one_time,
+                 const std::string &public_host, uint16_t public_port) {
+  if (!minted.saved) {
+    // A link the daemon forgets on restart (or a one-time link it cannot
+    // mark used) must not exist: no link, and the caller can retry.
+    log_error("control: no link minted for console " + name +
+              ": the token could not be saved (state directory or cluster Redis)");
+    return respond_error(msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+                         "the link could not be saved (state directory or cluster Redis); no link "
+                         "was made");
+  }
+  const TokenRecord &token = minted.token.record;
+  ConsoleLink link;
+  link.host = public_host;
+  link.port = public_port;
+  link.console = name;
+  link.token = minted.token.secret;
+  log_info("control: minted link token " + token.id + " for console " + name +
+           (user.empty() ? "" : " bound to user " + log_safe(user)) + ", ttl " +
+           std::to_string(ttl) + " s" + (one_time ? ", one-time" : ""));
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "url");
+  json_builder_add_string_value(b, link.to_url().c_str());
+  json_builder_set_member_name(b, "token_id");
+  json_builder_add_string_value(b, token.id.c_str());
+  json_builder_set_member_name(b, "expires_at");
+  json_builder_add_string_value(b, iso8601_utc(token.expires_at).c_str());
+  json_builder_end_object(b);
+  respond_json(msg, SOUP_STATUS_CREATED, json_builder_get_root(b));
+}
+
+}  // namespace
+
 void ControlApi::post_link(const Request &r) {
   const std::string &name = r.args[0];
   if (!host_.config()->consoles.count(name))
@@ -120,34 +158,17 @@ void ControlApi::post_link(const Request &r) {
     ok = false;
   }
   if (!ok) return respond_error(r.msg, SOUP_STATUS_BAD_REQUEST, error);
-  MintLinkResult minted = host_.mint_link(name, user, ttl, one_time);
-  if (!minted.saved) {
-    // A link the daemon forgets on restart (or a one-time link it cannot
-    // mark used) must not exist: no link, and the caller can retry.
-    log_error("control: no link minted for console " + name +
-              ": the token could not be saved in the state directory");
-    return respond_error(r.msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
-                         "the link could not be saved in the state directory; no link was made");
-  }
-  const TokenRecord &token = minted.token.record;
-  ConsoleLink link;
-  link.host = public_host_;
-  link.port = public_port_;
-  link.console = name;
-  link.token = minted.token.secret;
-  log_info("control: minted link token " + token.id + " for console " + name +
-           (user.empty() ? "" : " bound to user " + log_safe(user)) + ", ttl " +
-           std::to_string(ttl) + " s" + (one_time ? ", one-time" : ""));
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "url");
-  json_builder_add_string_value(b, link.to_url().c_str());
-  json_builder_set_member_name(b, "token_id");
-  json_builder_add_string_value(b, token.id.c_str());
-  json_builder_set_member_name(b, "expires_at");
-  json_builder_add_string_value(b, iso8601_utc(token.expires_at).c_str());
-  json_builder_end_object(b);
-  respond_json(r.msg, SOUP_STATUS_CREATED, json_builder_get_root(b));
+  // Answered when the token is stored (at once, or from [cluster] Redis);
+  // the reply needs nothing of this object, which a reload may replace.
+  auto reply = std::make_shared<DeferredReply>(r.msg);
+  host_.mint_link(name, user, ttl, one_time,
+                  [reply, name, user, ttl, one_time, public_host = public_host_,
+                   public_port = public_port_](const MintLinkResult &minted) {
+                    answer_link(reply->msg(), minted, name, user, ttl, one_time, public_host,
+                                public_port);
+                    reply->answered();
+                  });
+  reply->wait();
 }
 
 }  // namespace vncgate

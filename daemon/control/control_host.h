@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,7 +38,8 @@ struct MintLinkResult {
 };
 
 struct RevokeTokenResult {
-  enum class Status { Revoked, Unknown, NotSaved } status = Status::Unknown;
+  // Unavailable: [cluster] Redis unreachable, nothing revoked.
+  enum class Status { Revoked, Unknown, NotSaved, Unavailable } status = Status::Unknown;
   size_t sessions_ended = 0;  // also when NotSaved: revoked in this run
 };
 
@@ -48,12 +50,15 @@ class ControlHost {
   virtual std::vector<SessionInfo> session_list() const = 0;
   virtual bool end_session(uint64_t id, const std::string &reason) = 0;
   virtual std::vector<ConsoleInfo> console_list() const = 0;
-  // A link token for `console`, kept in the state directory before it is
-  // handed out.
-  virtual MintLinkResult mint_link(const std::string &console, const std::string &user, int64_t ttl,
-                                   bool one_time) = 0;
-  // Revokes a token and ends the sessions opened with it.
-  virtual RevokeTokenResult revoke_token(const std::string &id) = 0;
+  // A link token for `console`, kept in the state directory (or [cluster]
+  // Redis) before it is handed out. `done` is called once, at once or
+  // later from the main loop.
+  using MintLinkFn = std::function<void(const MintLinkResult &)>;
+  virtual void mint_link(const std::string &console, const std::string &user, int64_t ttl,
+                         bool one_time, MintLinkFn done) = 0;
+  // Revokes a token and ends the sessions opened with it; `done` as above.
+  using RevokeTokenFn = std::function<void(const RevokeTokenResult &)>;
+  virtual void revoke_token(const std::string &id, RevokeTokenFn done) = 0;
   virtual PutConsoleResult put_console(const ConsoleConfig &c) = 0;
   virtual DeleteConsoleResult delete_console(const std::string &name) = 0;
   virtual std::string metrics_text() const = 0;

@@ -71,6 +71,14 @@ std::string Metrics::render(size_t active_sessions, size_t open_consoles) const 
   }
   metric("vncgate_lockouts_active", "gauge", "Sources refused and accounts throttled now.");
   o += "vncgate_lockouts_active " + std::to_string(lockouts_active) + "\n";
+  if (cluster_redis_up >= 0) {
+    metric("vncgate_cluster_redis_up", "gauge", "1 while the cluster's Redis is reachable.");
+    o += "vncgate_cluster_redis_up " + std::to_string(cluster_redis_up) + "\n";
+    metric("vncgate_cluster_redis_failed_commands_total", "counter",
+           "Redis commands that failed (Redis down, connection lost or an error reply).");
+    o += "vncgate_cluster_redis_failed_commands_total " +
+         std::to_string(cluster_redis_failed_commands) + "\n";
+  }
   return o;
 }
 

@@ -24,6 +24,9 @@ struct Metrics {
   std::map<std::string, uint64_t> auth_failures;  // service (rfb|control) → count
   std::map<std::string, uint64_t> lockouts;       // kind (source|account) → count
   size_t lockouts_active = 0;                     // gauge, set before render()
+  // [cluster] (cluster/redis_client.cpp); not rendered when not clustered.
+  int cluster_redis_up = -1;  // gauge: 1 up, 0 down, -1 no [cluster]
+  uint64_t cluster_redis_failed_commands = 0;
 
   void observe_handshake(const std::string &result, double seconds);
   // Renders everything; `active_sessions` and `open_consoles` are gauges.

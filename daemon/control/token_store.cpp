@@ -22,6 +22,8 @@ const char *token_check_name(TokenCheck c) {
       return "revoked token";
     case TokenCheck::WrongConsole:
       return "token for another console";
+    case TokenCheck::Unavailable:
+      return "token store unreachable";
   }
   return "?";
 }

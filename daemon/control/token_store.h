@@ -24,7 +24,8 @@ struct TokenRecord {
   bool in_use = false;  // a login with it is under way (not persisted)
 };
 
-enum class TokenCheck { Ok, Unknown, Expired, Used, Revoked, WrongConsole };
+// Unavailable: the shared store ([cluster] Redis) could not be asked.
+enum class TokenCheck { Ok, Unknown, Expired, Used, Revoked, WrongConsole, Unavailable };
 const char *token_check_name(TokenCheck c);
 
 class TokenStore {

@@ -21,7 +21,9 @@
 # default 300),
 # BENCH_STRICT=1 (exit 1 when a target is missed), BENCH_KEEP=1 (keep the
 # temporary directory with configs and logs), BENCH_ONLY=logins (only the
-# SASL login rows of run-login-bench.sh, about two minutes).
+# SASL login rows of run-login-bench.sh, about two minutes), BENCH_ONLY=cluster
+# (only the token-login rows of run-cluster-bench.sh, Redis against the
+# state directory, about a minute).
 # After this table come the SASL login rows (run-login-bench.sh, with its
 # own BENCH_LOGIN_* / BENCH_STORM_* settings) and the TLS and Kerberos rows
 # (security/run-security-bench.sh).
@@ -30,6 +32,9 @@ set -euo pipefail
 BUILD=$(cd "${1:?usage: run-bench.sh BUILD_DIR}" && pwd)
 if [[ ${BENCH_ONLY:-} == logins ]]; then
   exec "$(dirname "$0")/run-login-bench.sh" "$BUILD"
+fi
+if [[ ${BENCH_ONLY:-} == cluster ]]; then
+  exec "$(dirname "$0")/run-cluster-bench.sh" "$BUILD"
 fi
 SESSIONS=${BENCH_SESSIONS:-1000}
 
@@ -229,6 +234,7 @@ check "memory kept per closed login, no layer" "$(field "$L_PLAIN" kib_per_login
 echo "  (for reference: SASL layer / socat throughput $(ratio "$(field "$R_LAYER" up_MBps)" "$(field "$R_SOCAT" up_MBps)")x up, $(ratio "$(field "$R_LAYER" down_MBps)" "$(field "$R_SOCAT" down_MBps)")x down)"
 
 "$(dirname "$0")/run-login-bench.sh" "$BUILD" || MISSED=1
+"$(dirname "$0")/run-cluster-bench.sh" "$BUILD" || MISSED=1
 "$(dirname "$0")/security/run-security-bench.sh" "$BUILD" || MISSED=1
 
 if ((MISSED)) && [[ ${BENCH_STRICT:-} == 1 ]]; then
