@@ -93,6 +93,7 @@ bool Daemon::start() {
     // login; the lease only matters when this node dies mid-login.
     cluster_ = std::make_unique<Cluster>(*config_->cluster, config_->handshake_timeout + 5);
     share_login_failures();
+    share_token_revocations();
     cluster_->start();
   }
   if (config_->sasl_workers > 0) sasl_pool_ = std::make_unique<WorkerPool>(config_->sasl_workers);
@@ -192,6 +193,17 @@ void Daemon::share_login_failures() {
   });
   cluster_->subscriber().subscribe(kChannel, [this, node](const std::string &message) {
     login_limits().remote_failure(message, node);
+  });
+}
+
+// [cluster]: a token revoked on any node ends its sessions on every node
+// (the revoking node publishes its id, after the revocation is in Redis).
+void Daemon::share_token_revocations() {
+  cluster_->subscriber().subscribe(kRevokedTokensChannel, [this](const std::string &token_id) {
+    const size_t ended = end_token_sessions(token_id, "token revoked");
+    if (ended)
+      log_info("cluster: token " + log_safe(token_id) + " revoked on another node: ended " +
+               std::to_string(ended) + " sessions");
   });
 }
 

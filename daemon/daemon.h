@@ -91,6 +91,8 @@ class Daemon : public SessionHost, public ControlHost {
   size_t end_token_sessions(const std::string &token_id, const std::string &reason);
   bool settle_local_token(const std::string &id, bool consumed);
   void share_login_failures();
+  void share_token_revocations();
+  static constexpr const char *kRevokedTokensChannel = "vncgate:revoked-tokens";
 
   std::string config_path_;
   std::shared_ptr<const Config> config_;

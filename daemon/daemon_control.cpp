@@ -97,14 +97,15 @@ void Daemon::mint_link(const std::string &console, const std::string &user, int6
 void Daemon::revoke_token(const std::string &id, RevokeTokenFn done) {
   RevokeTokenResult result;
   if (cluster_) {
-    // Only this node's sessions end here; the other nodes' are drain's
-    // cross-node work (docs/cluster.md).
+    // This node's sessions end here, the other nodes' when they hear of it
+    // (share_token_revocations).
     return cluster_->tokens().revoke(
         id, [this, id, done = std::move(done)](RedisTokenStore::RevokeResult r) {
           RevokeTokenResult result;
           if (r == RedisTokenStore::RevokeResult::Revoked) {
             result.status = RevokeTokenResult::Status::Revoked;
             result.sessions_ended = end_token_sessions(id, "token revoked");
+            cluster_->redis().command({"PUBLISH", kRevokedTokensChannel, id}, nullptr);
           } else if (r == RedisTokenStore::RevokeResult::Unavailable) {
             result.status = RevokeTokenResult::Status::Unavailable;
           }

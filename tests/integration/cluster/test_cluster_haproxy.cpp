@@ -16,6 +16,7 @@
 #include "control_test.h"
 #include "haproxy_process.h"
 #include "raw_socket.h"
+#include "redis_server.h"
 #include "wait.h"
 
 namespace vncgate::it {
@@ -91,6 +92,10 @@ class HaproxyClusterTest : public ::testing::Test {
                                  {"/run/vncgate/control.sock", n.socket}}),
                      n.daemon->config());
       n.daemon->config().set("console:static1", "backend", backend_.address());
+      if (redis_)
+        n.daemon->config()
+            .set("cluster", "redis", redis_->unix_url())
+            .set("cluster", "node-name", server(i));
       ASSERT_TRUE(n.daemon->start(error)) << "node" << i + 1 << ": " << error;
     }
     Substitutions subs = {{"bind :5901", "bind 127.0.0.1:" + std::to_string(front_port_)},
@@ -119,10 +124,12 @@ class HaproxyClusterTest : public ::testing::Test {
 
   static std::string server(int i) { return "node" + std::to_string(i + 1); }
 
-  HttpReply node_api(int i, const std::string &method, const std::string &path) {
+  HttpReply node_api(int i, const std::string &method, const std::string &path,
+                     std::optional<std::string> body = std::nullopt) {
     HttpRequest r;
     r.method = method;
     r.url = "http://localhost" + path;
+    r.body = std::move(body);
     r.curl_args = {"--unix-socket", nodes_[i].socket};
     return curl(dir_, r);
   }
@@ -135,11 +142,12 @@ class HaproxyClusterTest : public ::testing::Test {
     return out;
   }
 
-  // A gtk-vnc client through HAProxy that got the whole screen.
-  std::unique_ptr<GvncClient> open_client() {
+  // A gtk-vnc client through HAProxy (or to `port`) that got the whole
+  // screen; `query` follows the console name ("?token=...").
+  std::unique_ptr<GvncClient> open_client(const std::string &query = "", uint16_t port = 0) {
     GvncOptions o;
-    o.port = front_port_;
-    o.console = "static1";
+    o.port = port ? port : front_port_;
+    o.console = "static1" + query;
     o.username = "alice";
     o.password = kAlicePassword;
     auto c = std::make_unique<GvncClient>(o);
@@ -150,6 +158,7 @@ class HaproxyClusterTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  std::unique_ptr<RedisServer> redis_;  // set before SetUp: the nodes share it
   FakeMkvterm fake_;
   SaslUsers sasl_;
   XvncBackend backend_;
@@ -191,6 +200,77 @@ TEST_F(HaproxyClusterTest, DrainedNodeKeepsItsSessionWhileNewClientsGoElsewhere)
       << haproxy_.server_status("vncgate_nodes", "node2");
   clients.push_back(open_client());
   EXPECT_EQ(sessions()[1], 2u);
+}
+
+// With [cluster] on a real redis-server: the nodes share link tokens
+// (cluster's work) and a revocation ends the session on whichever node
+// holds it.
+class HaproxyRedisClusterTest : public HaproxyClusterTest {
+ protected:
+  void SetUp() override {
+    if (!RedisServer::available()) GTEST_SKIP() << "redis-server is not installed";
+    redis_ = std::make_unique<RedisServer>(dir_);
+    std::string error;
+    ASSERT_TRUE(redis_->start(error)) << error;
+    HaproxyClusterTest::SetUp();
+  }
+
+  // POST /v1/consoles/static1/links on node `i`: {token_id, token}.
+  std::pair<std::string, std::string> mint(int i) {
+    HttpReply r = node_api(i, "POST", "/v1/consoles/static1/links", R"({"user":"alice","ttl":60})");
+    EXPECT_EQ(r.status, 201) << r.describe();
+    Json j = Json::parse(r.body);
+    const std::string url = j.str("url").value_or("");
+    return {j.str("token_id").value_or(""), url.substr(url.find("token=") + 6)};
+  }
+
+  // The HTTP status HAProxy's node answers a CONNECT with this query.
+  int connect_status(const std::string &query) {
+    RawSocket s;
+    std::string error, reply;
+    if (!s.connect(front_port_, error)) return -1;
+    if (!s.send("CONNECT /console/static1" + query + " HTTP/1.1\r\nHost: localhost\r\n\r\n", error))
+      return -1;
+    s.read_until("\r\n\r\n", reply, 10000);
+    return reply.starts_with("HTTP/1.") && reply.size() >= 12 ? std::atoi(reply.c_str() + 9) : 0;
+  }
+};
+
+TEST_F(HaproxyRedisClusterTest, LinkMintedOnOneNodeWorksOnceThroughHaproxy) {
+  // node1 drained: HAProxy sends the client elsewhere, node1 still mints.
+  ASSERT_EQ(node_api(0, "PUT", "/v1/drain").status, 200);
+  ASSERT_TRUE(haproxy_.wait_server_status("vncgate_nodes", "node1", "DOWN", 5s));
+  auto [token_id, token] = mint(0);
+  ASSERT_FALSE(token.empty());
+
+  auto client = open_client("?token=" + token);
+  ASSERT_FALSE(HasFailure());
+  std::vector<size_t> now = sessions();
+  EXPECT_EQ(now[0], 0u) << "the session should be on another node than the minting one";
+  EXPECT_EQ(now[1] + now[2], 1u);
+  // One-time: the second use, through HAProxy to whichever node, is refused.
+  EXPECT_EQ(connect_status("?token=" + token), 404);
+  EXPECT_TRUE(client->refresh(10s)) << client->describe();
+}
+
+TEST_F(HaproxyRedisClusterTest, RevokingOnOneNodeEndsTheSessionOnAnotherWithinASecond) {
+  auto [token_id, token] = mint(0);
+  ASSERT_FALSE(token_id.empty());
+  // Straight to node2, minted on node1.
+  auto client = open_client("?token=" + token, nodes_[1].daemon->gateway_port());
+  ASSERT_FALSE(HasFailure());
+  ASSERT_EQ(sessions()[1], 1u);
+
+  HttpReply r = node_api(2, "DELETE", "/v1/tokens/" + token_id);
+  const auto revoked = Clock::now();
+  ASSERT_EQ(r.status, 200) << r.describe();
+  EXPECT_TRUE(client->wait_disconnected(2s)) << client->describe();
+  EXPECT_LT(elapsed_ms(revoked), 1000.0) << "the session on node2 outlived the revocation on node3";
+  EXPECT_TRUE(wait_until([&] { return sessions()[1] == 0; }, 2s));
+  auto audit = nodes_[1].daemon->wait_for_audit(2s);
+  ASSERT_TRUE(audit);
+  EXPECT_EQ((*audit)["end"], "token revoked") << to_string(*audit);
+  EXPECT_EQ((*audit)["token"], token_id) << to_string(*audit);
 }
 
 }  // namespace
