@@ -94,6 +94,14 @@ bool Daemon::start() {
     cluster_ = std::make_unique<Cluster>(*config_->cluster, config_->handshake_timeout + 5);
     share_login_failures();
     share_token_revocations();
+    session_directory_ = std::make_unique<SessionDirectory>(
+        cluster_->redis(), cluster_->subscriber(), cluster_->config().node_name,
+        [this] { return session_list(); },
+        [this](uint64_t id) {
+          if (end_session(id, "ended by operator on another node"))
+            log_info("cluster: session " + std::to_string(id) + " ended from another node");
+        });
+    session_directory_->start();
     cluster_->start();
   }
   if (config_->sasl_workers > 0) sasl_pool_ = std::make_unique<WorkerPool>(config_->sasl_workers);

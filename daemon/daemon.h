@@ -11,6 +11,7 @@
 
 #include "admission.h"
 #include "cluster/cluster.h"
+#include "cluster/session_directory.h"
 #include "config.h"
 #include "console_registry.h"
 #include "control/control_server.h"
@@ -56,6 +57,10 @@ class Daemon : public SessionHost, public ControlHost {
   std::string metrics_text() const override;
   bool draining() const override { return draining_; }
   void set_draining(bool on) override;
+  void all_sessions(AllSessionsFn done) override;
+  void end_node_session(const std::string &node, uint64_t id,
+                        std::function<void(bool found)> done) override;
+  std::string node_name() const override;
 
  private:
   struct SignalSourceDestroy {
@@ -99,6 +104,8 @@ class Daemon : public SessionHost, public ControlHost {
   Config file_config_;                // as read from the file, before runtime consoles
   StateStore state_;                  // tokens, runtime consoles, opened vterms
   std::unique_ptr<Cluster> cluster_;  // [cluster]: tokens in Redis instead of state_
+  // [cluster]: every node's sessions; destroyed before cluster_, whose clients it uses.
+  std::unique_ptr<SessionDirectory> session_directory_;
   LoginLimits login_limits_;
   std::unique_ptr<ControlServer> control_;
   std::shared_ptr<TlsCredentials> tls_;

@@ -47,6 +47,21 @@ std::vector<SessionInfo> Daemon::session_list() const {
   return out;
 }
 
+void Daemon::all_sessions(AllSessionsFn done) {
+  if (!session_directory_) return done(true, session_list());
+  session_directory_->list(std::move(done));
+}
+
+void Daemon::end_node_session(const std::string &node, uint64_t id,
+                              std::function<void(bool found)> done) {
+  if (!session_directory_) return done(false);
+  session_directory_->end(node, id, std::move(done));
+}
+
+std::string Daemon::node_name() const {
+  return cluster_ ? cluster_->config().node_name : std::string();
+}
+
 bool Daemon::end_session(uint64_t id, const std::string &reason) {
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return false;

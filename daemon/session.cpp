@@ -543,7 +543,8 @@ SessionInfo Session::info() const {
                      token_id_,
                      started_wall_,
                      relay_ ? relay_->bytes_to_client() : 0,
-                     relay_ ? relay_->bytes_from_client() : 0};
+                     relay_ ? relay_->bytes_from_client() : 0,
+                     ""};
 }
 
 void Session::audit(const EndReason &reason) {

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include "control_test.h"
@@ -134,11 +135,17 @@ class HaproxyClusterTest : public ::testing::Test {
     return curl(dir_, r);
   }
 
-  // Sessions each node lists.
+  // The sessions each node holds (as it lists them itself: with
+  // [cluster] the list has every node's, each with its node).
   std::vector<size_t> sessions() {
     std::vector<size_t> out;
-    for (int i = 0; i < kNodes; ++i)
-      out.push_back(Json::parse(node_api(i, "GET", "/v1/sessions").body).size());
+    for (int i = 0; i < kNodes; ++i) {
+      Json list = Json::parse(node_api(i, "GET", "/v1/sessions").body);
+      size_t own = 0;
+      for (size_t k = 0; k < list.size(); ++k)
+        own += list.at(k).str("node").value_or(server(i)) == server(i);
+      out.push_back(own);
+    }
     return out;
   }
 
@@ -271,6 +278,47 @@ TEST_F(HaproxyRedisClusterTest, RevokingOnOneNodeEndsTheSessionOnAnotherWithinAS
   ASSERT_TRUE(audit);
   EXPECT_EQ((*audit)["end"], "token revoked") << to_string(*audit);
   EXPECT_EQ((*audit)["token"], token_id) << to_string(*audit);
+}
+
+TEST_F(HaproxyRedisClusterTest, EveryNodeListsEveryNodesSessionsAndEndsThemAnywhere) {
+  std::vector<std::unique_ptr<GvncClient>> clients;
+  for (int i = 0; i < kNodes; ++i) clients.push_back(open_client());
+  ASSERT_FALSE(HasFailure());
+  ASSERT_EQ(sessions(), (std::vector<size_t>{1, 1, 1}));
+
+  // Every node lists the three sessions, each with its node.
+  std::string node2_session;
+  for (int i = 0; i < kNodes; ++i) {
+    Json list;
+    EXPECT_TRUE(wait_until(
+        [&] {
+          list = Json::parse(node_api(i, "GET", "/v1/sessions").body);
+          return list.size() == 3;
+        },
+        3s))
+        << server(i) << ": " << list.text();
+    std::set<std::string> nodes;
+    for (size_t k = 0; k < list.size(); ++k) {
+      nodes.insert(list.at(k).str("node").value_or(""));
+      EXPECT_EQ(list.at(k).str("user").value_or(""), "alice@VNCGATE.TEST") << list.text();
+      EXPECT_EQ(list.at(k).str("console").value_or(""), "static1") << list.text();
+      if (list.at(k).str("node") == "node2") node2_session = list.at(k).str("id").value_or("");
+    }
+    EXPECT_EQ(nodes, (std::set<std::string>{"node1", "node2", "node3"})) << list.text();
+  }
+  ASSERT_FALSE(node2_session.empty());
+
+  // node3 ends node2's session.
+  EXPECT_EQ(node_api(2, "DELETE", "/v1/sessions/999999?node=node2").status, 404);
+  HttpReply r = node_api(2, "DELETE", "/v1/sessions/" + node2_session + "?node=node2");
+  const auto asked = Clock::now();
+  ASSERT_EQ(r.status, 204) << r.describe();
+  EXPECT_TRUE(wait_until([&] { return sessions()[1] == 0; }, 2s));
+  EXPECT_LT(elapsed_ms(asked), 1000.0);
+  auto audit = nodes_[1].daemon->wait_for_audit(2s);
+  ASSERT_TRUE(audit);
+  EXPECT_EQ((*audit)["end"], "ended by operator on another node") << to_string(*audit);
+  EXPECT_EQ(sessions(), (std::vector<size_t>{1, 0, 1}));
 }
 
 }  // namespace
