@@ -102,6 +102,10 @@ bool Daemon::start() {
             log_info("cluster: session " + std::to_string(id) + " ended from another node");
         });
     session_directory_->start();
+    shared_consoles_ = std::make_unique<SharedConsoles>(
+        cluster_->redis(), cluster_->subscriber(),
+        [this](const std::map<std::string, ConsoleConfig> &c) { apply_shared_consoles(c); });
+    shared_consoles_->start();
     cluster_->start();
   }
   if (config_->sasl_workers > 0) sasl_pool_ = std::make_unique<WorkerPool>(config_->sasl_workers);

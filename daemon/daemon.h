@@ -12,6 +12,7 @@
 #include "admission.h"
 #include "cluster/cluster.h"
 #include "cluster/session_directory.h"
+#include "cluster/shared_consoles.h"
 #include "config.h"
 #include "console_registry.h"
 #include "control/control_server.h"
@@ -89,6 +90,8 @@ class Daemon : public SessionHost, public ControlHost {
   Config effective(const Config &file) const;
   // Applies the consoles of the state store after a change through the API.
   void apply_runtime_consoles();
+  // [cluster]: the runtime consoles become those in Redis (daemon_control.cpp).
+  void apply_shared_consoles(const std::map<std::string, ConsoleConfig> &shared);
   void start_control();
   void adopt_vterms();
   ControlSettings control_settings() const;
@@ -106,6 +109,7 @@ class Daemon : public SessionHost, public ControlHost {
   std::unique_ptr<Cluster> cluster_;  // [cluster]: tokens in Redis instead of state_
   // [cluster]: every node's sessions; destroyed before cluster_, whose clients it uses.
   std::unique_ptr<SessionDirectory> session_directory_;
+  std::unique_ptr<SharedConsoles> shared_consoles_;  // [cluster]: runtime consoles
   LoginLimits login_limits_;
   std::unique_ptr<ControlServer> control_;
   std::shared_ptr<TlsCredentials> tls_;

@@ -145,6 +145,7 @@ PutConsoleResult Daemon::put_console(const ConsoleConfig &c) {
   bool replaced = false;
   state_.put_runtime_console(c, replaced);
   apply_runtime_consoles();
+  if (shared_consoles_) shared_consoles_->put(c);
   log_info("control: console " + c.name + (replaced ? " replaced" : " added"));
   return replaced ? PutConsoleResult::Replaced : PutConsoleResult::Added;
 }
@@ -153,8 +154,32 @@ DeleteConsoleResult Daemon::delete_console(const std::string &name) {
   if (file_config_.consoles.count(name)) return DeleteConsoleResult::DefinedInFile;
   if (!state_.erase_runtime_console(name)) return DeleteConsoleResult::Unknown;
   apply_runtime_consoles();
+  if (shared_consoles_) shared_consoles_->erase(name);
   log_info("control: console " + name + " removed (running sessions continue)");
   return DeleteConsoleResult::Removed;
+}
+
+// Redis holds the cluster's runtime consoles: those it lacks go, those it
+// has (and the file does not define) come or change. Unchanged ones are
+// left alone, so a refresh costs nothing.
+void Daemon::apply_shared_consoles(const std::map<std::string, ConsoleConfig> &shared) {
+  size_t changed = 0;
+  for (const auto &[name, c] : shared) {
+    if (file_config_.consoles.count(name)) continue;  // the file's own stays
+    auto it = state_.runtime_consoles().find(name);
+    if (it != state_.runtime_consoles().end() && it->second == c) continue;
+    bool replaced = false;
+    state_.put_runtime_console(c, replaced);
+    ++changed;
+  }
+  std::vector<std::string> gone;
+  for (const auto &[name, c] : state_.runtime_consoles())
+    if (!shared.count(name)) gone.push_back(name);
+  for (const auto &name : gone) state_.erase_runtime_console(name);
+  if (!changed && gone.empty()) return;
+  apply_runtime_consoles();
+  log_info("cluster: runtime consoles from Redis: " + std::to_string(changed) +
+           " added or changed, " + std::to_string(gone.size()) + " removed");
 }
 
 void Daemon::set_draining(bool on) {

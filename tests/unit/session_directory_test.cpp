@@ -1,9 +1,12 @@
-// The session directory's record ([cluster], cluster/session_directory.h):
-// a session survives its trip through Redis as JSON, whatever its text
-// holds, and what is not such a record is refused.
+// What [cluster] keeps in Redis besides tokens: the session directory's
+// record (cluster/session_directory.h) survives its trip as JSON, whatever
+// its text holds; the shared consoles (cluster/shared_consoles.h) read
+// back as they were put, and an entry that is not a console is left out.
 #include "cluster/session_directory.h"
 
 #include <gtest/gtest.h>
+
+#include "cluster/shared_consoles.h"
 
 namespace vncgate {
 namespace {
@@ -44,6 +47,41 @@ TEST(SessionDirectoryRecord, RefusesWhatIsNotARecord) {
   ASSERT_TRUE(session_from_json(R"({"client": 5, "started_at": "x"})", out));
   EXPECT_EQ(out.client, "");
   EXPECT_EQ(out.started_at, 0);
+}
+
+RedisValue bulk(const std::string &s) {
+  RedisValue v;
+  v.type = RedisValue::Type::String;
+  v.str = s;
+  return v;
+}
+
+TEST(SharedConsolesReply, ReadsBackWhatWasPutAndSkipsTheRest) {
+  ConsoleConfig lpar;
+  lpar.name = "lpar7";
+  lpar.lpar_id = 7;
+  lpar.force = true;
+  lpar.allowed_users = {"alice", "bob@EXAMPLE.COM"};
+  ConsoleConfig fixed;
+  fixed.name = "web1";
+  fixed.backend = HostPort{"192.0.2.10", 5901};
+  RedisValue reply;
+  reply.type = RedisValue::Type::Array;
+  for (const auto &[name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"lpar7", shared_console_json(lpar)},
+           {"web1", shared_console_json(fixed)},
+           {"junk", "{not json"},
+           {"both", R"({"lpar_id":1,"backend":"h:1"})"},
+           {"../bad", shared_console_json(fixed)}}) {
+    reply.elements.push_back(bulk(name));
+    reply.elements.push_back(bulk(value));
+  }
+  std::vector<std::string> bad;
+  auto consoles = shared_consoles_from_reply(reply, bad);
+  ASSERT_EQ(consoles.size(), 2u);
+  EXPECT_TRUE(consoles.at("lpar7") == lpar);
+  EXPECT_TRUE(consoles.at("web1") == fixed);
+  EXPECT_EQ(bad, (std::vector<std::string>{"junk", "both", "../bad"}));
 }
 
 }  // namespace

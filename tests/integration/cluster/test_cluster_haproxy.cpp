@@ -321,5 +321,39 @@ TEST_F(HaproxyRedisClusterTest, EveryNodeListsEveryNodesSessionsAndEndsThemAnywh
   EXPECT_EQ(sessions(), (std::vector<size_t>{1, 0, 1}));
 }
 
+// Consoles added through the API on one node reach the others through
+// Redis; the configuration file's stay each node's own.
+TEST_F(HaproxyRedisClusterTest, RuntimeConsolesAreShared) {
+  const std::string body = R"({"backend": ")" + backend_.address() + R"("})";
+  HttpReply r = node_api(0, "PUT", "/v1/consoles/rt1", body);
+  ASSERT_EQ(r.status, 201) << r.describe();
+  auto listed = [&](int i, const std::string &name) {
+    Json list = Json::parse(node_api(i, "GET", "/v1/consoles").body);
+    for (size_t k = 0; k < list.size(); ++k)
+      if (list.at(k).str("name") == name) return true;
+    return false;
+  };
+  for (int i = 1; i < kNodes; ++i)
+    EXPECT_TRUE(wait_until([&] { return listed(i, "rt1"); }, 3s)) << server(i);
+  // Opened through node3, which did not add it.
+  GvncOptions o;
+  o.port = nodes_[2].daemon->gateway_port();
+  o.console = "rt1";
+  o.username = "alice";
+  o.password = kAlicePassword;
+  GvncClient client(o);
+  std::string error;
+  ASSERT_TRUE(client.open(error)) << error;
+  EXPECT_TRUE(client.wait_full_update(15s)) << client.describe();
+  // A file's console is not the API's to change, on any node.
+  EXPECT_EQ(node_api(1, "PUT", "/v1/consoles/static1", body).status, 409);
+
+  // Removed on node2: gone everywhere.
+  EXPECT_EQ(node_api(1, "DELETE", "/v1/consoles/rt1").status, 204);
+  for (int i = 0; i < kNodes; ++i)
+    EXPECT_TRUE(wait_until([&] { return !listed(i, "rt1"); }, 3s)) << server(i);
+  EXPECT_TRUE(listed(0, "static1") && listed(2, "static1"));
+}
+
 }  // namespace
 }  // namespace vncgate::it
