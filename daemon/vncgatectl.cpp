@@ -186,7 +186,7 @@ int usage() {
                  "  link CONSOLE [--user USER] [--ttl SECONDS] [--reusable]   mint a console link\n"
                  "  consoles                                                  list consoles\n"
                  "  sessions                                                  list sessions\n"
-                 "  kill SESSION-ID                                           end a session\n"
+                 "  kill SESSION-ID [--node NODE]                             end a session\n"
                  "  revoke TOKEN-ID                                           revoke a link and "
                  "end its sessions\n"
                  "  passwd USER --users-file FILE                             set a control API "
@@ -420,11 +420,17 @@ int main(int argc, char **argv) {
                    {"user", "USER"},
                    {"mechanism", "MECHANISM"},
                    {"state", "STATE"},
-                   {"started_at", "STARTED"}},
+                   {"started_at", "STARTED"},
+                   {"node", "NODE"}},
                   nullptr);
   }
   if (cmd == "kill" && args.size() == 2)
     return finish(o, request(o, "DELETE", "/v1/sessions/" + args[1], ""), {}, _("session ended"));
+  if (cmd == "kill" && args.size() == 4 && args[2] == "--node") {  // [cluster]: another node's
+    g_autofree gchar *node = g_uri_escape_string(args[3].c_str(), nullptr, FALSE);
+    return finish(o, request(o, "DELETE", "/v1/sessions/" + args[1] + "?node=" + node, ""), {},
+                  _("session ended"));
+  }
   if (cmd == "revoke" && args.size() == 2)
     return finish(o, request(o, "DELETE", "/v1/tokens/" + args[1], ""), {}, nullptr);
   if (cmd == "lockouts" && args.size() == 1) return lockouts(o);

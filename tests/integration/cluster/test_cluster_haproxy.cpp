@@ -310,9 +310,18 @@ TEST_F(HaproxyRedisClusterTest, EveryNodeListsEveryNodesSessionsAndEndsThemAnywh
 
   // node3 ends node2's session.
   EXPECT_EQ(node_api(2, "DELETE", "/v1/sessions/999999?node=node2").status, 404);
-  HttpReply r = node_api(2, "DELETE", "/v1/sessions/" + node2_session + "?node=node2");
+  CommandResult table =
+      run_command({vncgatectl_path(), "--socket", nodes_[2].socket, "sessions"}, "", 20s);
+  ASSERT_EQ(table.exit_code, 0) << table.output;
+  EXPECT_TRUE(table.output.starts_with("ID ")) << table.output;
+  EXPECT_NE(table.output.find("NODE"), std::string::npos) << table.output;
+  EXPECT_NE(table.output.find("node2\n"), std::string::npos) << table.output;
+  CommandResult kill = run_command(
+      {vncgatectl_path(), "--socket", nodes_[2].socket, "kill", node2_session, "--node", "node2"},
+      "", 20s);
   const auto asked = Clock::now();
-  ASSERT_EQ(r.status, 204) << r.describe();
+  ASSERT_EQ(kill.exit_code, 0) << kill.output;
+  EXPECT_EQ(kill.output, "session ended\n");
   EXPECT_TRUE(wait_until([&] { return sessions()[1] == 0; }, 2s));
   EXPECT_LT(elapsed_ms(asked), 1000.0);
   auto audit = nodes_[1].daemon->wait_for_audit(2s);
