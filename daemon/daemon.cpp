@@ -108,7 +108,9 @@ bool Daemon::start() {
     shared_consoles_->start();
     cluster_->start();
   }
-  if (config_->sasl_workers > 0) sasl_pool_ = std::make_unique<WorkerPool>(config_->sasl_workers);
+  if (config_->sasl_workers > 0)
+    sasl_pool_ =
+        std::make_unique<WorkerPool>(config_->sasl_workers, WorkerPool::Priority::Background);
   if (!apply_listeners(*config_, true)) return false;
   if (config_->control) {
     start_control();

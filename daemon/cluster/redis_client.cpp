@@ -80,6 +80,10 @@ struct RedisClient::Source {
 
 namespace {
 
+int64_t monotonic_ms() {
+  return g_get_monotonic_time() / 1000;
+}
+
 // hiredis carries one pointer per command: the command's number, not an object.
 void *id_to_privdata(uint64_t id) {
   return reinterpret_cast<void *>(static_cast<uintptr_t>(id));
@@ -119,6 +123,24 @@ RedisClient::~RedisClient() {
 
 void RedisClient::start() {
   if (state_ == State::Down && !ac_) connect();
+  watchdog_.every(500, [this] {
+    drop_if_overdue();
+    return true;
+  });
+}
+
+// Outside any hiredis callback (a timer): freeing the context here is
+// allowed, and fails every pending command at once.
+void RedisClient::drop_if_overdue() {
+  if (!ac_ || pending_.empty()) return;
+  if (monotonic_ms() - pending_.begin()->second.sent_ms < kReplyTimeoutMs) return;
+  const std::string why = "no reply within " + std::to_string(kReplyTimeoutMs / 1000) + " s";
+  log_warning("cluster: Redis " + address_.to_string() + " (" + role_ + "): " + why +
+              ", dropping the connection and its " + std::to_string(pending_.size()) +
+              " pending commands");
+  redisAsyncContext *ac = ac_;
+  redisAsyncFree(ac);  // calls the disconnect callback when it was connected
+  if (ac_ == ac) connection_lost(why);
 }
 
 void RedisClient::connect() {
@@ -146,27 +168,30 @@ void RedisClient::connect() {
   // connecting queue behind them. Up only once all three answered.
   if (!password_file_.empty()) {
     uint64_t id = next_id_++;
-    pending_[id] = [this](const RedisValue *r) {
-      if (r && r->is_error() && ac_) {
-        log_error("cluster: Redis (" + role_ + ") refused the password: " + log_safe(r->str));
-        redisAsyncDisconnect(ac_);
-      }
-    };
+    pending_[id] = {
+        [this](const RedisValue *r) {
+          if (r && r->is_error() && ac_) {
+            log_error("cluster: Redis (" + role_ + ") refused the password: " + log_safe(r->str));
+            redisAsyncDisconnect(ac_);
+          }
+        },
+        monotonic_ms()};
     send({"AUTH", password}, id);
   }
   if (address_.db != 0) {
     uint64_t id = next_id_++;
-    pending_[id] = [this](const RedisValue *r) {
-      if (r && r->is_error() && ac_) {
-        log_error("cluster: Redis refused SELECT " + std::to_string(address_.db) + ": " +
-                  log_safe(r->str));
-        redisAsyncDisconnect(ac_);
-      }
-    };
+    pending_[id] = {[this](const RedisValue *r) {
+                      if (r && r->is_error() && ac_) {
+                        log_error("cluster: Redis refused SELECT " + std::to_string(address_.db) +
+                                  ": " + log_safe(r->str));
+                        redisAsyncDisconnect(ac_);
+                      }
+                    },
+                    monotonic_ms()};
     send({"SELECT", std::to_string(address_.db)}, id);
   }
   uint64_t id = next_id_++;
-  pending_[id] = [this](const RedisValue *r) { handshake_done(r); };
+  pending_[id] = {[this](const RedisValue *r) { handshake_done(r); }, monotonic_ms()};
   send({"PING"}, id);
 }
 
@@ -181,7 +206,7 @@ void RedisClient::send(const std::vector<std::string> &argv, uint64_t id) {
                             static_cast<int>(args.size()), args.data(), lens.data()) != REDIS_OK) {
     auto it = pending_.find(id);
     if (it == pending_.end()) return;
-    ReplyFn done = std::move(it->second);
+    ReplyFn done = std::move(it->second.done);
     pending_.erase(it);
     fail_later(std::move(done));
   }
@@ -215,7 +240,7 @@ void RedisClient::subscribe(const std::string &channel, MessageFn on_message) {
 void RedisClient::command(std::vector<std::string> argv, ReplyFn done) {
   if (!ac_) return fail_later(std::move(done));
   uint64_t id = next_id_++;
-  pending_[id] = std::move(done);
+  pending_[id] = {std::move(done), monotonic_ms()};
   send(argv, id);
 }
 
@@ -237,7 +262,7 @@ void RedisClient::fail_later(ReplyFn done) {
 void RedisClient::deliver(uint64_t id, const RedisValue *reply) {
   auto it = pending_.find(id);
   if (it == pending_.end()) return;
-  ReplyFn done = std::move(it->second);
+  ReplyFn done = std::move(it->second.done);
   pending_.erase(it);
   if (!reply || reply->is_error()) metrics().cluster_redis_failed_commands++;
   if (done) done(reply);

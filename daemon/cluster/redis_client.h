@@ -7,7 +7,10 @@
 // vncgate_cluster_redis_up gauge follows the main client.
 //
 // Replies come on the main loop, never from inside command(): a command
-// given while Redis is down fails from an idle callback. A failed command
+// given while Redis is down fails from an idle callback. A Redis that
+// accepts and then stops answering (stopped, overloaded, a dead network
+// path) is dropped once a reply is 3 s late: its commands fail and the
+// client reconnects. A failed command
 // (down, connection lost, error reply) is answered with a null value or an
 // Error value and counted. Destroying the client drops every pending
 // callback uncalled, so an owner that destroys it never hears back; an
@@ -59,6 +62,7 @@ class RedisClient {
 
   // Backoff before the n-th reconnect in a row (pure, unit tested).
   static unsigned backoff_ms(unsigned attempt);
+  static constexpr int64_t kReplyTimeoutMs = 3000;
 
  private:
   enum class State { Down, Connecting, Up };
@@ -72,6 +76,7 @@ class RedisClient {
   void deliver(uint64_t id, const RedisValue *reply);
   void fail_later(ReplyFn done);
   void send_subscriptions();
+  void drop_if_overdue();
 
   static void reply_trampoline(redisAsyncContext *ac, void *reply, void *privdata);
   static void message_trampoline(redisAsyncContext *ac, void *reply, void *privdata);
@@ -89,12 +94,17 @@ class RedisClient {
   redisAsyncContext *ac_ = nullptr;
   Source *source_ = nullptr;  // a GSource; owned through its GLib reference
   uint64_t next_id_ = 1;
-  std::map<uint64_t, ReplyFn> pending_;
+  struct Pending {
+    ReplyFn done;
+    int64_t sent_ms;  // monotonic
+  };
+  std::map<uint64_t, Pending> pending_;  // by id: the first is the oldest
   std::vector<ReplyFn> failed_;
   std::map<std::string, MessageFn> subscriptions_;
   StateFn on_state_;
   MainLoopTimer reconnect_timer_;
   MainLoopTimer fail_idle_;
+  MainLoopTimer watchdog_;
 };
 
 }  // namespace vncgate

@@ -1,6 +1,10 @@
 #include "io/worker_pool.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <utility>
 
 namespace vncgate {
@@ -78,11 +82,35 @@ gboolean WorkerPool::Ticket::dispatch(gpointer data) {
   return G_SOURCE_REMOVE;
 }
 
-WorkerPool::WorkerPool(unsigned threads) {
+namespace {
+
+// Lowers the calling thread's CPU priority once (Linux: nice is per thread).
+void lower_thread_priority() {
+  thread_local bool lowered = false;
+  if (lowered) return;
+  lowered = true;
+  const auto tid = static_cast<id_t>(gettid());
+  errno = 0;
+  int now = getpriority(PRIO_PROCESS, tid);
+  if (errno == 0 && now < WorkerPool::kBackgroundNice)
+    setpriority(PRIO_PROCESS, tid, WorkerPool::kBackgroundNice);
+}
+
+}  // namespace
+
+WorkerPool::WorkerPool(unsigned threads, Priority priority) : priority_(priority) {
+  const int n = static_cast<int>(std::max(threads, 1u));
+  if (priority_ == Priority::Background) {
+    g_autoptr(GError) error = nullptr;
+    threads_ = g_thread_pool_new(&WorkerPool::run_one, this, n, TRUE, &error);
+    if (threads_) return;
+    g_warning("worker pool: cannot start %d threads (%s); using shared threads at normal priority",
+              n, error->message);
+    priority_ = Priority::Normal;
+  }
   // Shared (non-exclusive) GLib threads: they are started on demand and
   // cannot fail to be created here.
-  threads_ = g_thread_pool_new(&WorkerPool::run_one, this, static_cast<int>(std::max(threads, 1u)),
-                               FALSE, nullptr);
+  threads_ = g_thread_pool_new(&WorkerPool::run_one, this, n, FALSE, nullptr);
 }
 
 WorkerPool::~WorkerPool() {
@@ -136,6 +164,7 @@ void WorkerPool::run_next() {
     queue_.pop_front();
     ++busy_;
   }
+  if (priority_ == Priority::Background) lower_thread_priority();
   Ticket::Completion &completion = *job->completion;
   bool wanted;
   {

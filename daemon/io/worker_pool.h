@@ -26,6 +26,13 @@
 //   Ticket's owner, which may be gone while `work` runs. `done` may
 //   borrow: it never outlives the Ticket.
 // - `work` must not throw.
+//
+// Priority::Background runs the jobs on the pool's own threads at a lower
+// CPU priority (nice +10): when logins and relays compete for the cores,
+// the main loop (relays, every session's I/O) wins and a login waits a
+// little longer instead of a console stuttering. GLib's shared pool
+// threads cannot be used for that, as a thread's nice value cannot be
+// raised back without privilege and would leak to other GLib users.
 #pragma once
 
 #include <glib.h>
@@ -40,8 +47,11 @@ namespace vncgate {
 
 class WorkerPool {
  public:
+  enum class Priority { Normal, Background };
+  static constexpr int kBackgroundNice = 10;
+
   // At most `threads` jobs run at once (0 is taken as 1); more queue FIFO.
-  explicit WorkerPool(unsigned threads);
+  explicit WorkerPool(unsigned threads, Priority priority = Priority::Normal);
   // Waits for running jobs; queued ones are dropped (their `done` never runs).
   ~WorkerPool();
   WorkerPool(const WorkerPool &) = delete;
@@ -63,6 +73,7 @@ class WorkerPool {
   void run_next();
 
   GThreadPool *threads_ = nullptr;
+  Priority priority_;
   mutable std::mutex mutex_;
   std::deque<std::shared_ptr<Job>> queue_;
   unsigned busy_ = 0;

@@ -88,6 +88,48 @@ start_backend() {
   BACKEND_PORT=$(<"$TMP/backend.port")
 }
 
+# make_sasldb MECHS REALM USER [USER...]: a private sasldb and Cyrus app
+# config for app "vncgate" in $TMP/sasl (sets SASL_DIR); the first user's
+# password is PASSWORD, the others get random ones nobody knows.
+make_sasldb() {
+  local mechs=$1 realm=$2 user
+  shift 2
+  SASL_DIR=$TMP/sasl
+  mkdir -p "$SASL_DIR"
+  printf 'mech_list: %s\nsasldb_path: %s/sasldb\n' "$mechs" "$SASL_DIR" >"$SASL_DIR/vncgate.conf"
+  PASSWORD="bench-$RANDOM-$RANDOM"
+  printf '%s' "$PASSWORD" | saslpasswd2 -p -a vncgate -c -f "$SASL_DIR/sasldb" -u "$realm" "$1"
+  shift
+  for user in "$@"; do
+    printf '%s' "other-$RANDOM-$RANDOM" |
+      saslpasswd2 -p -a vncgate -c -f "$SASL_DIR/sasldb" -u "$realm" "$user"
+  done
+}
+
+# write_gateway_conf NAME PORT REALM USERS [GATEWAY_LINES] [SASL_LINES] [MORE]:
+# $TMP/NAME.conf for one bench gateway on 127.0.0.1:PORT with the console
+# "bench" (the bench backend) open to USERS; the optional arguments add
+# lines to [gateway], to [sasl] and whole sections before the console.
+write_gateway_conf() {
+  cat >"$TMP/$1.conf" <<EOF
+[gateway]
+listen=127.0.0.1:$2
+allowed-clients=127.0.0.0/8;::1
+${5:-}
+
+[sasl]
+app-name=vncgate
+realm=$3
+${6:-}
+
+${7:-}
+
+[console:bench]
+backend=127.0.0.1:$BACKEND_PORT
+allowed-users=$4
+EOF
+}
+
 # start_vncgated NAME: starts "$VNCGATED" --config "$TMP/NAME.conf" (log
 # "$TMP/NAME.log", SASL_CONF_PATH="$SASL_DIR") with sd_notify readiness and
 # waits, bounded, until it reported READY=1 and $GW_PORT accepts. Sets GW_PID.

@@ -72,36 +72,16 @@ PIDS+=($!)
 "$BENCH" wait-tcp 127.0.0.1 "$SOCAT_PORT" 10000 >/dev/null
 
 # ---- SASL: private config dir and sasldb (realm "bench") --------------------
-SASL_DIR=$TMP/sasl
-mkdir -p "$SASL_DIR"
-printf 'mech_list: digest-md5 scram-sha-256\nsasldb_path: %s/sasldb\n' "$SASL_DIR" \
-  >"$SASL_DIR/vncgate.conf"
-PASSWORD="bench-$RANDOM-$RANDOM"
-printf '%s' "$PASSWORD" | saslpasswd2 -p -a vncgate -c -f "$SASL_DIR/sasldb" -u bench bench
+make_sasldb 'digest-md5 scram-sha-256' bench bench
 
 # ---- vncgated instances ---------------------------------------------------------
 # start_gateway NAME MIN_SSF: sets GW_PORT and GW_PID.
 start_gateway() {
   local name=$1 min_ssf=$2
   GW_PORT=$("$BENCH" free-port)
-  cat >"$TMP/$name.conf" <<EOF
-[gateway]
-listen=127.0.0.1:$GW_PORT
-allowed-clients=127.0.0.0/8;::1
-handshake-timeout=30
-idle-close=300
-max-sessions=$((SESSIONS + 100))
-
-[sasl]
-app-name=vncgate
-min-ssf=$min_ssf
-realm=bench
-auth-failure-delay=1
-
-[console:bench]
-backend=127.0.0.1:$BACKEND_PORT
-allowed-users=bench
-EOF
+  write_gateway_conf "$name" "$GW_PORT" bench bench \
+    "handshake-timeout=30"$'\n'"idle-close=300"$'\n'"max-sessions=$((SESSIONS + 100))" \
+    "min-ssf=$min_ssf"$'\n'"auth-failure-delay=1"
   start_vncgated "$name"
 }
 

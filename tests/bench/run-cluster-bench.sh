@@ -51,40 +51,21 @@ for ((i = 0; i < 200; i++)); do
 done
 [[ $(redis-cli -s "$REDIS_SOCK" PING 2>/dev/null) == PONG ]] || die "redis-server did not start"
 
-SASL_DIR=$TMP/sasl
-mkdir -p "$SASL_DIR"
-printf 'mech_list: scram-sha-256\nsasldb_path: %s/sasldb\n' "$SASL_DIR" >"$SASL_DIR/vncgate.conf"
-PASSWORD="bench-$RANDOM-$RANDOM"
-printf '%s' "$PASSWORD" | saslpasswd2 -p -a vncgate -c -f "$SASL_DIR/sasldb" -u bench bench
+make_sasldb scram-sha-256 bench bench
 
 # start_gateway NAME EXTRA_SECTION: sets GW_PORT and GW_PID; the control
-# socket is $TMP/NAME.sock.
+# socket is $TMP/NAME.sock. The logins come from one address, so the
+# per-source handshake limit is raised.
 start_gateway() {
-  local name=$1 extra=$2
   GW_PORT=$("$BENCH" free-port)
-  cat >"$TMP/$name.conf" <<EOF
-[gateway]
-listen=127.0.0.1:$GW_PORT
-allowed-clients=127.0.0.0/8;::1
-handshake-timeout=30
+  write_gateway_conf "$1" "$GW_PORT" bench bench \
+    "handshake-timeout=30
 max-handshakes-per-source=256
-state-dir=$TMP/$name-state
+state-dir=$TMP/$1-state" "min-ssf=0" "[control]
+socket=$TMP/$1.sock
 
-[sasl]
-app-name=vncgate
-min-ssf=0
-realm=bench
-
-[control]
-socket=$TMP/$name.sock
-
-$extra
-
-[console:bench]
-backend=127.0.0.1:$BACKEND_PORT
-allowed-users=bench
-EOF
-  start_vncgated "$name"
+$2"
+  start_vncgated "$1"
 }
 
 # mint NAME: a reusable link's token from NAME's control API.

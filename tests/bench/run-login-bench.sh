@@ -47,34 +47,15 @@ require_tool saslpasswd2
 
 start_backend "$BACKEND"
 
-SASL_DIR=$TMP/sasl
-mkdir -p "$SASL_DIR"
-printf 'mech_list: scram-sha-256\nsasldb_path: %s/sasldb\n' "$SASL_DIR" >"$SASL_DIR/vncgate.conf"
-PASSWORD="bench-$RANDOM-$RANDOM"
-printf '%s' "$PASSWORD" | saslpasswd2 -p -a vncgate -c -f "$SASL_DIR/sasldb" -u bench bench
+make_sasldb scram-sha-256 bench bench
 
 # start_gateway NAME WORKERS_LINE: sets GW_PORT and GW_PID. The storm comes
 # from one address, so the per-source handshake limit is raised.
 start_gateway() {
   local name=$1 workers_line=$2
   GW_PORT=$("$BENCH" free-port)
-  cat >"$TMP/$name.conf" <<EOF
-[gateway]
-listen=127.0.0.1:$GW_PORT
-allowed-clients=127.0.0.0/8;::1
-handshake-timeout=30
-max-handshakes-per-source=256
-
-[sasl]
-app-name=vncgate
-min-ssf=0
-realm=bench
-$workers_line
-
-[console:bench]
-backend=127.0.0.1:$BACKEND_PORT
-allowed-users=bench
-EOF
+  write_gateway_conf "$name" "$GW_PORT" bench bench \
+    "handshake-timeout=30"$'\n'"max-handshakes-per-source=256" "min-ssf=0"$'\n'"$workers_line"
   start_vncgated "$name"
 }
 

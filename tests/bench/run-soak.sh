@@ -49,51 +49,16 @@ fi
 
 start_backend "$BACKEND"
 
-SASL_DIR=$TMP/sasl
-mkdir -p "$SASL_DIR"
-printf 'mech_list: digest-md5 scram-sha-256\nsasldb_path: %s/sasldb\n' "$SASL_DIR" \
-  >"$SASL_DIR/vncgate.conf"
-PASSWORD="soak-$RANDOM-$RANDOM"
-printf '%s' "$PASSWORD" | saslpasswd2 -p -a vncgate -c -f "$SASL_DIR/sasldb" -u soak soak
-printf '%s' "other-$RANDOM-$RANDOM" | saslpasswd2 -p -a vncgate -c -f "$SASL_DIR/sasldb" -u soak guessed
+make_sasldb 'digest-md5 scram-sha-256' soak soak guessed
 
 GW_PORT=$("$BENCH" free-port)
 CONTROL_SOCKET=$TMP/control.sock
-cat >"$TMP/vncgated.conf" <<CONF
-[gateway]
-listen=127.0.0.1:$GW_PORT
-allowed-clients=127.0.0.0/8
-state-dir=$TMP/state
-
-[sasl]
-app-name=vncgate
-min-ssf=56
-realm=soak
-
-[control]
-socket=$CONTROL_SOCKET
-
-[console:bench]
-backend=127.0.0.1:$BACKEND_PORT
-allowed-users=soak;guessed
-CONF
+write_gateway_conf vncgated "$GW_PORT" soak "soak;guessed" "state-dir=$TMP/state" "min-ssf=56" \
+  "[control]"$'\n'"socket=$CONTROL_SOCKET"
 mkdir -p "$TMP/state"
 
 note "starting vncgated"
-sock=$TMP/notify
-"$BENCH" wait-notify "$sock" 15000 >/dev/null 2>"$TMP/notify.log" &
-WAITER=$!
-for ((i = 0; i < 200; i++)); do
-  [[ -S $sock ]] && break
-  sleep 0.05
-done
-[[ -S $sock ]] || die "the readiness socket did not appear"
-NOTIFY_SOCKET=$sock SASL_CONF_PATH=$SASL_DIR "$VNCGATED" --config "$TMP/vncgated.conf" \
-  2>"$TMP/vncgated.log" &
-GW_PID=$!
-PIDS+=("$GW_PID")
-wait "$WAITER" || die "vncgated did not report READY=1 (see vncgated.log below)"
-WAITER=
+start_vncgated vncgated
 
 note "soak: ${SECONDS_OF_LOAD} s of hostile load beside $SESSIONS legitimate sessions"
 status=0

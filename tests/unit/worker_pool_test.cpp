@@ -1,6 +1,8 @@
 #include "io/worker_pool.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -121,6 +123,23 @@ TEST_F(WorkerPoolTest, WorkRunsOnAPoolThreadAndDoneOnTheSubmittersContext) {
   EXPECT_NE(work_thread, main_thread);
   EXPECT_TRUE(done_on_main);
   EXPECT_EQ(done_context, context_);
+}
+
+// Logins must yield the cores to the relays: a background pool's jobs run
+// at nice +10 while the submitter's thread keeps its priority.
+TEST_F(WorkerPoolTest, BackgroundJobsRunAtLowerPriorityThanTheSubmitter) {
+  WorkerPool pool(2, WorkerPool::Priority::Background);
+  const int main_nice = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  std::atomic<int> job_nice{-100};
+  int done_count = 0;
+  std::vector<std::unique_ptr<WorkerPool::Ticket>> tickets;
+  for (int i = 0; i < 4; ++i)
+    tickets.push_back(
+        pool.submit([&] { job_nice = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())); },
+                    [&] { ++done_count; }));
+  ASSERT_TRUE(iterate_until(context_, [&] { return done_count == 4; }));
+  EXPECT_EQ(job_nice.load(), std::max(main_nice, WorkerPool::kBackgroundNice));
+  EXPECT_EQ(getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())), main_nice);
 }
 
 TEST_F(WorkerPoolTest, OneThreadRunsJobsInSubmissionOrder) {

@@ -241,6 +241,46 @@ TEST_F(ClusterTest, RedisDownKeepsRelaysRefusesTokenLoginsAndRecovers) {
   EXPECT_TRUE(client.refresh(10s)) << "the first session survived the outage";
 }
 
+TEST_F(ClusterTest, AHungRedisIsDroppedAndLoginsFailClosedInBoundedTime) {
+  Link link = mint("static1", "alice", 60);
+  ASSERT_EQ(link.status, 201) << link.body;
+  redis_->freeze();
+  // Accepted, then never answered: the token check fails within the reply
+  // timeout (3 s) plus a watchdog tick, not at the handshake timeout.
+  auto start = Clock::now();
+  std::string reply = connect_reply(b().daemon.gateway_port(), link);
+  EXPECT_TRUE(reply.starts_with("HTTP/1.1 503")) << reply;
+  EXPECT_LT(elapsed_ms(start), 6000);
+  EXPECT_TRUE(b().daemon.wait_for_log(std::regex(".*\\(main\\): no reply within 3 s.*"), 5s))
+      << b().daemon.log();
+  // A caller that gives up before the answer: answering its paused
+  // request later harms nothing.
+  HttpRequest gone;
+  gone.method = "POST";
+  gone.url = "http://localhost/v1/consoles/static1/links";
+  gone.body = "{\"ttl\": 60}";
+  gone.curl_args = {"--unix-socket", socket_, "--max-time", "1"};
+  EXPECT_EQ(curl(dir_, gone).status, 0);
+  Link none = mint("static1", "alice", 60);
+  EXPECT_EQ(none.status, 503) << none.body;
+  redis_->thaw();
+  // A and B dropped their connection (each had a command waiting); C had none.
+  for (VncgatedProcess *d : {&daemon_, &b().daemon})
+    ASSERT_TRUE(d->wait_for_log(std::regex(".*\\(main\\) is reachable again$"), 10s)) << d->log();
+  // The thawed Redis ran the check it had queued: that link stays reserved
+  // until its lease (handshake-timeout + 5 s) runs out. A new one works.
+  Link fresh = mint("static1", "alice", 60);
+  ASSERT_EQ(fresh.status, 201) << fresh.body;
+  GvncOptions o = via_link(fresh);
+  o.port = b().daemon.gateway_port();
+  GvncClient client(o);
+  std::string error;
+  ASSERT_TRUE(client.open(error)) << error;
+  EXPECT_TRUE(client.wait_initialized(15s)) << client.describe();
+  EXPECT_TRUE(daemon_.running());
+  EXPECT_EQ(daemon_.log().find("assertion"), std::string::npos) << daemon_.log();
+}
+
 class ClusterStrictTest : public ClusterTest {
  protected:
   ClusterStrictTest() { tokenless_without_redis_ = false; }
