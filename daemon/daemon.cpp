@@ -94,8 +94,11 @@ bool Daemon::start() {
     cluster_ = std::make_unique<Cluster>(*config_->cluster, config_->handshake_timeout + 5);
     share_login_failures();
     share_token_revocations();
+    const ClusterConfig &cc = cluster_->config();
+    directory_redis_ =
+        std::make_unique<RedisClient>(cc.redis, cc.password_file, "directory", false);
     session_directory_ = std::make_unique<SessionDirectory>(
-        cluster_->redis(), cluster_->subscriber(), cluster_->config().node_name,
+        *directory_redis_, cluster_->subscriber(), cluster_->config().node_name,
         [this] { return session_list(); },
         [this](uint64_t id) {
           if (end_session(id, "ended by operator on another node"))
@@ -103,10 +106,11 @@ bool Daemon::start() {
         });
     session_directory_->start();
     shared_consoles_ = std::make_unique<SharedConsoles>(
-        cluster_->redis(), cluster_->subscriber(),
+        *directory_redis_, cluster_->subscriber(),
         [this](const std::map<std::string, ConsoleConfig> &c) { apply_shared_consoles(c); });
     shared_consoles_->start();
     cluster_->start();
+    directory_redis_->start();
   }
   if (config_->sasl_workers > 0)
     sasl_pool_ =

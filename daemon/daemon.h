@@ -107,7 +107,11 @@ class Daemon : public SessionHost, public ControlHost {
   Config file_config_;                // as read from the file, before runtime consoles
   StateStore state_;                  // tokens, runtime consoles, opened vterms
   std::unique_ptr<Cluster> cluster_;  // [cluster]: tokens in Redis instead of state_
-  // [cluster]: every node's sessions; destroyed before cluster_, whose clients it uses.
+  // [cluster]: the connection of the session directory and the shared
+  // consoles, apart from the token's one: their heartbeat must not change
+  // how a token command meets a hung Redis.
+  std::unique_ptr<RedisClient> directory_redis_;
+  // [cluster]: every node's sessions; destroyed before the clients it uses.
   std::unique_ptr<SessionDirectory> session_directory_;
   std::unique_ptr<SharedConsoles> shared_consoles_;  // [cluster]: runtime consoles
   LoginLimits login_limits_;
