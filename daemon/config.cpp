@@ -144,7 +144,8 @@ bool parse_sasl(const SectionReader &r, Config &c, std::string &error) {
 }
 
 bool parse_control(const SectionReader &r, Config &c, std::string &error) {
-  if (!r.only_known({"socket", "group", "listen", "cert", "key", "ca", "users-file"}, error))
+  if (!r.only_known(
+          {"socket", "group", "listen", "health-listen", "cert", "key", "ca", "users-file"}, error))
     return false;
   c.control = true;
   if (r.has("socket")) {
@@ -160,6 +161,14 @@ bool parse_control(const SectionReader &r, Config &c, std::string &error) {
     c.control_listen = parse_host_port(r.raw("listen"), false, why);
     if (!c.control_listen) {
       error = r.where("listen") + ": " + why;
+      return false;
+    }
+  }
+  if (r.has("health-listen")) {
+    std::string why;
+    c.control_health_listen = parse_host_port(r.raw("health-listen"), false, why);
+    if (!c.control_health_listen) {
+      error = r.where("health-listen") + ": " + why;
       return false;
     }
   }

@@ -84,6 +84,7 @@ struct Config {
   std::string control_socket = "/run/vncgate/control.sock";
   std::string control_group;
   std::optional<HostPort> control_listen;
+  std::optional<HostPort> control_health_listen;  // GET /v1/health in plain HTTP
   std::string control_cert, control_key, control_ca, control_users_file;
   // [sasl]
   std::string sasl_app_name = "vncgate";

@@ -93,7 +93,24 @@ bool Daemon::start() {
     // login; the lease only matters when this node dies mid-login.
     cluster_ = std::make_unique<Cluster>(*config_->cluster, config_->handshake_timeout + 5);
     share_login_failures();
+    share_token_revocations();
+    const ClusterConfig &cc = cluster_->config();
+    directory_redis_ =
+        std::make_unique<RedisClient>(cc.redis, cc.password_file, "directory", false);
+    session_directory_ = std::make_unique<SessionDirectory>(
+        *directory_redis_, cluster_->subscriber(), cluster_->config().node_name,
+        [this] { return session_list(); },
+        [this](uint64_t id) {
+          if (end_session(id, "ended by operator on another node"))
+            log_info("cluster: session " + std::to_string(id) + " ended from another node");
+        });
+    session_directory_->start();
+    shared_consoles_ = std::make_unique<SharedConsoles>(
+        *directory_redis_, cluster_->subscriber(),
+        [this](const std::map<std::string, ConsoleConfig> &c) { apply_shared_consoles(c); });
+    shared_consoles_->start();
     cluster_->start();
+    directory_redis_->start();
   }
   if (config_->sasl_workers > 0)
     sasl_pool_ =
@@ -194,6 +211,17 @@ void Daemon::share_login_failures() {
   });
   cluster_->subscriber().subscribe(kChannel, [this, node](const std::string &message) {
     login_limits().remote_failure(message, node);
+  });
+}
+
+// [cluster]: a token revoked on any node ends its sessions on every node
+// (the revoking node publishes its id, after the revocation is in Redis).
+void Daemon::share_token_revocations() {
+  cluster_->subscriber().subscribe(kRevokedTokensChannel, [this](const std::string &token_id) {
+    const size_t ended = end_token_sessions(token_id, "token revoked");
+    if (ended)
+      log_info("cluster: token " + log_safe(token_id) + " revoked on another node: ended " +
+               std::to_string(ended) + " sessions");
   });
 }
 

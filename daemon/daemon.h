@@ -11,6 +11,8 @@
 
 #include "admission.h"
 #include "cluster/cluster.h"
+#include "cluster/session_directory.h"
+#include "cluster/shared_consoles.h"
 #include "config.h"
 #include "console_registry.h"
 #include "control/control_server.h"
@@ -54,6 +56,12 @@ class Daemon : public SessionHost, public ControlHost {
   PutConsoleResult put_console(const ConsoleConfig &c) override;
   DeleteConsoleResult delete_console(const std::string &name) override;
   std::string metrics_text() const override;
+  bool draining() const override { return draining_; }
+  void set_draining(bool on) override;
+  void all_sessions(AllSessionsFn done) override;
+  void end_node_session(const std::string &node, uint64_t id,
+                        std::function<void(bool found)> done) override;
+  std::string node_name() const override;
 
  private:
   struct SignalSourceDestroy {
@@ -82,6 +90,8 @@ class Daemon : public SessionHost, public ControlHost {
   Config effective(const Config &file) const;
   // Applies the consoles of the state store after a change through the API.
   void apply_runtime_consoles();
+  // [cluster]: the runtime consoles become those in Redis (daemon_control.cpp).
+  void apply_shared_consoles(const std::map<std::string, ConsoleConfig> &shared);
   void start_control();
   void adopt_vterms();
   ControlSettings control_settings() const;
@@ -89,12 +99,21 @@ class Daemon : public SessionHost, public ControlHost {
   size_t end_token_sessions(const std::string &token_id, const std::string &reason);
   bool settle_local_token(const std::string &id, bool consumed);
   void share_login_failures();
+  void share_token_revocations();
+  static constexpr const char *kRevokedTokensChannel = "vncgate:revoked-tokens";
 
   std::string config_path_;
   std::shared_ptr<const Config> config_;
   Config file_config_;                // as read from the file, before runtime consoles
   StateStore state_;                  // tokens, runtime consoles, opened vterms
   std::unique_ptr<Cluster> cluster_;  // [cluster]: tokens in Redis instead of state_
+  // [cluster]: the connection of the session directory and the shared
+  // consoles, apart from the token's one: their heartbeat must not change
+  // how a token command meets a hung Redis.
+  std::unique_ptr<RedisClient> directory_redis_;
+  // [cluster]: every node's sessions; destroyed before the clients it uses.
+  std::unique_ptr<SessionDirectory> session_directory_;
+  std::unique_ptr<SharedConsoles> shared_consoles_;  // [cluster]: runtime consoles
   LoginLimits login_limits_;
   std::unique_ptr<ControlServer> control_;
   std::shared_ptr<TlsCredentials> tls_;
@@ -112,6 +131,7 @@ class Daemon : public SessionHost, public ControlHost {
   std::unique_ptr<GMainLoop, MainLoopUnref> loop_;
   std::vector<std::unique_ptr<GSource, SignalSourceDestroy>> signal_sources_;
   bool stopping_ = false;
+  bool draining_ = false;  // vncgatectl drain: survives SIGHUP, not a restart
   int exit_status_ = 0;
 };
 

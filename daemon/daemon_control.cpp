@@ -24,6 +24,7 @@ ControlSettings Daemon::control_settings() const {
   s.socket_path = config_->control_socket;
   s.socket_group = config_->control_group;
   s.listen = config_->control_listen;
+  s.health_listen = config_->control_health_listen;
   s.cert = config_->control_cert;
   s.key = config_->control_key;
   s.ca = config_->control_ca;
@@ -44,6 +45,21 @@ std::vector<SessionInfo> Daemon::session_list() const {
   std::vector<SessionInfo> out;
   for (const auto &[id, s] : sessions_) out.push_back(s->info());
   return out;
+}
+
+void Daemon::all_sessions(AllSessionsFn done) {
+  if (!session_directory_) return done(true, session_list());
+  session_directory_->list(std::move(done));
+}
+
+void Daemon::end_node_session(const std::string &node, uint64_t id,
+                              std::function<void(bool found)> done) {
+  if (!session_directory_) return done(false);
+  session_directory_->end(node, id, std::move(done));
+}
+
+std::string Daemon::node_name() const {
+  return cluster_ ? cluster_->config().node_name : std::string();
 }
 
 bool Daemon::end_session(uint64_t id, const std::string &reason) {
@@ -96,14 +112,15 @@ void Daemon::mint_link(const std::string &console, const std::string &user, int6
 void Daemon::revoke_token(const std::string &id, RevokeTokenFn done) {
   RevokeTokenResult result;
   if (cluster_) {
-    // Only this node's sessions end here; the other nodes' are drain's
-    // cross-node work (docs/cluster.md).
+    // This node's sessions end here, the other nodes' when they hear of it
+    // (share_token_revocations).
     return cluster_->tokens().revoke(
         id, [this, id, done = std::move(done)](RedisTokenStore::RevokeResult r) {
           RevokeTokenResult result;
           if (r == RedisTokenStore::RevokeResult::Revoked) {
             result.status = RevokeTokenResult::Status::Revoked;
             result.sessions_ended = end_token_sessions(id, "token revoked");
+            cluster_->redis().command({"PUBLISH", kRevokedTokensChannel, id}, nullptr);
           } else if (r == RedisTokenStore::RevokeResult::Unavailable) {
             result.status = RevokeTokenResult::Status::Unavailable;
           }
@@ -128,6 +145,7 @@ PutConsoleResult Daemon::put_console(const ConsoleConfig &c) {
   bool replaced = false;
   state_.put_runtime_console(c, replaced);
   apply_runtime_consoles();
+  if (shared_consoles_) shared_consoles_->put(c);
   log_info("control: console " + c.name + (replaced ? " replaced" : " added"));
   return replaced ? PutConsoleResult::Replaced : PutConsoleResult::Added;
 }
@@ -136,8 +154,45 @@ DeleteConsoleResult Daemon::delete_console(const std::string &name) {
   if (file_config_.consoles.count(name)) return DeleteConsoleResult::DefinedInFile;
   if (!state_.erase_runtime_console(name)) return DeleteConsoleResult::Unknown;
   apply_runtime_consoles();
+  if (shared_consoles_) shared_consoles_->erase(name);
   log_info("control: console " + name + " removed (running sessions continue)");
   return DeleteConsoleResult::Removed;
+}
+
+// Redis holds the cluster's runtime consoles: those it lacks go, those it
+// has (and the file does not define) come or change. Unchanged ones are
+// left alone, so a refresh costs nothing.
+void Daemon::apply_shared_consoles(const std::map<std::string, ConsoleConfig> &shared) {
+  size_t changed = 0;
+  for (const auto &[name, c] : shared) {
+    if (file_config_.consoles.count(name)) continue;  // the file's own stays
+    auto it = state_.runtime_consoles().find(name);
+    if (it != state_.runtime_consoles().end() && it->second == c) continue;
+    bool replaced = false;
+    state_.put_runtime_console(c, replaced);
+    ++changed;
+  }
+  std::vector<std::string> gone;
+  for (const auto &[name, c] : state_.runtime_consoles())
+    if (!shared.count(name)) gone.push_back(name);
+  for (const auto &name : gone) state_.erase_runtime_console(name);
+  if (!changed && gone.empty()) return;
+  apply_runtime_consoles();
+  log_info("cluster: runtime consoles from Redis: " + std::to_string(changed) +
+           " added or changed, " + std::to_string(gone.size()) + " removed");
+}
+
+void Daemon::set_draining(bool on) {
+  if (on == draining_) return;
+  draining_ = on;
+  if (on) {
+    log_info("control: draining: new clients are refused, " + std::to_string(sessions_.size()) +
+             " running sessions continue");
+    notify_systemd("STATUS=draining");
+  } else {
+    log_info("control: drain ended: new clients are accepted again");
+    notify_systemd("STATUS=serving");
+  }
 }
 
 std::string Daemon::metrics_text() const {
@@ -147,7 +202,11 @@ std::string Daemon::metrics_text() const {
   }
   metrics().lockouts_active = login_limits_.active();
   return metrics().render(sessions_.size(), open) + render_capacity_metrics(config_->max_sessions) +
-         admission_.metrics_text();
+         admission_.metrics_text() +
+         "# HELP vncgate_draining 1 while the gateway is drained (new clients refused).\n"
+         "# TYPE vncgate_draining gauge\n"
+         "vncgate_draining " +
+         (draining_ ? "1" : "0") + "\n";
 }
 
 }  // namespace vncgate

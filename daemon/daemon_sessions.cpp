@@ -97,6 +97,7 @@ void Daemon::session_ended(uint64_t id) {
   if (it == sessions_.end()) return;
   ended_.push_back(std::move(it->second));
   sessions_.erase(it);
+  if (session_directory_) session_directory_->publish_soon();
   // Destroy from the main loop, never inside the session's own callback.
   // At default priority: an idle-priority source starves while relays keep
   // the loop busy, and ended sessions (with their buffers and SASL

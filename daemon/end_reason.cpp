@@ -71,6 +71,8 @@ EndText text_of(EndCode code) {
               "you are no longer authorized for this console"};
     case EndCode::MaxSessionTime:
       return {"max-session-time reached", "other", ""};
+    case EndCode::Draining:
+      return {"refused: gateway draining", "draining", "gateway draining"};
     case EndCode::Stopped:
     case EndCode::RelayEnded:
       return {"", "other", ""};

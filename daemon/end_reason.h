@@ -42,6 +42,7 @@ enum class EndCode {
   MaxSessionTime,
   Stopped,     // detail: who stopped it ("daemon stopping", "ended by operator")
   RelayEnded,  // detail: the relay's reason
+  Draining,    // the gateway takes no new sessions (vncgatectl drain)
 };
 
 class EndReason {

@@ -114,7 +114,10 @@ void Session::start() {
   }
   client_->resume_reading();
   if (!gateway_port_) {
-    begin_rfb();
+    if (host_.draining())
+      refuse_draining();
+    else
+      begin_rfb();
     after_step();
   }
 }
@@ -228,6 +231,7 @@ void Session::on_wrap_tls(bool ok, const std::string &error) {
 }
 
 void Session::process_input() {
+  if (state_ == State::DrainRefusal && !closing_) return on_drain_refusal_version();
   if (state_ == State::ReadConnect && !closing_ && (awaiting_token_ || !on_connect_request()))
     return;
   if (state_ == State::Negotiating && !closing_) drive_security();
@@ -247,6 +251,10 @@ bool Session::on_connect_request() {
   const std::string name = parsed.result.value.console;
   console_ = name;  // named in the audit record even when unknown
   auth_hint_ = parsed.result.value.auth_hint;
+  if (host_.draining()) {  // before the token: a refused client keeps its link
+    refuse_draining();
+    return false;
+  }
   if (!host_.config()->consoles.count(name)) {
     log_info(log_prefix() + client_addr_ + " asked for unknown console " + name);
     send(http_response(404));
@@ -283,6 +291,33 @@ bool Session::on_connect_request() {
   send(http_response(200));
   begin_rfb();
   return true;
+}
+
+// A draining gateway still answers a new client in its protocol, with the
+// reason: the CONNECT gets 503, a console's own port the RFB refusal in
+// place of the security types once the versions are exchanged (RFC 6143
+// §7.1.2), so that a viewer can show why.
+void Session::refuse_draining() {
+  log_info(log_prefix() + "refused " + client_addr_ +
+           (console_ ? " for console " + log_safe(*console_) : "") + ": gateway draining");
+  if (gateway_port_) {
+    send(http_response(503, "Gateway Draining"));
+    return close_after_flush(EndReason(EndCode::Draining));
+  }
+  state_ = State::DrainRefusal;
+  send(encode_server_version());
+}
+
+void Session::on_drain_refusal_version() {
+  auto v = parse_client_version(client_->input());
+  if (v.status == ParseStatus::NeedMore) return;
+  if (v.status == ParseStatus::Error)
+    return close_after_flush(EndReason(EndCode::ProtocolError, v.error));
+  client_->consume(v.consumed);
+  const EndReason reason(EndCode::Draining);
+  send(v.value.minor < 7 ? encode_v33_refusal(reason.client_text())
+                         : encode_security_types_refusal(reason.client_text()));
+  close_after_flush(reason);
 }
 
 void Session::on_token_checked(TokenCheck check, const TokenRecord &rec) {
@@ -508,7 +543,8 @@ SessionInfo Session::info() const {
                      token_id_,
                      started_wall_,
                      relay_ ? relay_->bytes_to_client() : 0,
-                     relay_ ? relay_->bytes_from_client() : 0};
+                     relay_ ? relay_->bytes_from_client() : 0,
+                     ""};
 }
 
 void Session::audit(const EndReason &reason) {

@@ -6,6 +6,7 @@
 //   (gateway port only)  (dedicated port starts at Negotiating)
 //   Negotiating ◄─► SaslWorking (a Cyrus call on the SASL worker pool)
 //   any state ─► AuthFailing (delay, failed SecurityResult) ─► Closed
+//   draining: ReadConnect ─► 503 ─► Closed; a console's port: DrainRefusal ─► Closed
 //
 // Negotiating feeds the client's bytes to a SecurityNegotiation
 // (security/security_negotiation.h), which picks and runs the security
@@ -88,6 +89,9 @@ class SessionHost {
   virtual bool session_slot_free() const { return true; }
   // Where SASL steps run ([sasl] workers); null: on the main loop.
   virtual WorkerPool *sasl_workers() { return nullptr; }
+  // Drained (vncgatectl drain): new clients are refused, running sessions
+  // continue.
+  virtual bool draining() const { return false; }
 };
 
 class Session {
@@ -123,6 +127,7 @@ class Session {
     WaitBackend,
     AuthFailing,
     Relay,
+    DrainRefusal,  // a console's own port while draining: the refusal after the versions
     Closed
   };
 
@@ -133,6 +138,8 @@ class Session {
   void after_step();
   void update_reading();
   bool on_connect_request();
+  void refuse_draining();
+  void on_drain_refusal_version();
   void on_token_checked(TokenCheck check, const TokenRecord &rec);
   // Security (session_auth.cpp).
   void begin_rfb();

@@ -186,7 +186,7 @@ int usage() {
                  "  link CONSOLE [--user USER] [--ttl SECONDS] [--reusable]   mint a console link\n"
                  "  consoles                                                  list consoles\n"
                  "  sessions                                                  list sessions\n"
-                 "  kill SESSION-ID                                           end a session\n"
+                 "  kill SESSION-ID [--node NODE]                             end a session\n"
                  "  revoke TOKEN-ID                                           revoke a link and "
                  "end its sessions\n"
                  "  passwd USER --users-file FILE                             set a control API "
@@ -195,6 +195,10 @@ int usage() {
                  "users limited after failed logins\n"
                  "  unlock KEY                                                lift one of them "
                  "(KEY as listed)\n"
+                 "  drain                                                     refuse new clients, "
+                 "keep running sessions\n"
+                 "  undrain                                                   accept new clients "
+                 "again\n"
                  "options:\n"
                  "  --socket PATH        control socket (default /run/vncgate/control.sock)\n"
                  "  --url https://H:P    the TCP control API instead of the socket\n"
@@ -260,6 +264,22 @@ int unlock(const Options &o, const std::string &key) {
   g_autofree gchar *escaped = g_uri_escape_string(key.c_str(), nullptr, FALSE);
   std::string path = std::string("/v1/lockouts/") + escaped;
   return finish(o, request(o, "DELETE", path, ""), {}, _("unlocked"));
+}
+
+// drain / undrain (PUT / DELETE /v1/drain): says how many sessions still run.
+int drain(const Options &o, bool on) {
+  Reply r = request(o, on ? "PUT" : "DELETE", "/v1/drain", "");
+  if (o.json || r.status >= 300 || !r.transport_error.empty()) return finish(o, r, {}, nullptr);
+  g_autoptr(JsonNode) n = parse(r.body);
+  JsonObject *obj = n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : nullptr;
+  const std::string sessions = obj ? field(obj, "sessions") : "";
+  if (sessions.empty() || sessions == "?") return unreadable_reply(r);
+  if (on)
+    std::printf(_("draining: new clients are refused, %s sessions still running\n"),
+                sessions.c_str());
+  else
+    std::printf(_("accepting new clients, %s sessions running\n"), sessions.c_str());
+  return 0;
 }
 
 // Reads the options before the command (and --json, --users-file after
@@ -400,15 +420,22 @@ int main(int argc, char **argv) {
                    {"user", "USER"},
                    {"mechanism", "MECHANISM"},
                    {"state", "STATE"},
-                   {"started_at", "STARTED"}},
+                   {"started_at", "STARTED"},
+                   {"node", "NODE"}},
                   nullptr);
   }
   if (cmd == "kill" && args.size() == 2)
     return finish(o, request(o, "DELETE", "/v1/sessions/" + args[1], ""), {}, _("session ended"));
+  if (cmd == "kill" && args.size() == 4 && args[2] == "--node") {  // [cluster]: another node's
+    g_autofree gchar *node = g_uri_escape_string(args[3].c_str(), nullptr, FALSE);
+    return finish(o, request(o, "DELETE", "/v1/sessions/" + args[1] + "?node=" + node, ""), {},
+                  _("session ended"));
+  }
   if (cmd == "revoke" && args.size() == 2)
     return finish(o, request(o, "DELETE", "/v1/tokens/" + args[1], ""), {}, nullptr);
   if (cmd == "lockouts" && args.size() == 1) return lockouts(o);
   if (cmd == "unlock" && args.size() == 2) return unlock(o, args[1]);
+  if ((cmd == "drain" || cmd == "undrain") && args.size() == 1) return drain(o, cmd == "drain");
   if (cmd == "link" && args.size() >= 2) return mint_link(o, args);
   if (cmd == "passwd" && args.size() == 2) return passwd(o, args[1]);
   return usage();

@@ -186,8 +186,8 @@ HttpConnectParse parse_http_connect(ByteSpan in) {
   return {P::ok(total, std::move(req)), 200};
 }
 
-std::string http_response(int status) {
-  const char *reason = "Error";
+std::string http_response(int status, std::string_view custom_reason) {
+  std::string_view reason = "Error";
   switch (status) {
     case 200:
       reason = "OK";
@@ -205,7 +205,8 @@ std::string http_response(int status) {
       reason = "Service Unavailable";
       break;
   }
-  std::string r = "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\n";
+  if (!custom_reason.empty()) reason = custom_reason;
+  std::string r = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) + "\r\n";
   if (status != 200) r += "Connection: close\r\nContent-Length: 0\r\n";
   r += "\r\n";
   return r;

@@ -41,7 +41,7 @@ HttpConnectParse parse_http_connect(ByteSpan in);
 // A console name: 1..64 of [A-Za-z0-9._-], not starting with '.' or '-'.
 bool is_valid_console_name(std::string_view name);
 
-// "HTTP/1.1 <code> <reason>\r\n...\r\n\r\n"
-std::string http_response(int status);
+// "HTTP/1.1 <code> <reason>\r\n...\r\n\r\n"; `reason` empty: the code's usual phrase.
+std::string http_response(int status, std::string_view reason = {});
 
 }  // namespace vncgate

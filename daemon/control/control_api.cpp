@@ -15,6 +15,8 @@ namespace vncgate {
 const ControlApi::Route ControlApi::kRoutes[] = {
     {"GET", "/metrics", &ControlApi::get_metrics},
     {"GET", "/v1/health", &ControlApi::get_health},
+    {"PUT", "/v1/drain", &ControlApi::put_drain},
+    {"DELETE", "/v1/drain", &ControlApi::delete_drain},
     {"GET", "/v1/consoles", &ControlApi::get_consoles},
     {"PUT", "/v1/consoles/{console}", &ControlApi::put_console},
     {"DELETE", "/v1/consoles/{console}", &ControlApi::delete_console},
@@ -80,8 +82,8 @@ bool bad_console_arg(std::string_view pattern, const std::vector<std::string> &a
 
 }  // namespace
 
-void ControlApi::handle(SoupServerMessage *msg, const std::string &method,
-                        const std::string &path) {
+void ControlApi::handle(SoupServerMessage *msg, const std::string &method, const std::string &path,
+                        bool anonymous) {
   bool path_known = false;
   std::vector<std::string> args;
   for (const auto &route : kRoutes) {
@@ -90,7 +92,8 @@ void ControlApi::handle(SoupServerMessage *msg, const std::string &method,
     if (bad_console_arg(route.pattern, args))
       return respond_error(msg, SOUP_STATUS_BAD_REQUEST, "invalid console name");
     path_known = true;
-    if (method == route.method) return (this->*route.handler)(Request{msg, std::move(args)});
+    if (method == route.method)
+      return (this->*route.handler)(Request{msg, std::move(args), anonymous});
   }
   if (path_known) return respond_error(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed");
   respond_error(msg, SOUP_STATUS_NOT_FOUND, "no such endpoint");
@@ -103,29 +106,60 @@ void ControlApi::get_metrics(const Request &r) {
                                    text.data(), text.size());
 }
 
+// A caller without credentials (a load balancer's check on the TCP
+// listener) learns the status only, not the version or the load.
 void ControlApi::get_health(const Request &r) {
+  const bool draining = host_.draining();
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "status");
-  json_builder_add_string_value(b, "ok");
-  json_builder_set_member_name(b, "version");
-  json_builder_add_string_value(b, VNCGATE_VERSION);
+  json_builder_add_string_value(b, draining ? "draining" : "ok");
+  if (!r.anonymous) {
+    json_builder_set_member_name(b, "version");
+    json_builder_add_string_value(b, VNCGATE_VERSION);
+    json_builder_set_member_name(b, "sessions");
+    json_builder_add_int_value(b, static_cast<gint64>(host_.session_list().size()));
+  }
+  json_builder_end_object(b);
+  respond_json(r.msg, draining ? SOUP_STATUS_SERVICE_UNAVAILABLE : SOUP_STATUS_OK,
+               json_builder_get_root(b));
+}
+
+void ControlApi::put_drain(const Request &r) {
+  host_.set_draining(true);
+  respond_drain(r);
+}
+
+void ControlApi::delete_drain(const Request &r) {
+  host_.set_draining(false);
+  respond_drain(r);
+}
+
+// {"draining": bool, "sessions": N}: what still runs on the node.
+void ControlApi::respond_drain(const Request &r) {
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "draining");
+  json_builder_add_boolean_value(b, host_.draining());
   json_builder_set_member_name(b, "sessions");
   json_builder_add_int_value(b, static_cast<gint64>(host_.session_list().size()));
   json_builder_end_object(b);
   respond_json(r.msg, SOUP_STATUS_OK, json_builder_get_root(b));
 }
 
-void ControlApi::get_sessions(const Request &r) {
+namespace {
+
+JsonNode *sessions_json(const std::vector<SessionInfo> &sessions) {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_array(b);
-  for (const auto &s : host_.session_list()) {
+  for (const auto &s : sessions) {
     json_builder_begin_object(b);
     auto add_string = [&](const char *name, const std::string &value) {
       json_builder_set_member_name(b, name);
       json_builder_add_string_value(b, value.c_str());
     };
     add_string("id", std::to_string(s.id));
+    if (!s.node.empty()) add_string("node", s.node);
     add_string("client", s.client);
     add_string("console", s.console);
     add_string("user", s.user);
@@ -140,15 +174,53 @@ void ControlApi::get_sessions(const Request &r) {
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
-  respond_json(r.msg, SOUP_STATUS_OK, json_builder_get_root(b));
+  return json_builder_get_root(b);
 }
 
+}  // namespace
+
+// With [cluster], every node's sessions (the others' as their node last
+// published them, at most a second ago).
+void ControlApi::get_sessions(const Request &r) {
+  auto reply = std::make_shared<DeferredReply>(r.msg);
+  host_.all_sessions([reply](bool ok, std::vector<SessionInfo> sessions) {
+    if (ok)
+      respond_json(reply->msg(), SOUP_STATUS_OK, sessions_json(sessions));
+    else
+      respond_error(reply->msg(), SOUP_STATUS_SERVICE_UNAVAILABLE,
+                    "the cluster's Redis is unreachable: the other nodes' sessions are unknown");
+    reply->answered();
+  });
+  reply->wait();
+}
+
+// DELETE /v1/sessions/ID[?node=NODE]: another node's session ([cluster])
+// is ended by that node.
 void ControlApi::delete_session(const Request &r) {
   const std::string &arg = r.args[0];
   char *end = nullptr;
   unsigned long long id = g_ascii_strtoull(arg.c_str(), &end, 10);
   if (!end || *end || arg.empty())
     return respond_error(r.msg, SOUP_STATUS_BAD_REQUEST, "invalid session id");
+  std::string node;
+  GUri *uri = soup_server_message_get_uri(r.msg);
+  if (const char *query = uri ? g_uri_get_query(uri) : nullptr) {
+    g_autoptr(GHashTable) params = g_uri_parse_params(query, -1, "&", G_URI_PARAMS_NONE, nullptr);
+    if (const char *n =
+            params ? static_cast<const char *>(g_hash_table_lookup(params, "node")) : nullptr)
+      node = n;
+  }
+  if (!node.empty() && node != host_.node_name()) {
+    auto reply = std::make_shared<DeferredReply>(r.msg);
+    host_.end_node_session(node, id, [reply](bool found) {
+      if (found)
+        soup_server_message_set_status(reply->msg(), SOUP_STATUS_NO_CONTENT, nullptr);
+      else
+        respond_error(reply->msg(), SOUP_STATUS_NOT_FOUND, "no such session");
+      reply->answered();
+    });
+    return reply->wait();
+  }
   if (!host_.end_session(id, "ended by operator"))
     return respond_error(r.msg, SOUP_STATUS_NOT_FOUND, "no such session");
   soup_server_message_set_status(r.msg, SOUP_STATUS_NO_CONTENT, nullptr);

@@ -4,7 +4,11 @@
 // answer to an HTTP status and a JSON reply (json_reply.h).
 //
 //   GET    /metrics                      Prometheus text
-//   GET    /v1/health
+//   GET    /v1/health                    200 "ok", or 503 "draining" (a load balancer's
+//                                        check reads the node as down); no credentials
+//                                        needed: control_server.cpp
+//   PUT    /v1/drain                     drain: new clients refused, sessions continue
+//   DELETE /v1/drain                     accept new clients again
 //   GET    /v1/consoles
 //   PUT    /v1/consoles/{console}        body: control/console_json.h
 //   DELETE /v1/consoles/{console}
@@ -35,12 +39,15 @@ class ControlApi {
   ControlApi(ControlHost &host, std::string public_host, uint16_t public_port)
       : host_(host), public_host_(std::move(public_host)), public_port_(public_port) {}
 
-  void handle(SoupServerMessage *msg, const std::string &method, const std::string &path);
+  // `anonymous`: a request allowed without credentials (GET /v1/health).
+  void handle(SoupServerMessage *msg, const std::string &method, const std::string &path,
+              bool anonymous = false);
 
  private:
   struct Request {
     SoupServerMessage *msg;
     std::vector<std::string> args;  // the pattern's {captures}, in order
+    bool anonymous = false;
   };
   using Handler = void (ControlApi::*)(const Request &);
   struct Route {
@@ -52,6 +59,9 @@ class ControlApi {
 
   void get_metrics(const Request &r);
   void get_health(const Request &r);
+  void put_drain(const Request &r);
+  void delete_drain(const Request &r);
+  void respond_drain(const Request &r);
   void get_consoles(const Request &r);
   void put_console(const Request &r);
   void delete_console(const Request &r);

@@ -20,6 +20,7 @@ struct SessionInfo {
   std::string client, console, user, mechanism, state, token_id;
   int64_t started_at;  // unix seconds
   uint64_t bytes_to_client, bytes_from_client;
+  std::string node;  // [cluster]: the node holding it, in a cluster-wide list
 };
 
 struct ConsoleInfo {
@@ -64,6 +65,23 @@ class ControlHost {
   virtual std::string metrics_text() const = 0;
   // Password-guessing limits (Basic auth, GET/DELETE /v1/lockouts).
   virtual LoginLimits &login_limits() = 0;
+  // Drain: while on, new clients are refused ("gateway draining") and
+  // running sessions continue. Kept across reloads, not across a restart.
+  virtual bool draining() const = 0;
+  virtual void set_draining(bool on) = 0;
+  // [cluster]: every node's sessions, each with its node (ok false: Redis
+  // could not be asked); without a cluster, this node's.
+  using AllSessionsFn = std::function<void(bool ok, std::vector<SessionInfo> sessions)>;
+  virtual void all_sessions(AllSessionsFn done) { done(true, session_list()); }
+  // [cluster]: ends session `id` of another node (found false: not listed).
+  virtual void end_node_session(const std::string &node, uint64_t id,
+                                std::function<void(bool found)> done) {
+    (void)node;
+    (void)id;
+    done(false);
+  }
+  // [cluster] node-name; empty without a cluster.
+  virtual std::string node_name() const { return {}; }
 };
 
 }  // namespace vncgate

@@ -51,6 +51,7 @@ std::unique_ptr<ControlServer> ControlServer::start(ControlHost &host, const Con
                    G_CALLBACK(&ControlServer::on_request_started), cs.get());
   if (!s.socket_path.empty() && !cs->listen_unix(error)) return nullptr;
   if (s.listen && !cs->listen_tcp(error)) return nullptr;
+  if (s.health_listen && !cs->listen_health(error)) return nullptr;
   return cs;
 }
 
@@ -101,25 +102,40 @@ bool ControlServer::listen_unix(std::string &error) {
   return true;
 }
 
-bool ControlServer::listen_tcp(std::string &error) {
-  const HostPort &where = *settings_.listen;
+// Plain HTTP: what it serves (the health status) is no secret, and a load
+// balancer checks it without certificates or credentials.
+bool ControlServer::listen_health(std::string &error) {
+  const HostPort &where = *settings_.health_listen;
+  GObjectPtr<GSocket> sock = listen_inet(where, "health listener", error);
+  if (!sock) return false;
+  listeners_.push_back(std::make_unique<ControlListener>(
+      server_.get(), sock.get(), ControlListener::Tls{}, where.to_string()));
+  return true;
+}
+
+GObjectPtr<GSocket> ControlServer::listen_inet(const HostPort &where, const char *what,
+                                               std::string &error) {
   g_autoptr(GInetAddress) ia =
       g_inet_address_new_from_string(where.host.empty() ? "0.0.0.0" : where.host.c_str());
   if (!ia) {
-    error = "control listener " + where.to_string() + ": not an IP address";
-    return false;
+    error = std::string(what) + " " + where.to_string() + ": not an IP address";
+    return {};
   }
   g_autoptr(GSocketAddress) addr = g_inet_socket_address_new(ia, where.port);
   g_autoptr(GError) err = nullptr;
-  g_autoptr(GSocket) sock = listen_on(addr, &err);
-  if (!sock) {
-    error = "control listener " + where.to_string() + ": " + err->message;
-    return false;
-  }
+  GObjectPtr<GSocket> sock(listen_on(addr, &err));
+  if (!sock) error = std::string(what) + " " + where.to_string() + ": " + err->message;
+  return sock;
+}
+
+bool ControlServer::listen_tcp(std::string &error) {
+  const HostPort &where = *settings_.listen;
+  GObjectPtr<GSocket> sock = listen_inet(where, "control listener", error);
+  if (!sock) return false;
   ControlListener::Tls tls{cert_.get(), client_ca_.get(),
                            [this](GTlsCertificate *c) { return client_cert_ok(c); }};
-  listeners_.push_back(
-      std::make_unique<ControlListener>(server_.get(), sock, std::move(tls), where.to_string()));
+  listeners_.push_back(std::make_unique<ControlListener>(server_.get(), sock.get(), std::move(tls),
+                                                         where.to_string()));
   return true;
 }
 
@@ -162,6 +178,20 @@ void ControlServer::on_got_headers(SoupServerMessage *msg) {
     // unknown Transfer-Encoding) and reads no body: its answer stands, in
     // JSON for a malformed request, and the connection closes after it.
     if (status == SOUP_STATUS_BAD_REQUEST) respond_error(msg, status, "malformed request");
+    soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
+                                 "close");
+    return;
+  }
+  if (on_health_listener(msg)) {
+    // [control] health-listen: plain HTTP for a load balancer's check,
+    // which carries no credentials; it answers GET /v1/health (the status
+    // alone) and nothing else.
+    if (!is_health_request(msg)) {
+      refuse_early(msg, SOUP_STATUS_NOT_FOUND, "this listener serves GET /v1/health only");
+      return;
+    }
+    g_object_set_data(G_OBJECT(msg), "vncgate-anonymous", GINT_TO_POINTER(1));
+    g_object_set_data(G_OBJECT(msg), "vncgate-authorized", GINT_TO_POINTER(1));
     soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
                                  "close");
     return;
@@ -238,6 +268,26 @@ void ControlServer::send_early(SoupServerMessage *msg, unsigned status, const st
   soup_server_message_set_status(msg, status, nullptr);
 }
 
+bool ControlServer::is_health_request(SoupServerMessage *msg) {
+  if (g_strcmp0(soup_server_message_get_method(msg), "GET") != 0) return false;
+  GUri *uri = soup_server_message_get_uri(msg);
+  return uri && g_strcmp0(g_uri_get_path(uri), "/v1/health") == 0;
+}
+
+// The connection came in on [control] health-listen: its port, and its
+// address unless that listener takes every address.
+bool ControlServer::on_health_listener(SoupServerMessage *msg) const {
+  if (!settings_.health_listen) return false;
+  GSocketAddress *local = soup_server_message_get_local_address(msg);
+  if (!local || !G_IS_INET_SOCKET_ADDRESS(local)) return false;
+  auto *isa = G_INET_SOCKET_ADDRESS(local);
+  if (g_inet_socket_address_get_port(isa) != settings_.health_listen->port) return false;
+  const std::string &host = settings_.health_listen->host;
+  if (host.empty() || host == "0.0.0.0") return true;
+  g_autoptr(GInetAddress) want = g_inet_address_new_from_string(host.c_str());
+  return want && g_inet_address_equal(want, g_inet_socket_address_get_address(isa));
+}
+
 bool ControlServer::authorized(SoupServerMessage *msg) {
   GSocketAddress *local = soup_server_message_get_local_address(msg);
   if (local && G_IS_UNIX_SOCKET_ADDRESS(local)) return true;  // trusted by socket mode/group
@@ -264,7 +314,8 @@ void ControlServer::on_request(SoupServer *, SoupServerMessage *msg, const char 
     respond_error(msg, SOUP_STATUS_UNAUTHORIZED, "authentication required");
     return;
   }
-  self->api_.handle(msg, soup_server_message_get_method(msg), path ? path : "/");
+  self->api_.handle(msg, soup_server_message_get_method(msg), path ? path : "/",
+                    g_object_get_data(G_OBJECT(msg), "vncgate-anonymous") != nullptr);
 }
 
 }  // namespace vncgate

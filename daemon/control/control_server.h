@@ -3,7 +3,9 @@
 // tokens, add and remove consoles, health and Prometheus metrics.
 // Listens on a Unix socket (trusted by its file mode and group) and
 // optionally on TCP with TLS, where callers authenticate with HTTP Basic
-// against a crypt(3) users file or with a client certificate.
+// against a crypt(3) users file or with a client certificate. A third,
+// optional listener ([control] health-listen) serves GET /v1/health alone,
+// in plain HTTP and without credentials, for a load balancer's check.
 #pragma once
 
 #include <libsoup/soup.h>
@@ -28,6 +30,7 @@ struct ControlSettings {
   std::string socket_path;
   std::string socket_group;
   std::optional<HostPort> listen;
+  std::optional<HostPort> health_listen;  // plain HTTP, GET /v1/health only
   std::string cert, key, ca;
   std::string users_file;
   std::string public_host;
@@ -63,6 +66,10 @@ class ControlServer {
   bool load_credentials(std::string &error);
   bool listen_unix(std::string &error);
   bool listen_tcp(std::string &error);
+  bool listen_health(std::string &error);
+  // A bound, listening TCP socket; null with `error` ("WHAT ADDRESS: why").
+  static GObjectPtr<GSocket> listen_inet(const HostPort &where, const char *what,
+                                         std::string &error);
   void on_got_headers(SoupServerMessage *msg);
   void on_got_chunk(SoupServerMessage *msg);
   // Answers with `status` on the connection taken from libsoup and closes it.
@@ -71,6 +78,8 @@ class ControlServer {
   // The same with a JSON body already made (and its own headers).
   void send_early(SoupServerMessage *msg, unsigned status, const std::string &body,
                   const std::string &extra_headers);
+  static bool is_health_request(SoupServerMessage *msg);
+  bool on_health_listener(SoupServerMessage *msg) const;
   bool authorized(SoupServerMessage *msg);
   bool client_cert_ok(GTlsCertificate *cert) const;
   // control_limits.cpp: Basic auth under the password-guessing limits (a
