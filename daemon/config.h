@@ -89,6 +89,12 @@ struct Config {
   bool tls_wrap = false;               // TLS from byte 0 on the gateway port
   bool tls_configured() const;
   const std::vector<uint32_t> &subtypes_for(const std::string &console) const;
+  // [web] (the browser front, daemon/web/: served only when the section exists)
+  bool web = false;
+  std::vector<HostPort> web_listen;
+  std::string web_cert, web_key;                 // required unless every listen address is loopback
+  std::vector<std::string> web_allowed_origins;  // empty: the page's own origin only
+  std::string novnc_dir = "/usr/share/novnc";
   // [console:NAME]
   std::map<std::string, ConsoleConfig> consoles;
 };

@@ -52,6 +52,8 @@ class SectionReader {
 bool parse_subtypes(const SectionReader &r, std::vector<uint32_t> &out, std::string &error);
 // [console:NAME] (config_console.cpp).
 bool parse_console(const SectionReader &r, const std::string &name, Config &c, std::string &error);
+// [web] (web/web_config.cpp).
+bool parse_web(const SectionReader &r, Config &c, std::string &error);
 // Cross-checks of [tls] against the consoles, after every section is read.
 bool check_tls(const Config &c, const std::string &origin, std::string &error);
 

@@ -1,5 +1,7 @@
 #include "session.h"
 
+#include <glib/gi18n-lib.h>
+
 #include <algorithm>
 #include <cstring>
 #include <utility>
@@ -9,6 +11,7 @@
 #include "rfb/http_connect.h"
 #include "rfb/sasl_messages.h"
 #include "rfb/vencrypt.h"
+#include "web/token_login.h"
 
 namespace vncgate {
 namespace {
@@ -45,7 +48,7 @@ bool user_allowed(const std::vector<std::string> &allowed, const std::string &us
 }
 
 Session::Session(SessionHost &host, uint64_t id, GSocketConnection *conn,
-                 std::optional<std::string> console)
+                 std::optional<std::string> console, std::optional<WebPeer> web)
     : host_(host),
       id_(id),
       config_(host.config()),
@@ -53,6 +56,7 @@ Session::Session(SessionHost &host, uint64_t id, GSocketConnection *conn,
       gateway_port_(!console_),
       state_(State::ReadConnect),  // a dedicated port starts negotiating in start()
       client_(std::make_unique<Transport>(conn)),
+      web_(std::move(web)),
       started_us_(g_get_monotonic_time()) {
   tls_creds_ = host.tls();
   started_wall_ = g_get_real_time() / 1000000;
@@ -64,6 +68,10 @@ Session::Session(SessionHost &host, uint64_t id, GSocketConnection *conn,
   describe(local, unused, local_ip_port_);
   if (remote) g_object_unref(remote);
   if (local) g_object_unref(local);
+  if (web_) {  // the socketpair has no address: the browser's comes with the peer
+    client_addr_ = web_->address;
+    client_ip_port_ = web_->sasl_address;
+  }
 }
 
 Session::~Session() {
@@ -87,7 +95,10 @@ void Session::start() {
     end(EndReason(EndCode::HandshakeTimeout));
   });
   log_debug(log_prefix() + "connection from " + client_addr_ +
-            (console_ ? " on the port of console " + *console_ : ""));
+            (web_       ? " on the web front for console " + *console_
+             : console_ ? " on the port of console " + *console_
+                        : ""));
+  if (web_) return start_web();
   if (gateway_port_ && config_->tls_wrap && tls_creds_ && tls_creds_->has_x509()) {
     std::string error;
     auto tls = TlsServerSession::create(tls_creds_, false, error);
@@ -120,7 +131,7 @@ size_t Session::input_cap() const {
       return kMaxConnectPreamble;
     case State::Negotiating:
     case State::SaslWorking:
-      return negotiation_->input_cap();
+      return handler()->input_cap();
     case State::WaitBackend:
     case State::TlsWrap:
       return kWaitCap;
@@ -244,24 +255,58 @@ bool Session::on_connect_request() {
     return false;
   }
   if (auto t = parsed.result.value.query.find("token"); t != parsed.result.value.query.end()) {
-    TokenRecord rec;
-    TokenCheck check = host_.use_token(t->second, name, rec);
-    if (check != TokenCheck::Ok) {
-      // Which token failed is worth knowing; the secret itself is not.
-      log_info(log_prefix() + client_addr_ + " presented an unusable token for console " + name +
-               ": " + token_check_name(check) + (rec.id.empty() ? "" : " (token " + rec.id + ")"));
-      send(http_response(404));
-      close_after_flush(EndReason(EndCode::TokenRefused, token_check_name(check)));
-      return false;
-    }
-    token_id_ = rec.id;
-    token_user_ = rec.user;
+    if (!accept_link_token(t->second, name)) return false;
   }
   // The console is opened only after login and authorization
   // (on_authenticated): an unauthenticated client costs no mkvterm run.
   send(http_response(200));
   begin_rfb();
   return true;
+}
+
+// A web session: the web front checked Origin and read the first message;
+// the token check is the CONNECT's.
+void Session::start_web() {
+  client_->resume_reading();
+  if (web_->token.empty()) {
+    // Password logins (VeNCrypt Plain inside wss) are not offered yet.
+    log_info(log_prefix() + client_addr_ + " opened console " + *console_ +
+             " on the web front without a link token");
+    web_->refused(_("Open this console with a web link."));
+    return end(EndReason(EndCode::TokenRefused, "no token"));
+  }
+  if (!accept_link_token(web_->token, *console_)) return;
+  if (token_user_.empty()) {
+    // A web session has no other login: its identity is the link's user.
+    log_info(log_prefix() + client_addr_ + " presented token " + token_id_ +
+             " without a user on the web front");
+    web_->refused(_("This link names no user; ask for a web link."));
+    return end(EndReason(EndCode::TokenRefused, "no user"));
+  }
+  begin_rfb();
+  after_step();
+}
+
+bool Session::accept_link_token(const std::string &secret, const std::string &console) {
+  TokenRecord rec;
+  TokenCheck check = host_.use_token(secret, console, rec);
+  if (check == TokenCheck::Ok) {
+    token_id_ = rec.id;
+    token_user_ = rec.user;
+    return true;
+  }
+  // Which token failed is worth knowing; the secret itself is not.
+  log_info(log_prefix() + client_addr_ + " presented an unusable token for console " + console +
+           ": " + token_check_name(check) + (rec.id.empty() ? "" : " (token " + rec.id + ")"));
+  const EndReason reason(EndCode::TokenRefused, token_check_name(check));
+  if (web_) {
+    web_->refused(_("This link is not valid: it was already used, has expired or was revoked."));
+    end(reason);
+  } else {
+    send(http_response(404));
+    close_after_flush(reason);
+  }
+  return false;
 }
 
 void Session::open_console() {

@@ -28,6 +28,7 @@
 #include <gio/gio.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,12 +80,26 @@ class SessionHost {
   virtual WorkerPool *sasl_workers() { return nullptr; }
 };
 
+// A browser's session from the web front (daemon/web/): `conn` is one end
+// of a socketpair, so the browser's address and what its first WebSocket
+// message said come with it.
+struct WebPeer {
+  std::string address;       // "IP:PORT" for logs and audit
+  std::string sasl_address;  // "IP;PORT" for Cyrus
+  std::string token;         // the link token; empty: no link (password login)
+  // Called once when the session is refused before RFB starts (a bad
+  // token): the page shows `reason`.
+  std::function<void(const std::string &reason)> refused;
+};
+
+class TokenLogin;
+
 class Session {
  public:
   // Takes a reference on `conn` (through its Transport). `console` is set
-  // for a dedicated port.
+  // for a dedicated port and for a web session.
   Session(SessionHost &host, uint64_t id, GSocketConnection *conn,
-          std::optional<std::string> console);
+          std::optional<std::string> console, std::optional<WebPeer> web = std::nullopt);
   ~Session();
   Session(const Session &) = delete;
   Session &operator=(const Session &) = delete;
@@ -122,6 +137,12 @@ class Session {
   void after_step();
   void update_reading();
   bool on_connect_request();
+  void start_web();
+  // The link token of a CONNECT ?token= or of a web session's first message:
+  // checked (and reserved) here only. False: refused, the session is closing.
+  bool accept_link_token(const std::string &secret, const std::string &console);
+  // What drives the handshake: the negotiation, or a web token login.
+  SecurityHandler *handler() const;
   // Security (session_auth.cpp).
   void begin_rfb();
   void drive_security();
@@ -176,6 +197,8 @@ class Session {
   unsigned wrap_ssf_ = 0;
   std::string tls_desc_, cert_subject_;               // of the wrapping TLS
   std::unique_ptr<SecurityNegotiation> negotiation_;  // until authenticated
+  std::unique_ptr<TokenLogin> token_login_;           // a web session with a link token
+  std::optional<WebPeer> web_;
   // A Cyrus call of negotiation_ in the pool: while it is held the session
   // reads no input and does not touch the negotiation; dropping it (the
   // session ended) drops the result.

@@ -6,10 +6,17 @@
 #include "logging.h"
 #include "rfb/sasl_messages.h"
 #include "session.h"
+#include "web/token_login.h"
 
 namespace vncgate {
 
 void Session::begin_rfb() {
+  state_ = State::Negotiating;
+  if (web_) {  // with a token already checked (start_web)
+    token_login_ = std::make_unique<TokenLogin>(token_user_, client_addr_);
+    send(token_login_->begin().out);
+    return;
+  }
   NegotiationOptions o;
   if (tls_creds_) o.vencrypt_subtypes = config_->subtypes_for(*console_);
   o.tls = tls_creds_;
@@ -27,12 +34,16 @@ void Session::begin_rfb() {
   o.client = client_addr_;
   o.log_prefix = log_prefix();
   negotiation_ = std::make_unique<SecurityNegotiation>(std::move(o));
-  state_ = State::Negotiating;
   send(negotiation_->begin().out);
 }
 
+SecurityHandler *Session::handler() const {
+  if (token_login_) return token_login_.get();
+  return negotiation_.get();
+}
+
 HandshakeFacts Session::facts() const {
-  HandshakeFacts f = negotiation_ ? negotiation_->facts() : facts_;
+  HandshakeFacts f = handler() ? handler()->facts() : facts_;
   if (!tls_desc_.empty()) {  // the wrapping TLS
     f.tls = tls_desc_;
     f.cert_subject = cert_subject_;
@@ -41,6 +52,7 @@ HandshakeFacts Session::facts() const {
 }
 
 RfbVersion Session::version() const {
+  if (token_login_) return token_login_->version();
   return negotiation_ ? negotiation_->version() : version_;
 }
 
@@ -49,7 +61,7 @@ void Session::drive_security() {
     // The handlers parse a Bytes buffer; the transport keeps what they leave.
     const ByteSpan pending = client_->input();
     Bytes in(pending.begin(), pending.end());
-    HandlerStep st = negotiation_->feed(in);
+    HandlerStep st = handler()->feed(in);
     client_->consume(pending.size() - in.size());
     send(st.out);
     if (state_ == State::Closed) return;
@@ -107,9 +119,10 @@ void Session::accept_login(Login login) {
   relay_layer_ = std::move(login.relay_layer);
   send(login.reply);
   // The negotiation is done: keep what the audit needs, free the rest.
-  facts_ = negotiation_->facts();
-  version_ = negotiation_->version();
+  facts_ = handler()->facts();
+  version_ = version();
   negotiation_.reset();
+  token_login_.reset();
   on_authenticated();
 }
 

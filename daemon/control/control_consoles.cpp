@@ -109,8 +109,18 @@ void ControlApi::post_link(const Request &r) {
   std::string user, error;
   int64_t ttl = 300;
   bool one_time = true;
+  std::string kind = "vncgate";
   bool ok = member_string(o, "user", user, error) && member_int(o, "ttl", ttl, error) &&
-            member_bool(o, "one_time", one_time, error);
+            member_bool(o, "one_time", one_time, error) && member_string(o, "kind", kind, error);
+  if (ok && kind != "vncgate" && kind != "web") {
+    error = "'kind' must be \"vncgate\" or \"web\"";
+    ok = false;
+  }
+  // A browser has no other login: the link's user is the session's identity.
+  if (ok && kind == "web" && user.empty()) {
+    error = "a web link must name a 'user'";
+    ok = false;
+  }
   if (ok && (ttl < 1 || ttl > 7 * 24 * 3600)) {
     error = "'ttl' must be from 1 to 604800 seconds";
     ok = false;
@@ -120,6 +130,8 @@ void ControlApi::post_link(const Request &r) {
     ok = false;
   }
   if (!ok) return respond_error(r.msg, SOUP_STATUS_BAD_REQUEST, error);
+  if (kind == "web" && web_.port == 0)
+    return respond_error(r.msg, SOUP_STATUS_CONFLICT, "the web front is not configured ([web])");
   MintLinkResult minted = host_.mint_link(name, user, ttl, one_time);
   if (!minted.saved) {
     // A link the daemon forgets on restart (or a one-time link it cannot
@@ -137,11 +149,15 @@ void ControlApi::post_link(const Request &r) {
   link.token = minted.token.secret;
   log_info("control: minted link token " + token.id + " for console " + name +
            (user.empty() ? "" : " bound to user " + log_safe(user)) + ", ttl " +
-           std::to_string(ttl) + " s" + (one_time ? ", one-time" : ""));
+           std::to_string(ttl) + " s" + (one_time ? ", one-time" : "") +
+           (kind == "web" ? ", web" : ""));
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "url");
-  json_builder_add_string_value(b, link.to_url().c_str());
+  const std::string url =
+      kind == "web" ? web_link_url(web_.tls, public_host_, web_.port, name, minted.token.secret)
+                    : link.to_url();
+  json_builder_add_string_value(b, url.c_str());
   json_builder_set_member_name(b, "token_id");
   json_builder_add_string_value(b, token.id.c_str());
   json_builder_set_member_name(b, "expires_at");
