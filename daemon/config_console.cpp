@@ -17,7 +17,17 @@ bool parse_subtypes(const SectionReader &r, std::vector<uint32_t> &out, std::str
     auto st = vencrypt_subtype_from_name(name);
     if (!st) {
       error = r.where("subtypes") + ": " +
-              printf_string(_("unknown subtype '%s' (known: x509-sasl, tls-sasl, x509-none)"),
+              printf_string(_("unknown subtype '%s' (known: x509-sasl, tls-sasl, x509-none, "
+                              "x509-plain, tls-plain)"),
+                            name.c_str());
+      return false;
+    }
+    // Plain (256) sends the password with no TLS of its own: only the web
+    // front offers it, inside wss.
+    if (!vencrypt_subtype_starts_tls(*st)) {
+      error = r.where("subtypes") + ": " +
+              printf_string(_("subtype '%s' would send the password without TLS; use "
+                              "x509-plain"),
                             name.c_str());
       return false;
     }

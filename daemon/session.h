@@ -163,7 +163,8 @@ class Session {
   // Password-guessing limits (session_limits.cpp).
   std::optional<Refusal> source_refusal(bool send_complete);
   bool refuse_locked_out_source(bool send_complete, const std::string &claimed);
-  bool refuse_limited_login(const std::string &who, const std::string &mechanism);
+  bool refuse_limited_login(const std::string &who, const std::string &mechanism,
+                            bool send_complete);
   void record_login_failure(const EndReason &end);
   // A failed login: logged, counted, answered after auth-failure-delay.
   // `client_reason` empty: the end reason's client text.

@@ -106,8 +106,8 @@ void Session::run_work(std::function<void()> work) {
 }
 
 void Session::accept_login(Login login) {
-  if (login.sasl) {
-    if (refuse_limited_login(login.attempted_user, login.mechanism)) return;
+  if (login.sasl || login.password) {
+    if (refuse_limited_login(login.attempted_user, login.mechanism, login.sasl)) return;
   } else {
     user_ = login.user;
     ssf_ = sasl_ssf_ = login.ssf;
@@ -137,7 +137,7 @@ void Session::refuse(Refusal r) {
       break;
   }
   if (r.ssf) ssf_ = sasl_ssf_ = r.ssf;
-  if (r.outcome_known && refuse_limited_login(r.user, r.mechanism)) return;
+  if (r.outcome_known && refuse_limited_login(r.user, r.mechanism, r.send_complete)) return;
   if (user_.empty()) user_ = r.user;
   fail_auth(r.end, r.log_reason, r.send_complete, r.client_reason);
 }

@@ -47,10 +47,13 @@ bool Session::refuse_locked_out_source(bool send_complete, const std::string &cl
 // right or wrong (Cyrus' canonical name on success may add a realm): both
 // outcomes must meet the same limit, or a right guess would show by
 // getting in.
-bool Session::refuse_limited_login(const std::string &who, const std::string &mechanism) {
+// `send_complete`: the login was a SASL exchange, whose completion reply
+// goes before the failed SecurityResult (not after VeNCrypt Plain).
+bool Session::refuse_limited_login(const std::string &who, const std::string &mechanism,
+                                   bool send_complete) {
   // A mechanism whose first message carries the password (PLAIN) ends at
   // once, before the handler's source gate could check the address.
-  if (refuse_locked_out_source(true, who)) return true;
+  if (refuse_locked_out_source(send_complete, who)) return true;
   if (!is_password_mechanism(mechanism)) return false;
   unsigned wait = host_.login_limits().password_attempt(LoginService::Rfb, who, config_->realm);
   if (wait == 0) return false;
@@ -59,7 +62,7 @@ bool Session::refuse_limited_login(const std::string &who, const std::string &me
   fail_auth(EndReason(EndCode::TooManyLoginAttempts),
             "password logins of this user are limited after failed logins (" +
                 std::to_string(wait) + " s to its next attempt)",
-            true,
+            send_complete,
             "too many login attempts for this user; try again in " + std::to_string(wait) + " s");
   return true;
 }

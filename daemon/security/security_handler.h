@@ -39,6 +39,8 @@ struct Login {
   unsigned ssf = 0;            // protection of the session: SASL layer or TLS cipher bits
   unsigned sasl_ssf = 0;       // what the mechanism itself negotiated (logged)
   bool sasl = false;           // a SASL exchange: `reply` completes it
+  bool password = false;       // a password was checked outside SASL (VeNCrypt Plain):
+                               // the account's password limits apply as after SASL
   Bytes reply;                 // sent (under the session's layer) once the login is accepted
   // The SASL security layer the relay must use (null inside TLS or without one).
   std::shared_ptr<SaslServerSession> relay_layer;

@@ -42,6 +42,8 @@ size_t SecurityNegotiation::input_cap() const {
 }
 
 HandshakeFacts SecurityNegotiation::facts() const {
+  if (state_ == State::Done && opts_.pre_authenticated)
+    return {opts_.pre_authenticated->mechanism, {}, {}};
   return chosen_ ? chosen_->facts() : HandshakeFacts{};
 }
 
@@ -72,6 +74,9 @@ HandlerStep SecurityNegotiation::feed(Bytes &in) {
       case State::Chosen:
         stop = chosen_->feed(in);
         break;
+      case State::Done:
+        stop = HandlerStep::need_more();
+        break;
     }
     if (stop) {
       stop->out.insert(stop->out.begin(), out.begin(), out.end());
@@ -94,6 +99,16 @@ std::optional<HandlerStep> SecurityNegotiation::on_version(Bytes &in, Bytes &out
                       "refused " + opts_.client + ": RFB 3.3 client cannot use SASL"),
         encode_v33_refusal("This gateway requires SASL authentication, which needs RFB 3.7 or "
                            "later; use a client that supports it (e.g. gtk-vnc)"));
+  if (opts_.pre_authenticated) {
+    if (version_.minor < 8)
+      return HandlerStep::refused(
+          close_refusal(EndReason(EndCode::ProtocolError, "RFB 3.7 after a web link"),
+                        "refused " + opts_.client + ": RFB 3.7 client on the web front"),
+          encode_security_types_refusal("this console needs an RFB 3.8 client"));
+    append(out, encode_security_types(Bytes{kSecNone}));
+    state_ = State::ReadChoice;
+    return std::nullopt;
+  }
   compute_offer();
   if (!sasl_ && subtypes_.empty()) {
     const AuthHint hint = opts_.sasl.sasl.auth_hint;
@@ -116,6 +131,11 @@ std::optional<HandlerStep> SecurityNegotiation::on_version(Bytes &in, Bytes &out
 }
 
 void SecurityNegotiation::compute_offer() {
+  if (opts_.secure_channel) {
+    // noVNC knows VeNCrypt Plain only; the channel already protects it.
+    subtypes_ = {kVeNCryptPlain};
+    return;
+  }
   if (!opts_.wrapped && opts_.tls) {
     for (uint32_t st : opts_.vencrypt_subtypes) {
       const bool anonymous = vencrypt_subtype_is_anonymous(st);
@@ -139,9 +159,19 @@ std::optional<HandlerStep> SecurityNegotiation::on_choice(Bytes &in, Bytes &out)
   auto c = parse_security_choice(in);
   if (c.status != ParseStatus::Ok) return HandlerStep::need_more();
   in.erase(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(c.consumed));
+  if (c.value == kSecNone && opts_.pre_authenticated) {
+    state_ = State::Done;
+    return HandlerStep::authenticated(*opts_.pre_authenticated);
+  }
   if (c.value == kSecVeNCrypt && !subtypes_.empty()) {
     sasl_.reset();  // SASL, if chosen, starts afresh inside TLS
-    VeNCryptOptions v{subtypes_, opts_.tls, opts_.sasl, opts_.client, opts_.log_prefix};
+    VeNCryptOptions v;
+    v.subtypes = subtypes_;
+    v.tls = opts_.tls;
+    v.sasl = opts_.sasl;
+    v.channel_ssf = opts_.secure_channel_ssf;
+    v.client = opts_.client;
+    v.log_prefix = opts_.log_prefix;
     chosen_ = std::make_unique<VeNCryptHandler>(std::move(v));
   } else if (c.value == kSecSasl && sasl_) {
     if (sasl_->mechlist().size() > kMaxSaslMechList) {

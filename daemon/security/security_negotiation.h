@@ -8,9 +8,19 @@
 // its inner SASL would have one, SASL on plain TCP only when asked for
 // ([sasl] offer-plain) or nothing else is left. On a TLS-wrapped port the
 // whole exchange already runs inside TLS: only SASL is offered.
+//
+// The web front (noVNC has neither SASL nor TLS of its own) sets one of:
+//   secure_channel     the WebSocket is wss (or loopback): VeNCrypt with
+//                      the single subtype Plain (256), no TLS inside
+//                      (PlainHandler, checked by Cyrus);
+//   pre_authenticated  the session presented a valid web link token before
+//                      RFB started: security type None (1) only, and that
+//                      login at once (RFB 3.8 only: a 3.7 client gets no
+//                      SecurityResult after None, the session sends one).
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "rfb/rfb_server.h"
@@ -29,6 +39,14 @@ struct NegotiationOptions {
   SaslHandlerOptions sasl;  // external_ssf / allow_plaintext are set per use
   std::string client;       // the client's address, for the log
   std::string log_prefix;   // "session N: "
+  // The web front: the RFB stream already travels in a secure channel (wss
+  // or a loopback WebSocket) of this protection (cipher bits).
+  bool secure_channel = false;
+  unsigned secure_channel_ssf = 0;
+  // The web front: the identity a valid link token gave (user,
+  // attempted_user, mechanism, ssf); authorization still happens in the
+  // session.
+  std::optional<Login> pre_authenticated;
 };
 
 class SecurityNegotiation : public SecurityHandler {
@@ -45,7 +63,7 @@ class SecurityNegotiation : public SecurityHandler {
   RfbVersion version() const { return version_; }
 
  private:
-  enum class State { ReadVersion, ReadChoice, Chosen };
+  enum class State { ReadVersion, ReadChoice, Chosen, Done };
 
   // Each appends what it sends to `out`; a step to return ends the feed.
   std::optional<HandlerStep> on_version(Bytes &in, Bytes &out);

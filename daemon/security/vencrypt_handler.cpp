@@ -74,14 +74,15 @@ HandlerStep VeNCryptHandler::feed(Bytes &in) {
       case State::TlsHandshake:
         return on_tls_input(in, out);
       case State::Inner: {
-        Bytes first;
+        // `out` holds what went before (Plain has no TLS step in between).
         if (!inner_) {
           HandlerStep b = start_inner();
+          b.out.insert(b.out.begin(), out.begin(), out.end());
           if (b.status != HandlerStep::Status::NeedMore) return b;
-          first = std::move(b.out);
+          out = std::move(b.out);
         }
         HandlerStep r = inner_->feed(in);
-        r.out.insert(r.out.begin(), first.begin(), first.end());
+        r.out.insert(r.out.begin(), out.begin(), out.end());
         return r;
       }
     }
@@ -102,6 +103,11 @@ HandlerStep VeNCryptHandler::on_subtype(Bytes &in, Bytes &out) {
                                 opts_.client + " chose VeNCrypt subtype " +
                                     std::to_string(c.value) + ", which was not offered"));
   subtype_ = c.value;
+  if (!vencrypt_subtype_starts_tls(subtype_)) {
+    // Plain inside the secure channel: the credentials follow the choice.
+    state_ = State::Inner;
+    return HandlerStep::need_more(std::move(out));
+  }
   std::string error;
   tls_ = TlsServerSession::create(opts_.tls, vencrypt_subtype_is_anonymous(subtype_), error);
   if (!tls_) {
@@ -146,7 +152,22 @@ HandlerStep VeNCryptHandler::on_tls_input(Bytes &in, Bytes &out) {
   return up;
 }
 
+std::unique_ptr<SecurityHandler> VeNCryptHandler::make_plain(unsigned ssf) const {
+  PlainHandlerOptions o;
+  o.sasl = opts_.sasl.sasl;
+  o.strip_realm = opts_.sasl.strip_realm;
+  o.source_gate = opts_.sasl.source_gate;
+  o.mechanism = vencrypt_subtype_name(subtype_);
+  o.ssf = ssf;
+  return std::make_unique<PlainHandler>(std::move(o));
+}
+
 HandlerStep VeNCryptHandler::start_inner() {
+  if (vencrypt_subtype_uses_plain(subtype_)) {
+    inner_ =
+        make_plain(vencrypt_subtype_starts_tls(subtype_) ? cert_.cipher_bits : opts_.channel_ssf);
+    return inner_->begin();
+  }
   if (!vencrypt_subtype_uses_sasl(subtype_)) {
     inner_ = std::make_unique<CertIdentityHandler>(cert_);
     return inner_->begin();

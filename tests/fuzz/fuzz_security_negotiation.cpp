@@ -1,7 +1,9 @@
 // The server's security negotiation and the handlers behind it (VeNCrypt
-// with anonymous TLS, SASL through Cyrus) driven by arbitrary client bytes,
-// delivered in chunks the way the session reads them. The first input byte
-// picks the port's settings and the chunk size.
+// with anonymous TLS, SASL and VeNCrypt Plain through Cyrus) driven by
+// arbitrary client bytes, delivered in chunks the way the session reads
+// them. The first input byte picks the port's settings and the chunk size;
+// its top bit picks the web front (Plain inside a secure channel, or with
+// bit 0 a session pre-authenticated by a link token).
 #include <glib.h>
 #include <glib/gstdio.h>
 
@@ -52,15 +54,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1) return 0;
   NegotiationOptions o;
   o.tls = set_up();
-  o.vencrypt_subtypes = {kVeNCryptTlsSasl, kVeNCryptX509None};
-  o.wrapped = data[0] & 1;
+  o.vencrypt_subtypes = {kVeNCryptTlsSasl, kVeNCryptX509None, kVeNCryptTlsPlain};
+  const bool web = data[0] & 0x80;
+  o.wrapped = !web && (data[0] & 1);
   o.wrapped_ssf = o.wrapped ? 256 : 0;
+  o.secure_channel = web;
+  o.secure_channel_ssf = web ? 256 : 0;
+  if (web && (data[0] & 1)) {
+    Login token;
+    token.user = token.attempted_user = "fuzz";
+    token.mechanism = "web-link";
+    o.pre_authenticated = token;
+  }
   o.offer_plain_sasl = data[0] & 2;
   o.sasl.sasl.min_ssf = 0;
   o.sasl.max_field = 1024;
   o.client = "192.0.2.1:1";
   o.log_prefix = "fuzz: ";
-  const size_t chunk = 1 + (data[0] >> 2) * 4;
+  const size_t chunk = 1 + ((data[0] >> 2) & 0x1f) * 4;
   SecurityNegotiation neg(std::move(o));
   Bytes greeting = neg.begin().out;
   FUZZ_CHECK(greeting == encode_server_version());

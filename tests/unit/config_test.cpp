@@ -139,6 +139,18 @@ TEST(ParseConfig, TlsIdentity) {
   }
 }
 
+TEST(ParseConfig, PlainSubtypesInsideTls) {
+  Config c;
+  std::string error;
+  ASSERT_TRUE(
+      parse_config("[tls]\nsubtypes=tls-plain, tls-sasl\n[console:a]\nlpar-id=1\n"
+                   "subtypes=tls-plain\n",
+                   kOrigin, c, error))
+      << error;
+  EXPECT_EQ(c.tls_subtypes, (std::vector<uint32_t>{259, 264}));
+  EXPECT_EQ(c.subtypes_for("a"), std::vector<uint32_t>{259});
+}
+
 struct ErrorCase {
   const char *text;
   std::vector<const char *> mentions;  // besides the file name
@@ -247,6 +259,11 @@ const ErrorCase kErrorCases[] = {
     {"[sasl]\nrealm=user@EXAMPLE\n", {"[sasl] realm"}},
     {"[tls]\nidentity=serial\n", {"[tls] identity", "'serial'", "san-upn"}},
     {"[tls]\nidentity=\n", {"[tls] identity"}},
+    // VeNCrypt Plain (256) has no TLS of its own: only the web front offers it.
+    {"[tls]\nsubtypes=tls-plain, plain\n",
+     {"[tls] subtypes", "'plain'", "without TLS", "x509-plain"}},
+    {"[console:a]\nlpar-id=1\nsubtypes=plain\n", {"[console:a] subtypes", "'plain'"}},
+    {"[tls]\nsubtypes=x509-plain\n", {"[tls] subtypes", "x509-plain needs [tls] cert and key"}},
     // Not UTF-8: GKeyFile would read these values as empty lists (everyone).
     {"[gateway]\nallowed-clients=10.0.0.0/8\xff\n", {"line 2", "UTF-8"}},
     {"[console:a]\nlpar-id=1\nallowed-users=al\xff"
