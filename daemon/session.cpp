@@ -11,7 +11,6 @@
 #include "rfb/http_connect.h"
 #include "rfb/sasl_messages.h"
 #include "rfb/vencrypt.h"
-#include "web/token_login.h"
 
 namespace vncgate {
 namespace {
@@ -131,7 +130,7 @@ size_t Session::input_cap() const {
       return kMaxConnectPreamble;
     case State::Negotiating:
     case State::SaslWorking:
-      return handler()->input_cap();
+      return negotiation_->input_cap();
     case State::WaitBackend:
     case State::TlsWrap:
       return kWaitCap;
@@ -268,15 +267,9 @@ bool Session::on_connect_request() {
 // the token check is the CONNECT's.
 void Session::start_web() {
   client_->resume_reading();
-  if (web_->token.empty()) {
-    // Password logins (VeNCrypt Plain inside wss) are not offered yet.
-    log_info(log_prefix() + client_addr_ + " opened console " + *console_ +
-             " on the web front without a link token");
-    web_->refused(_("Open this console with a web link."));
-    return end(EndReason(EndCode::TokenRefused, "no token"));
-  }
-  if (!accept_link_token(web_->token, *console_)) return;
-  if (token_user_.empty()) {
+  // No token: a password login (VeNCrypt Plain, begin_rfb).
+  if (!web_->token.empty() && !accept_link_token(web_->token, *console_)) return;
+  if (!token_id_.empty() && token_user_.empty()) {
     // A web session has no other login: its identity is the link's user.
     log_info(log_prefix() + client_addr_ + " presented token " + token_id_ +
              " without a user on the web front");

@@ -87,12 +87,11 @@ struct WebPeer {
   std::string address;       // "IP:PORT" for logs and audit
   std::string sasl_address;  // "IP;PORT" for Cyrus
   std::string token;         // the link token; empty: no link (password login)
+  unsigned channel_ssf = 0;  // the wss cipher's key bits (0: a loopback WebSocket)
   // Called once when the session is refused before RFB starts (a bad
   // token): the page shows `reason`.
   std::function<void(const std::string &reason)> refused;
 };
-
-class TokenLogin;
 
 class Session {
  public:
@@ -141,8 +140,6 @@ class Session {
   // The link token of a CONNECT ?token= or of a web session's first message:
   // checked (and reserved) here only. False: refused, the session is closing.
   bool accept_link_token(const std::string &secret, const std::string &console);
-  // What drives the handshake: the negotiation, or a web token login.
-  SecurityHandler *handler() const;
   // Security (session_auth.cpp).
   void begin_rfb();
   void drive_security();
@@ -198,7 +195,6 @@ class Session {
   unsigned wrap_ssf_ = 0;
   std::string tls_desc_, cert_subject_;               // of the wrapping TLS
   std::unique_ptr<SecurityNegotiation> negotiation_;  // until authenticated
-  std::unique_ptr<TokenLogin> token_login_;           // a web session with a link token
   std::optional<WebPeer> web_;
   // A Cyrus call of negotiation_ in the pool: while it is held the session
   // reads no input and does not touch the negotiation; dropping it (the

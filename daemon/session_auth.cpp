@@ -6,17 +6,11 @@
 #include "logging.h"
 #include "rfb/sasl_messages.h"
 #include "session.h"
-#include "web/token_login.h"
 
 namespace vncgate {
 
 void Session::begin_rfb() {
   state_ = State::Negotiating;
-  if (web_) {  // with a token already checked (start_web)
-    token_login_ = std::make_unique<TokenLogin>(token_user_, client_addr_);
-    send(token_login_->begin().out);
-    return;
-  }
   NegotiationOptions o;
   if (tls_creds_) o.vencrypt_subtypes = config_->subtypes_for(*console_);
   o.tls = tls_creds_;
@@ -33,17 +27,25 @@ void Session::begin_rfb() {
   o.sasl.source_gate = [this] { return source_refusal(true); };
   o.client = client_addr_;
   o.log_prefix = log_prefix();
+  if (web_) {
+    // Inside wss (or a loopback WebSocket): a link token checked in
+    // start_web is the login; without one, VeNCrypt Plain checked by Cyrus.
+    o.secure_channel = true;
+    o.secure_channel_ssf = web_->channel_ssf;
+    if (!token_id_.empty()) {
+      Login login;
+      login.user = login.attempted_user = token_user_;
+      login.mechanism = "web-token";
+      login.ssf = web_->channel_ssf;
+      o.pre_authenticated = std::move(login);
+    }
+  }
   negotiation_ = std::make_unique<SecurityNegotiation>(std::move(o));
   send(negotiation_->begin().out);
 }
 
-SecurityHandler *Session::handler() const {
-  if (token_login_) return token_login_.get();
-  return negotiation_.get();
-}
-
 HandshakeFacts Session::facts() const {
-  HandshakeFacts f = handler() ? handler()->facts() : facts_;
+  HandshakeFacts f = negotiation_ ? negotiation_->facts() : facts_;
   if (!tls_desc_.empty()) {  // the wrapping TLS
     f.tls = tls_desc_;
     f.cert_subject = cert_subject_;
@@ -52,7 +54,6 @@ HandshakeFacts Session::facts() const {
 }
 
 RfbVersion Session::version() const {
-  if (token_login_) return token_login_->version();
   return negotiation_ ? negotiation_->version() : version_;
 }
 
@@ -61,7 +62,7 @@ void Session::drive_security() {
     // The handlers parse a Bytes buffer; the transport keeps what they leave.
     const ByteSpan pending = client_->input();
     Bytes in(pending.begin(), pending.end());
-    HandlerStep st = handler()->feed(in);
+    HandlerStep st = negotiation_->feed(in);
     client_->consume(pending.size() - in.size());
     send(st.out);
     if (state_ == State::Closed) return;
@@ -119,10 +120,9 @@ void Session::accept_login(Login login) {
   relay_layer_ = std::move(login.relay_layer);
   send(login.reply);
   // The negotiation is done: keep what the audit needs, free the rest.
-  facts_ = handler()->facts();
-  version_ = version();
+  facts_ = negotiation_->facts();
+  version_ = negotiation_->version();
   negotiation_.reset();
-  token_login_.reset();
   on_authenticated();
 }
 

@@ -147,6 +147,10 @@ void WebBridge::on_token(GBytes *message) {
   peer.address = address_;
   peer.sasl_address = sasl_address_;
   peer.token.assign(data, size);
+  // wss: GnuTLS's default priority admits no cipher under 128 bits (the
+  // exact suite is not exposed by GIO); a loopback WebSocket has none.
+  peer.channel_ssf =
+      G_IS_TLS_CONNECTION(soup_websocket_connection_get_io_stream(ws_.get())) ? 128 : 0;
   std::weak_ptr<bool> alive = alive_;
   peer.refused = [this, alive](const std::string &reason) {
     if (alive.lock()) close(kCloseRefused, reason);

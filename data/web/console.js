@@ -2,6 +2,8 @@
 // opens the WebSocket itself, sends the token as the first (text) message,
 // then hands the open WebSocket to noVNC. The token lives only in the
 // fragment, which no request carries, and leaves the address bar at once.
+// Without a token the first message is empty and noVNC asks for a user
+// name and password (VeNCrypt Plain inside wss).
 import RFB from '/novnc/core/rfb.js';
 
 const status = document.getElementById('status');
@@ -40,6 +42,19 @@ ws.addEventListener('open', () => {
   rfb.scaleViewport = true;
   rfb.addEventListener('connect', () => show('Connected to ' + name, 'connected'));
   rfb.addEventListener('securityfailure', (e) => fail('Login refused: ' + e.detail.reason));
+  rfb.addEventListener('credentialsrequired', () => {
+    const form = document.getElementById('login');
+    form.hidden = false;
+    show('Log in to ' + name, 'login');
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      form.hidden = true;
+      rfb.sendCredentials({
+        username: document.getElementById('user').value,
+        password: document.getElementById('password').value,
+      });
+    }, { once: true });
+  });
   rfb.addEventListener('disconnect', () => {
     if (!ended && status.dataset.state === 'connected') fail('Disconnected.');
   });

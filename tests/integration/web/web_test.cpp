@@ -68,6 +68,57 @@ std::optional<RfbSession> rfb_none_handshake(RfbStream &s, std::string &error) {
   return r;
 }
 
+namespace {
+
+std::string u32(uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>((v >> 16) & 0xff),
+          static_cast<char>((v >> 8) & 0xff), static_cast<char>(v & 0xff)};
+}
+
+}  // namespace
+
+std::string rfb_plain_login(RfbStream &s, const std::string &user, const std::string &password,
+                            RfbSession *rfb) {
+  std::string in;
+  if (!s.read(12, in, 10000)) return "no ProtocolVersion";
+  s.write("RFB 003.008\n");
+  in.clear();
+  if (!s.read(1, in, 10000) || in[0] == 0) return "no security types";
+  std::string types;
+  s.read(static_cast<uint8_t>(in[0]), types, 10000);
+  if (types != "\x13") return "offered types other than VeNCrypt alone";
+  s.write("\x13");
+  in.clear();
+  if (!s.read(2, in, 10000) || in != std::string("\x00\x02", 2)) return "no VeNCrypt 0.2";
+  s.write(std::string("\x00\x02", 2));
+  in.clear();
+  if (!s.read(2, in, 10000) || in[0] != 0) return "VeNCrypt version refused";
+  std::string subtypes;
+  s.read(4 * static_cast<size_t>(uint8_t(in[1])), subtypes, 10000);
+  if (subtypes != u32(256)) return "subtypes other than Plain alone";
+  s.write(u32(256) + u32(static_cast<uint32_t>(user.size())) +
+          u32(static_cast<uint32_t>(password.size())) + user + password);
+  in.clear();
+  if (!s.read(4, in, 20000)) return "no SecurityResult";
+  if (be32(in, 0) != 0) {
+    std::string len, reason;
+    s.read(4, len, 5000);
+    s.read(be32(len, 0), reason, 5000);
+    return reason;
+  }
+  if (rfb) {
+    s.write(std::string(1, '\x01'));
+    in.clear();
+    if (!s.read(24, in, 10000)) return "no ServerInit";
+    std::string name;
+    s.read(be32(in, 20), name, 10000);
+    rfb->width = be16(in, 0);
+    rfb->height = be16(in, 2);
+    rfb->desktop_name = name;
+  }
+  return "OK";
+}
+
 std::optional<uint32_t> rfb_read_pixel(RfbStream &s, const RfbSession &rfb, int x, int y,
                                        std::string &error) {
   // SetEncodings: raw only; then an update request for the one pixel.

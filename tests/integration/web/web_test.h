@@ -62,6 +62,11 @@ struct RfbSession {
 // RFB 3.8 with security type None, then ClientInit and ServerInit. `error`
 // says which step failed.
 std::optional<RfbSession> rfb_none_handshake(RfbStream &s, std::string &error);
+// RFB 3.8, VeNCrypt Plain (256) as noVNC speaks it inside wss, then the
+// SecurityResult: "OK" (ClientInit sent, ServerInit read into `rfb`), or
+// the failure's reason.
+std::string rfb_plain_login(RfbStream &s, const std::string &user, const std::string &password,
+                            RfbSession *rfb = nullptr);
 // The 0xRRGGBB colour of pixel (x, y): a raw-encoded update of that pixel.
 std::optional<uint32_t> rfb_read_pixel(RfbStream &s, const RfbSession &rfb, int x, int y,
                                        std::string &error);
