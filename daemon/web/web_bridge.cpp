@@ -31,14 +31,15 @@ void describe(GSocketAddress *a, std::string &display, std::string &sasl) {
 
 WebBridge::WebBridge(WebHost &host, uint64_t id, SoupWebsocketConnection *ws, GSocket *tcp,
                      GSocketAddress *remote, std::string console, unsigned first_message_ms,
-                     std::function<void(uint64_t)> done)
+                     bool tls, std::function<void(uint64_t)> done)
     : host_(host),
       id_(id),
       ws_(GObjectPtr<SoupWebsocketConnection>::ref(ws)),
       tcp_(GObjectPtr<GSocket>::ref(tcp)),
       remote_(GObjectPtr<GSocketAddress>::ref(remote)),
       console_(std::move(console)),
-      done_(std::move(done)) {
+      done_(std::move(done)),
+      tls_(tls) {
   describe(remote, address_, sasl_address_);
   soup_websocket_connection_set_max_incoming_payload_size(ws, kMaxMessage);
   soup_websocket_connection_set_keepalive_interval(ws, 30);
@@ -149,8 +150,7 @@ void WebBridge::on_token(GBytes *message) {
   peer.token.assign(data, size);
   // wss: GnuTLS's default priority admits no cipher under 128 bits (the
   // exact suite is not exposed by GIO); a loopback WebSocket has none.
-  peer.channel_ssf =
-      G_IS_TLS_CONNECTION(soup_websocket_connection_get_io_stream(ws_.get())) ? 128 : 0;
+  peer.channel_ssf = tls_ ? 128 : 0;
   std::weak_ptr<bool> alive = alive_;
   peer.refused = [this, alive](const std::string &reason) {
     if (alive.lock()) close(kCloseRefused, reason);

@@ -33,7 +33,7 @@ class WebBridge {
  public:
   // Takes references on `ws`, `tcp` (the browser's socket) and `remote`.
   WebBridge(WebHost &host, uint64_t id, SoupWebsocketConnection *ws, GSocket *tcp,
-            GSocketAddress *remote, std::string console, unsigned first_message_ms,
+            GSocketAddress *remote, std::string console, unsigned first_message_ms, bool tls,
             std::function<void(uint64_t)> done);
   ~WebBridge();
   WebBridge(const WebBridge &) = delete;
@@ -78,6 +78,7 @@ class WebBridge {
   Bytes to_session_;
   size_t to_session_sent_ = 0;
   bool session_spoke_ = false;
+  bool tls_;  // wss
   // The session may outlive the bridge: its refusal callback checks this.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -233,6 +233,7 @@ void WebServer::on_websocket(SoupServer *, SoupServerMessage *msg, const char *p
       id, std::make_unique<WebBridge>(w->host_, id, ws, soup_server_message_get_socket(msg),
                                       soup_server_message_get_remote_address(msg),
                                       std::string(path).substr(12), w->settings_.first_message_ms,
+                                      !w->settings_.cert.empty(),
                                       [w](uint64_t done) { w->bridge_done(done); }));
 }
 

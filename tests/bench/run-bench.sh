@@ -31,6 +31,9 @@ BUILD=$(cd "${1:?usage: run-bench.sh BUILD_DIR}" && pwd)
 if [[ ${BENCH_ONLY:-} == logins ]]; then
   exec "$(dirname "$0")/run-login-bench.sh" "$BUILD"
 fi
+if [[ ${BENCH_ONLY:-} == web ]]; then
+  exec "$(dirname "$0")/run-web-bench.sh" "$BUILD"
+fi
 SESSIONS=${BENCH_SESSIONS:-1000}
 
 VNCGATED=$BUILD/daemon/vncgated
