@@ -278,6 +278,8 @@ const SectionParser kSectionParsers[] = {
                    std::string &e) { return parse_control(r, c, e); }},
     {"cluster", [](const SectionReader &r, const std::string &, Config &c,
                    std::string &e) { return parse_cluster(r, c, e); }},
+    {"web", [](const SectionReader &r, const std::string &, Config &c,
+               std::string &e) { return parse_web(r, c, e); }},
     {"console:", [](const SectionReader &r, const std::string &g, Config &c,
                     std::string &e) { return parse_console(r, g.substr(8), c, e); }},
 };
@@ -349,6 +351,7 @@ bool parse_config(const std::string &text, const std::string &origin, Config &ou
   if (!check_tls(c, origin, error)) return false;
   std::set<uint16_t> ports;
   for (const auto &l : c.listen) ports.insert(l.port);
+  for (const auto &l : c.web_listen) ports.insert(l.port);
   for (const auto &[name, con] : c.consoles) {
     if (con.port && !ports.insert(*con.port).second) {
       error = origin + ": [console:" + name + "] port: " +

@@ -105,6 +105,12 @@ struct Config {
   const std::vector<uint32_t> &subtypes_for(const std::string &console) const;
   // [cluster] (clustered only when the section exists)
   std::optional<ClusterConfig> cluster;
+  // [web] (the browser front, daemon/web/: served only when the section exists)
+  bool web = false;
+  std::vector<HostPort> web_listen;
+  std::string web_cert, web_key;                 // required unless every listen address is loopback
+  std::vector<std::string> web_allowed_origins;  // empty: the page's own origin only
+  std::string novnc_dir = "/usr/share/novnc";
   // [console:NAME]
   std::map<std::string, ConsoleConfig> consoles;
 };

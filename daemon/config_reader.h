@@ -54,6 +54,8 @@ bool parse_subtypes(const SectionReader &r, std::vector<uint32_t> &out, std::str
 bool parse_console(const SectionReader &r, const std::string &name, Config &c, std::string &error);
 // [cluster] (cluster/config_cluster.cpp).
 bool parse_cluster(const SectionReader &r, Config &c, std::string &error);
+// [web] (web/web_config.cpp).
+bool parse_web(const SectionReader &r, Config &c, std::string &error);
 // Cross-checks of [tls] against the consoles, after every section is read.
 bool check_tls(const Config &c, const std::string &origin, std::string &error);
 

@@ -116,6 +116,8 @@ bool Daemon::start() {
     sasl_pool_ =
         std::make_unique<WorkerPool>(config_->sasl_workers, WorkerPool::Priority::Background);
   if (!apply_listeners(*config_, true)) return false;
+  if (config_->web && !start_web())
+    return false;  // before the control API: web links name its port
   if (config_->control) {
     start_control();
     if (!control_) return false;
@@ -140,9 +142,28 @@ bool Daemon::start() {
                (key.empty() ? "" : " (console " + key + ")");
     }
   }
+  if (web_) {
+    for (uint16_t port : web_->ports()) where += ", web port " + std::to_string(port);
+  }
   log_info("vncgated " VNCGATE_VERSION " ready, listening on " + where);
   notify_systemd("READY=1\nSTATUS=listening on " + where);
   return true;
+}
+
+// [web] is read at start only (a reload keeps the web front as it was).
+bool Daemon::start_web() {
+  WebSettings s;
+  s.listen = config_->web_listen;
+  s.cert = config_->web_cert;
+  s.key = config_->web_key;
+  s.allowed_origins = config_->web_allowed_origins;
+  s.novnc_dir = config_->novnc_dir;
+  s.max_pending = config_->max_handshakes;
+  s.first_message_ms = config_->handshake_timeout * 1000u;
+  std::string error;
+  web_ = WebServer::start(*this, std::move(s), error);
+  if (!web_) log_error("cannot start the web front: " + error);
+  return web_ != nullptr;
 }
 
 int Daemon::run() {
@@ -277,6 +298,7 @@ void Daemon::stop(const char *why) {
            " sessions");
   listeners_.clear();
   control_.reset();
+  web_.reset();
   std::vector<uint64_t> ids;
   for (const auto &[id, s] : sessions_) ids.push_back(id);
   for (uint64_t id : ids) {

@@ -20,10 +20,11 @@
 #include "io/main_loop_timer.h"
 #include "listener.h"
 #include "session.h"
+#include "web/web_server.h"
 
 namespace vncgate {
 
-class Daemon : public SessionHost, public ControlHost {
+class Daemon : public SessionHost, public ControlHost, public WebHost {
  public:
   Daemon(std::string config_path, Config config, std::shared_ptr<TlsCredentials> tls);
   ~Daemon() override;
@@ -63,6 +64,11 @@ class Daemon : public SessionHost, public ControlHost {
                         std::function<void(bool found)> done) override;
   std::string node_name() const override;
 
+  // WebHost (daemon_sessions.cpp)
+  bool web_console_known(const std::string &name) const override;
+  void start_web_session(GSocketConnection *conn, GSocketAddress *remote,
+                         const std::string &console, WebPeer peer) override;
+
  private:
   struct SignalSourceDestroy {
     void operator()(GSource *s) const {
@@ -76,6 +82,9 @@ class Daemon : public SessionHost, public ControlHost {
 
   // daemon_sessions.cpp: admission of a connection, sessions' end.
   void on_accept(GSocketConnection *conn, const std::optional<std::string> &console);
+  void admit(GSocketConnection *conn, GSocketAddress *remote,
+             const std::optional<std::string> &console, std::optional<WebPeer> web);
+  bool start_web();
   void refuse_connection(GSocket *sock, const std::string &who, const std::string &source,
                          const std::string &why);
   std::string admission_refusal(AdmissionControl::Refusal why, const std::string &source) const;
@@ -126,6 +135,8 @@ class Daemon : public SessionHost, public ControlHost {
   std::map<uint64_t, std::unique_ptr<Session>> sessions_;
   std::vector<std::unique_ptr<Session>> ended_;
   MainLoopTimer reap_idle_;
+  // [web]: destroyed before the sessions it may still be bridging to.
+  std::unique_ptr<WebServer> web_;
   MainLoopTimer trim_timer_;  // malloc_trim after a flood of handshake buffers
   uint64_t next_id_ = 1;
   std::unique_ptr<GMainLoop, MainLoopUnref> loop_;

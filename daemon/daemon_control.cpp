@@ -31,6 +31,8 @@ ControlSettings Daemon::control_settings() const {
   s.users_file = config_->control_users_file;
   s.public_host = config_->public_host.empty() ? g_get_host_name() : config_->public_host;
   s.public_port = config_->listen.empty() ? 5901 : config_->listen.front().port;
+  if (web_ && !web_->ports().empty()) s.web_port = web_->ports().front();
+  s.web_tls = !config_->web_cert.empty();
   return s;
 }
 

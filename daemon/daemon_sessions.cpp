@@ -6,8 +6,24 @@
 namespace vncgate {
 
 void Daemon::on_accept(GSocketConnection *conn, const std::optional<std::string> &console) {
-  GSocket *sock = g_socket_connection_get_socket(conn);
   g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address(conn, nullptr);
+  admit(conn, remote, console, std::nullopt);
+}
+
+void Daemon::start_web_session(GSocketConnection *conn, GSocketAddress *remote,
+                               const std::string &console, WebPeer peer) {
+  admit(conn, remote, console, std::move(peer));
+}
+
+bool Daemon::web_console_known(const std::string &name) const {
+  return !stopping_ && config_->consoles.count(name);
+}
+
+// A connection on a listener, or a browser's socketpair from the web front
+// (`remote`: the browser's address): the same allow-list and admission.
+void Daemon::admit(GSocketConnection *conn, GSocketAddress *remote,
+                   const std::optional<std::string> &console, std::optional<WebPeer> web) {
+  GSocket *sock = g_socket_connection_get_socket(conn);
   std::string who = "?", source = "?";
   bool allowed = false;
   if (remote && G_IS_INET_SOCKET_ADDRESS(remote)) {
@@ -38,7 +54,7 @@ void Daemon::on_accept(GSocketConnection *conn, const std::optional<std::string>
   auto ticket = admission_.admit(source, why, [this, id] { evict_handshake(id); });
   if (!ticket.held()) return refuse_connection(sock, who, source, admission_refusal(why, source));
   next_id_++;
-  auto s = std::make_unique<Session>(*this, id, conn, console);
+  auto s = std::make_unique<Session>(*this, id, conn, console, std::move(web));
   Session *raw = s.get();
   raw->hold_admission(std::move(ticket));
   sessions_.emplace(id, std::move(s));

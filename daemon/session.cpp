@@ -1,5 +1,7 @@
 #include "session.h"
 
+#include <glib/gi18n-lib.h>
+
 #include <algorithm>
 #include <cstring>
 #include <utility>
@@ -54,7 +56,7 @@ bool user_allowed(const std::vector<std::string> &allowed, const std::string &us
 }
 
 Session::Session(SessionHost &host, uint64_t id, GSocketConnection *conn,
-                 std::optional<std::string> console)
+                 std::optional<std::string> console, std::optional<WebPeer> web)
     : host_(host),
       id_(id),
       config_(host.config()),
@@ -62,6 +64,7 @@ Session::Session(SessionHost &host, uint64_t id, GSocketConnection *conn,
       gateway_port_(!console_),
       state_(State::ReadConnect),  // a dedicated port starts negotiating in start()
       client_(std::make_unique<Transport>(conn)),
+      web_(std::move(web)),
       started_us_(g_get_monotonic_time()) {
   tls_creds_ = host.tls();
   started_wall_ = g_get_real_time() / 1000000;
@@ -73,6 +76,10 @@ Session::Session(SessionHost &host, uint64_t id, GSocketConnection *conn,
   describe(local, unused, local_ip_port_);
   if (remote) g_object_unref(remote);
   if (local) g_object_unref(local);
+  if (web_) {  // the socketpair has no address: the browser's comes with the peer
+    client_addr_ = web_->address;
+    client_ip_port_ = web_->sasl_address;
+  }
 }
 
 Session::~Session() {
@@ -96,7 +103,10 @@ void Session::start() {
     end(EndReason(EndCode::HandshakeTimeout));
   });
   log_debug(log_prefix() + "connection from " + client_addr_ +
-            (console_ ? " on the port of console " + *console_ : ""));
+            (web_       ? " on the web front for console " + *console_
+             : console_ ? " on the port of console " + *console_
+                        : ""));
+  if (web_) return start_web();
   if (gateway_port_ && config_->tls_wrap && tls_creds_ && tls_creds_->has_x509()) {
     std::string error;
     auto tls = TlsServerSession::create(tls_creds_, false, error);
@@ -262,20 +272,7 @@ bool Session::on_connect_request() {
     return false;
   }
   if (auto t = parsed.result.value.query.find("token"); t != parsed.result.value.query.end()) {
-    // The answer may come at once (state directory) or from the main loop
-    // ([cluster] Redis): input that arrives meanwhile waits in the buffer.
-    // A session gone before the answer frees a reservation it was given.
-    awaiting_token_ = true;
-    in_use_token_call_ = true;
-    std::weak_ptr<char> alive = token_guard_.alive();
-    SessionHost &host = host_;
-    host_.use_token(t->second, name, [alive, &host, this](TokenCheck c, const TokenRecord &r) {
-      if (alive.lock())
-        on_token_checked(c, r);
-      else if (c == TokenCheck::Ok)
-        host.settle_token(r.id, false, nullptr);
-    });
-    in_use_token_call_ = false;
+    check_link_token(t->second, name);
     return state_ == State::Negotiating;
   }
   if (!host_.tokenless_login_allowed()) {
@@ -320,6 +317,25 @@ void Session::on_drain_refusal_version() {
   close_after_flush(reason);
 }
 
+// The link token of a CONNECT ?token= or of a web session's first message
+// is checked (and reserved) here only. The answer may come at once (state
+// directory) or from the main loop ([cluster] Redis): input that arrives
+// meanwhile waits in the buffer. A session gone before the answer frees a
+// reservation it was given.
+void Session::check_link_token(const std::string &secret, const std::string &console) {
+  awaiting_token_ = true;
+  in_use_token_call_ = true;
+  std::weak_ptr<char> alive = token_guard_.alive();
+  SessionHost &host = host_;
+  host_.use_token(secret, console, [alive, &host, this](TokenCheck c, const TokenRecord &r) {
+    if (alive.lock())
+      on_token_checked(c, r);
+    else if (c == TokenCheck::Ok)
+      host.settle_token(r.id, false, nullptr);
+  });
+  in_use_token_call_ = false;
+}
+
 void Session::on_token_checked(TokenCheck check, const TokenRecord &rec) {
   awaiting_token_ = false;
   const std::string &name = *console_;
@@ -341,20 +357,71 @@ void Session::on_token_checked(TokenCheck check, const TokenRecord &rec) {
     // link is bad.
     log_warning(log_prefix() + client_addr_ + " presented a token for console " + name +
                 ": refused, the cluster's token store (Redis) is unreachable");
+    const EndReason reason(EndCode::TokenRefused, token_check_name(check));
+    if (web_) {
+      web_->refused(_("The gateway cannot check links right now; try again in a moment."));
+      return end(reason);
+    }
     send(unavailable_response());
-    return close_after_flush(EndReason(EndCode::TokenRefused, token_check_name(check)));
+    return close_after_flush(reason);
   }
   if (check != TokenCheck::Ok) {
     // Which token failed is worth knowing; the secret itself is not.
     log_info(log_prefix() + client_addr_ + " presented an unusable token for console " + name +
              ": " + token_check_name(check) + (rec.id.empty() ? "" : " (token " + rec.id + ")"));
+    const EndReason reason(EndCode::TokenRefused, token_check_name(check));
+    if (web_) {
+      web_->refused(_("This link is not valid: it was already used, has expired or was revoked."));
+      return end(reason);
+    }
     send(http_response(404));
-    return close_after_flush(EndReason(EndCode::TokenRefused, token_check_name(check)));
+    return close_after_flush(reason);
   }
+  if (web_) return on_web_token_accepted();
   send(http_response(200));
   begin_rfb();
   // Answered later: what the client sent meanwhile is read now.
   if (!in_use_token_call_) process_input();
+}
+
+// A web session: the web front checked Origin and read the first message;
+// the token check is the CONNECT's (check_link_token).
+void Session::start_web() {
+  client_->resume_reading();
+  if (host_.draining()) {
+    log_info(log_prefix() + "refused " + client_addr_ + " for console " + log_safe(*console_) +
+             ": gateway draining");
+    web_->refused(EndReason(EndCode::Draining).client_text());
+    return end(EndReason(EndCode::Draining));
+  }
+  if (!web_->token.empty()) {
+    check_link_token(web_->token, *console_);
+    if (state_ == State::Negotiating) after_step();
+    return;
+  }
+  // No token: a password login (VeNCrypt Plain, begin_rfb).
+  if (!host_.tokenless_login_allowed()) {
+    log_warning(log_prefix() + client_addr_ + " asked for console " + *console_ +
+                " without a token: refused while the cluster's Redis is unreachable "
+                "(tokenless-logins-without-redis)");
+    web_->refused(_("The gateway cannot check logins right now; try again in a moment."));
+    return end(EndReason(EndCode::TokenRefused, "no token while Redis is unreachable"));
+  }
+  begin_rfb();
+  after_step();
+}
+
+void Session::on_web_token_accepted() {
+  if (token_user_.empty()) {
+    // A web session has no other login: its identity is the link's user.
+    log_info(log_prefix() + client_addr_ + " presented token " + token_id_ +
+             " without a user on the web front");
+    web_->refused(_("This link names no user; ask for a web link."));
+    return end(EndReason(EndCode::TokenRefused, "no user"));
+  }
+  begin_rfb();
+  // Answered later (Redis): start the handshake now.
+  if (!in_use_token_call_) after_step();
 }
 
 void Session::open_console() {

@@ -94,12 +94,25 @@ class SessionHost {
   virtual bool draining() const { return false; }
 };
 
+// A browser's session from the web front (daemon/web/): `conn` is one end
+// of a socketpair, so the browser's address and what its first WebSocket
+// message said come with it.
+struct WebPeer {
+  std::string address;       // "IP:PORT" for logs and audit
+  std::string sasl_address;  // "IP;PORT" for Cyrus
+  std::string token;         // the link token; empty: no link (password login)
+  unsigned channel_ssf = 0;  // the wss cipher's key bits (0: a loopback WebSocket)
+  // Called once when the session is refused before RFB starts (a bad
+  // token): the page shows `reason`.
+  std::function<void(const std::string &reason)> refused;
+};
+
 class Session {
  public:
   // Takes a reference on `conn` (through its Transport). `console` is set
-  // for a dedicated port.
+  // for a dedicated port and for a web session.
   Session(SessionHost &host, uint64_t id, GSocketConnection *conn,
-          std::optional<std::string> console);
+          std::optional<std::string> console, std::optional<WebPeer> web = std::nullopt);
   ~Session();
   Session(const Session &) = delete;
   Session &operator=(const Session &) = delete;
@@ -141,6 +154,11 @@ class Session {
   void refuse_draining();
   void on_drain_refusal_version();
   void on_token_checked(TokenCheck check, const TokenRecord &rec);
+  void start_web();
+  void on_web_token_accepted();
+  // The link token of a CONNECT ?token= or of a web session's first message:
+  // checked (and reserved) here only; the answer comes to on_token_checked.
+  void check_link_token(const std::string &secret, const std::string &console);
   // Security (session_auth.cpp).
   void begin_rfb();
   void drive_security();
@@ -198,6 +216,7 @@ class Session {
   unsigned wrap_ssf_ = 0;
   std::string tls_desc_, cert_subject_;               // of the wrapping TLS
   std::unique_ptr<SecurityNegotiation> negotiation_;  // until authenticated
+  std::optional<WebPeer> web_;
   // A Cyrus call of negotiation_ in the pool: while it is held the session
   // reads no input and does not touch the negotiation; dropping it (the
   // session ended) drops the result.

@@ -10,6 +10,7 @@
 namespace vncgate {
 
 void Session::begin_rfb() {
+  state_ = State::Negotiating;
   NegotiationOptions o;
   if (tls_creds_) o.vencrypt_subtypes = config_->subtypes_for(*console_);
   o.tls = tls_creds_;
@@ -26,8 +27,20 @@ void Session::begin_rfb() {
   o.sasl.source_gate = [this] { return source_refusal(true); };
   o.client = client_addr_;
   o.log_prefix = log_prefix();
+  if (web_) {
+    // Inside wss (or a loopback WebSocket): a link token checked in
+    // start_web is the login; without one, VeNCrypt Plain checked by Cyrus.
+    o.secure_channel = true;
+    o.secure_channel_ssf = web_->channel_ssf;
+    if (!token_id_.empty()) {
+      Login login;
+      login.user = login.attempted_user = token_user_;
+      login.mechanism = "web-token";
+      login.ssf = web_->channel_ssf;
+      o.pre_authenticated = std::move(login);
+    }
+  }
   negotiation_ = std::make_unique<SecurityNegotiation>(std::move(o));
-  state_ = State::Negotiating;
   send(negotiation_->begin().out);
 }
 

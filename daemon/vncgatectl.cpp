@@ -184,6 +184,8 @@ int usage() {
                _("usage: vncgatectl [OPTIONS] COMMAND\n"
                  "commands:\n"
                  "  link CONSOLE [--user USER] [--ttl SECONDS] [--reusable]   mint a console link\n"
+                 "       [--web]                                              a web link (needs "
+                 "--user)\n"
                  "  consoles                                                  list consoles\n"
                  "  sessions                                                  list sessions\n"
                  "  kill SESSION-ID [--node NODE]                             end a session\n"
@@ -326,14 +328,16 @@ std::optional<int> parse_options(int argc, char **argv, Options &o,
   return std::nullopt;
 }
 
-// link CONSOLE [--user USER] [--ttl SECONDS] [--reusable]
+// link CONSOLE [--user USER] [--ttl SECONDS] [--reusable] [--web]
 int mint_link(const Options &o, const std::vector<std::string> &args) {
   std::string user;
   long ttl = 300;
-  bool reusable = false;
+  bool reusable = false, web = false;
   for (size_t i = 2; i < args.size(); ++i) {
     if (args[i] == "--reusable")
       reusable = true;
+    else if (args[i] == "--web")
+      web = true;
     else if (args[i].rfind("--user=", 0) == 0)
       user = args[i].substr(7);
     else if (args[i] == "--user" && i + 1 < args.size())
@@ -355,6 +359,10 @@ int mint_link(const Options &o, const std::vector<std::string> &args) {
   json_builder_add_int_value(b, ttl);
   json_builder_set_member_name(b, "one_time");
   json_builder_add_boolean_value(b, !reusable);
+  if (web) {
+    json_builder_set_member_name(b, "kind");
+    json_builder_add_string_value(b, "web");
+  }
   json_builder_end_object(b);
   g_autoptr(JsonNode) root = json_builder_get_root(b);
   g_autofree gchar *body = json_to_string(root, FALSE);
@@ -363,7 +371,10 @@ int mint_link(const Options &o, const std::vector<std::string> &args) {
   g_autoptr(JsonNode) n = parse(r.body);
   JsonObject *obj = n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : nullptr;
   std::string url = obj ? field(obj, "url") : "";
-  if (!url.starts_with("vncgate://")) return unreadable_reply(r);
+  // A web link is http:// only for a loopback web front without TLS.
+  const bool expected = web ? url.starts_with("https://") || url.starts_with("http://")
+                            : url.starts_with("vncgate://");
+  if (!expected) return unreadable_reply(r);
   std::printf("%s\n", url.c_str());
   std::fprintf(stderr, _("token %s, valid until %s\n"), field(obj, "token_id").c_str(),
                field(obj, "expires_at").c_str());

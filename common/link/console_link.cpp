@@ -280,6 +280,13 @@ std::string ConsoleLink::display_name() const {
   return console.empty() ? base : base + "/console/" + console;
 }
 
+std::string web_link_url(bool tls, const std::string &host, uint16_t port,
+                         const std::string &console, const std::string &token) {
+  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return (tls ? "https://" : "http://") + h + ":" + std::to_string(port) + "/console/" + console +
+         "#token=" + token;
+}
+
 std::string ConsoleLink::identity() const {
   // Host names are case-insensitive: GW.example and gw.example are one console.
   ConsoleLink lower = *this;

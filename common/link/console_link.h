@@ -56,6 +56,13 @@ struct LinkParse {
 LinkParse parse_console_link(std::string_view text);
 LinkParse parse_vv_file(std::string_view contents);
 
+// A web link (docs/web.md): https://HOST:PORT/console/NAME#token=T (http://
+// only for a loopback web front without TLS). The token is in the fragment,
+// which a browser never sends in a request, a Referer or a proxy's log; the
+// page hands it over on its WebSocket.
+std::string web_link_url(bool tls, const std::string &host, uint16_t port,
+                         const std::string &console, const std::string &token);
+
 bool is_valid_link_host(std::string_view host);
 bool is_valid_token(std::string_view token);
 

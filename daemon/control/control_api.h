@@ -12,7 +12,7 @@
 //   GET    /v1/consoles
 //   PUT    /v1/consoles/{console}        body: control/console_json.h
 //   DELETE /v1/consoles/{console}
-//   POST   /v1/consoles/{console}/links  body: {"user", "ttl", "one_time"}
+//   POST   /v1/consoles/{console}/links  body: {"user", "ttl", "one_time", "kind"}
 //   GET    /v1/sessions
 //   DELETE /v1/sessions/{id}
 //   DELETE /v1/tokens/{id}
@@ -33,11 +33,18 @@
 
 namespace vncgate {
 
+// Where web links point: [web]'s port (0: the web front is off, no web
+// links) and whether it speaks TLS.
+struct WebFront {
+  uint16_t port = 0;
+  bool tls = true;
+};
+
 class ControlApi {
  public:
   // Minted links name `public_host`:`public_port` (the gateway's address).
-  ControlApi(ControlHost &host, std::string public_host, uint16_t public_port)
-      : host_(host), public_host_(std::move(public_host)), public_port_(public_port) {}
+  ControlApi(ControlHost &host, std::string public_host, uint16_t public_port, WebFront web = {})
+      : host_(host), public_host_(std::move(public_host)), public_port_(public_port), web_(web) {}
 
   // `anonymous`: a request allowed without credentials (GET /v1/health).
   void handle(SoupServerMessage *msg, const std::string &method, const std::string &path,
@@ -75,6 +82,7 @@ class ControlApi {
   ControlHost &host_;
   std::string public_host_;
   uint16_t public_port_;
+  WebFront web_;
 };
 
 }  // namespace vncgate

@@ -102,9 +102,16 @@ void ControlApi::delete_console(const Request &r) {
 
 namespace {
 
+// Where a minted link points: the gateway port, or the web front.
+struct LinkPlace {
+  std::string public_host;
+  uint16_t public_port = 0;
+  bool web = false;
+  WebFront web_front;
+};
+
 void answer_link(SoupServerMessage *msg, const MintLinkResult &minted, const std::string &name,
-                 const std::string &user, int64_t ttl, bool one_time,
-                 const std::string &public_host, uint16_t public_port) {
+                 const std::string &user, int64_t ttl, bool one_time, const LinkPlace &place) {
   if (!minted.saved) {
     // A link the daemon forgets on restart (or a one-time link it cannot
     // mark used) must not exist: no link, and the caller can retry.
@@ -116,17 +123,21 @@ void answer_link(SoupServerMessage *msg, const MintLinkResult &minted, const std
   }
   const TokenRecord &token = minted.token.record;
   ConsoleLink link;
-  link.host = public_host;
-  link.port = public_port;
+  link.host = place.public_host;
+  link.port = place.public_port;
   link.console = name;
   link.token = minted.token.secret;
   log_info("control: minted link token " + token.id + " for console " + name +
            (user.empty() ? "" : " bound to user " + log_safe(user)) + ", ttl " +
-           std::to_string(ttl) + " s" + (one_time ? ", one-time" : ""));
+           std::to_string(ttl) + " s" + (one_time ? ", one-time" : "") +
+           (place.web ? ", web" : ""));
+  const std::string url = place.web ? web_link_url(place.web_front.tls, place.public_host,
+                                                   place.web_front.port, name, minted.token.secret)
+                                    : link.to_url();
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "url");
-  json_builder_add_string_value(b, link.to_url().c_str());
+  json_builder_add_string_value(b, url.c_str());
   json_builder_set_member_name(b, "token_id");
   json_builder_add_string_value(b, token.id.c_str());
   json_builder_set_member_name(b, "expires_at");
@@ -147,8 +158,18 @@ void ControlApi::post_link(const Request &r) {
   std::string user, error;
   int64_t ttl = 300;
   bool one_time = true;
+  std::string kind = "vncgate";
   bool ok = member_string(o, "user", user, error) && member_int(o, "ttl", ttl, error) &&
-            member_bool(o, "one_time", one_time, error);
+            member_bool(o, "one_time", one_time, error) && member_string(o, "kind", kind, error);
+  if (ok && kind != "vncgate" && kind != "web") {
+    error = "'kind' must be \"vncgate\" or \"web\"";
+    ok = false;
+  }
+  // A browser has no other login: the link's user is the session's identity.
+  if (ok && kind == "web" && user.empty()) {
+    error = "a web link must name a 'user'";
+    ok = false;
+  }
   if (ok && (ttl < 1 || ttl > 7 * 24 * 3600)) {
     error = "'ttl' must be from 1 to 604800 seconds";
     ok = false;
@@ -158,14 +179,15 @@ void ControlApi::post_link(const Request &r) {
     ok = false;
   }
   if (!ok) return respond_error(r.msg, SOUP_STATUS_BAD_REQUEST, error);
+  if (kind == "web" && web_.port == 0)
+    return respond_error(r.msg, SOUP_STATUS_CONFLICT, "the web front is not configured ([web])");
   // Answered when the token is stored (at once, or from [cluster] Redis);
   // the reply needs nothing of this object, which a reload may replace.
   auto reply = std::make_shared<DeferredReply>(r.msg);
+  LinkPlace place{public_host_, public_port_, kind == "web", web_};
   host_.mint_link(name, user, ttl, one_time,
-                  [reply, name, user, ttl, one_time, public_host = public_host_,
-                   public_port = public_port_](const MintLinkResult &minted) {
-                    answer_link(reply->msg(), minted, name, user, ttl, one_time, public_host,
-                                public_port);
+                  [reply, name, user, ttl, one_time, place](const MintLinkResult &minted) {
+                    answer_link(reply->msg(), minted, name, user, ttl, one_time, place);
                     reply->answered();
                   });
   reply->wait();

@@ -36,7 +36,8 @@ GSocket *listen_on(GSocketAddress *addr, GError **err) {
 ControlServer::ControlServer(Private, ControlHost &host, ControlSettings s)
     : host_(host),
       settings_(std::move(s)),
-      api_(host, settings_.public_host, settings_.public_port) {}
+      api_(host, settings_.public_host, settings_.public_port,
+           {settings_.web_port, settings_.web_tls}) {}
 
 std::unique_ptr<ControlServer> ControlServer::start(ControlHost &host, const ControlSettings &s,
                                                     std::string &error) {

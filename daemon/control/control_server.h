@@ -35,6 +35,8 @@ struct ControlSettings {
   std::string users_file;
   std::string public_host;
   uint16_t public_port = 5901;
+  uint16_t web_port = 0;  // [web]'s first port; 0: no web links
+  bool web_tls = true;    // false: a loopback web front without cert=
   bool operator==(const ControlSettings &) const = default;
 };
 

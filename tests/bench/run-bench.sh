@@ -36,6 +36,9 @@ fi
 if [[ ${BENCH_ONLY:-} == cluster ]]; then
   exec "$(dirname "$0")/run-cluster-bench.sh" "$BUILD"
 fi
+if [[ ${BENCH_ONLY:-} == web ]]; then
+  exec "$(dirname "$0")/run-web-bench.sh" "$BUILD"
+fi
 SESSIONS=${BENCH_SESSIONS:-1000}
 
 VNCGATED=$BUILD/daemon/vncgated

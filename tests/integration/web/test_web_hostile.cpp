@@ -1,0 +1,95 @@
+// Hostile WebSocket clients against a running vncgated, bounded: malformed
+// upgrades, a huge frame, a fragmented control frame, unmasked client
+// frames, binary before the token, a flood held for a slow session. Each
+// is answered (an HTTP status or a close code) or cut, the daemon stays
+// up, and a web session opened before them keeps relaying.
+#include "wait.h"
+#include "web_test.h"
+
+namespace vncgate::it {
+namespace {
+
+class WebHostileTest : public WebTest {
+ protected:
+  // After the upgrade and (optionally) the token: what the server answers
+  // to `abuse`. The close code, or 0 when the connection just ended.
+  int close_code_after(const std::function<void(WsClient &)> &abuse) {
+    WsClient ws;
+    open_ws(ws, "static1");
+    abuse(ws);
+    auto close = ws.read_close(10000);
+    if (close) return close->close_code();
+    std::string rest;
+    auto end = ws.socket().read_until_closed(rest, 5000);
+    return end == RawSocket::End::Open ? -1 : 0;  // -1: still open, not answered
+  }
+};
+
+TEST_F(WebHostileTest, AbuseIsAnsweredAndOtherSessionsGoOn) {
+  add_static_console("static1");
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+
+  // A session opened first, kept through everything below.
+  Link link = mint_web("static1");
+  ASSERT_EQ(link.status, 201) << link.body;
+  WsClient good;
+  ASSERT_NO_FATAL_FAILURE(open_ws(good, "static1"));
+  ASSERT_TRUE(good.send_text(link.token));
+  WsStream stream(good);
+  std::string error;
+  auto rfb = rfb_none_handshake(stream, error);
+  ASSERT_TRUE(rfb) << error;
+
+  // Malformed upgrades: answered with an HTTP error, never upgraded.
+  for (const std::string &extra :
+       {std::string("Sec-WebSocket-Version: 8\r\n"), std::string("Sec-WebSocket-Key: short\r\n")}) {
+    RawSocket s;
+    ASSERT_TRUE(s.connect(web_port_, error)) << error;
+    s.send("GET /ws/console/static1 HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: " + origin() +
+               "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + extra + "\r\n",
+           error);
+    std::string answer;
+    s.read_until("\r\n\r\n", answer, 5000);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 4")) << extra << answer;
+  }
+  {
+    RawSocket s;  // not HTTP at all
+    ASSERT_TRUE(s.connect(web_port_, error)) << error;
+    s.send(std::string(4096, '\x16') + "\r\n\r\n", error);
+    std::string answer;
+    EXPECT_NE(s.read_until_closed(answer, 10000), RawSocket::End::Open);
+  }
+
+  // A frame announcing 1 TiB: refused by its header (1009 or a cut).
+  int code = close_code_after([](WsClient &ws) { ws.send_header(kWsText, uint64_t(1) << 40); });
+  EXPECT_TRUE(code == 1009 || code == 1002 || code == 0) << code;
+  // A ping split into fragments: a protocol error.
+  EXPECT_EQ(close_code_after([](WsClient &ws) { ws.send_frame(kWsPing, "abc", false); }), 1002);
+  // An unmasked client frame: a protocol error.
+  EXPECT_EQ(close_code_after([](WsClient &ws) { ws.send_frame(kWsText, "token", true, false); }),
+            1002);
+  // Binary data where the token belongs: a policy violation.
+  EXPECT_EQ(close_code_after([](WsClient &ws) { ws.send_binary("RFB 003.008\n"); }), 1008);
+  // A first message longer than any token.
+  EXPECT_EQ(close_code_after([](WsClient &ws) { ws.send_text(std::string(4096, 't')); }), 1008);
+
+  // The first session still relays: another pixel comes back.
+  auto pixel = rfb_read_pixel(stream, *rfb, 1, 1, error);
+  EXPECT_TRUE(pixel) << error;
+  EXPECT_LOG(daemon_, ".*sent binary data before its link token.*", 5000ms);
+}
+
+TEST_F(WebHostileTest, SilentBrowserIsClosedAfterTheHandshakeTimeout) {
+  add_static_console("static1");
+  daemon_.config().set("gateway", "handshake-timeout", "2");
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+  WsClient ws;
+  ASSERT_NO_FATAL_FAILURE(open_ws(ws, "static1"));
+  auto close = ws.read_close(8000);
+  ASSERT_TRUE(close);
+  EXPECT_EQ(close->close_code(), 1008);
+  EXPECT_LOG(daemon_, ".*sent no link token within 2000 ms.*", 2000ms);
+}
+
+}  // namespace
+}  // namespace vncgate::it
