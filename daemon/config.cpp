@@ -35,6 +35,7 @@ bool parse_guess_limits(const SectionReader &r, LoginThrottleSettings &g, std::s
 bool parse_gateway(const SectionReader &r, Config &c, std::string &error) {
   if (!r.only_known({"listen",
                      "allowed-clients",
+                     "proxy-protocol-from",
                      "handshake-timeout",
                      "idle-close",
                      "mkvterm",
@@ -76,6 +77,17 @@ bool parse_gateway(const SectionReader &r, Config &c, std::string &error) {
       std::string why;
       if (!c.allowed_clients.add(item, why)) {
         error = r.where("allowed-clients") + ": " + why;
+        return false;
+      }
+    }
+  }
+  if (r.has("proxy-protocol-from")) {
+    c.proxy_protocol_from = AllowList();
+    c.proxy_protocol_from_text = r.list("proxy-protocol-from");
+    for (const auto &item : c.proxy_protocol_from_text) {
+      std::string why;
+      if (!c.proxy_protocol_from.add(item, why)) {
+        error = r.where("proxy-protocol-from") + ": " + why;
         return false;
       }
     }

@@ -63,6 +63,11 @@ struct Config {
   std::vector<HostPort> listen;
   AllowList allowed_clients;
   std::vector<std::string> allowed_clients_text;
+  // Load balancers whose connections start with a PROXY protocol header
+  // naming the client (empty: nobody; AllowList's "empty = everyone" does
+  // not apply here).
+  AllowList proxy_protocol_from;
+  std::vector<std::string> proxy_protocol_from_text;
   unsigned handshake_timeout = 30;
   unsigned idle_close = 300;
   std::string mkvterm = "/usr/bin/mkvterm";

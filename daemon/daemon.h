@@ -58,6 +58,8 @@ class Daemon : public SessionHost, public ControlHost, public WebHost {
   DeleteConsoleResult delete_console(const std::string &name) override;
   std::string metrics_text() const override;
   bool draining() const override { return draining_; }
+  AdmissionControl::Ticket admit_proxied_client(uint64_t id, GInetAddress *client,
+                                                std::string &why) override;
   void set_draining(bool on) override;
   void all_sessions(AllSessionsFn done) override;
   void end_node_session(const std::string &node, uint64_t id,

@@ -25,15 +25,18 @@ void Daemon::admit(GSocketConnection *conn, GSocketAddress *remote,
                    const std::optional<std::string> &console, std::optional<WebPeer> web) {
   GSocket *sock = g_socket_connection_get_socket(conn);
   std::string who = "?", source = "?";
-  bool allowed = false;
+  bool allowed = false, proxied = false;
   if (remote && G_IS_INET_SOCKET_ADDRESS(remote)) {
     GInetAddress *ia = g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(remote));
     g_autofree gchar *s = g_inet_address_to_string(ia);
     who = s;
     allowed = config_->allowed_clients.allows(ia);
+    // A trusted balancer's clients are checked against allowed-clients once
+    // its header names them (Session::on_proxy_header).
+    proxied = !config_->proxy_protocol_from.empty() && config_->proxy_protocol_from.allows(ia);
     source = admission_source(g_inet_address_to_bytes(ia), g_inet_address_get_native_size(ia));
   }
-  if (!allowed) {
+  if (!allowed && !proxied) {
     log_info("refused connection from " + who + ": not in allowed-clients");
     g_socket_close(sock, nullptr);
     return;
@@ -57,8 +60,23 @@ void Daemon::admit(GSocketConnection *conn, GSocketAddress *remote,
   auto s = std::make_unique<Session>(*this, id, conn, console, std::move(web));
   Session *raw = s.get();
   raw->hold_admission(std::move(ticket));
+  if (proxied) raw->expect_proxy_header();
   sessions_.emplace(id, std::move(s));
   raw->start();
+}
+
+AdmissionControl::Ticket Daemon::admit_proxied_client(uint64_t id, GInetAddress *client,
+                                                      std::string &why) {
+  if (!config_->allowed_clients.allows(client)) {
+    why = "not in allowed-clients";
+    return {};
+  }
+  std::string source =
+      admission_source(g_inet_address_to_bytes(client), g_inet_address_get_native_size(client));
+  AdmissionControl::Refusal refusal;
+  auto ticket = admission_.admit(source, refusal, [this, id] { evict_handshake(id); });
+  if (!ticket.held()) why = admission_refusal(refusal, source);
+  return ticket;
 }
 
 // Refusals here are what a flood produces: one log line a second per source.

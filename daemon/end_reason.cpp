@@ -73,6 +73,8 @@ EndText text_of(EndCode code) {
       return {"max-session-time reached", "other", ""};
     case EndCode::Draining:
       return {"refused: gateway draining", "draining", "gateway draining"};
+    case EndCode::SourceRefused:
+      return {"refused", "other", ""};
     case EndCode::Stopped:
     case EndCode::RelayEnded:
       return {"", "other", ""};

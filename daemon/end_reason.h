@@ -40,9 +40,10 @@ enum class EndCode {
   BackendUnreachable,
   AuthorizationWithdrawn,
   MaxSessionTime,
-  Stopped,     // detail: who stopped it ("daemon stopping", "ended by operator")
-  RelayEnded,  // detail: the relay's reason
-  Draining,    // the gateway takes no new sessions (vncgatectl drain)
+  Stopped,        // detail: who stopped it ("daemon stopping", "ended by operator")
+  RelayEnded,     // detail: the relay's reason
+  Draining,       // the gateway takes no new sessions (vncgatectl drain)
+  SourceRefused,  // detail: why a proxied client's own address was refused
 };
 
 class EndReason {

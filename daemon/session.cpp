@@ -8,6 +8,7 @@
 
 #include "control/metrics.h"
 #include "logging.h"
+#include "net/proxy_protocol.h"
 #include "rfb/http_connect.h"
 #include "rfb/sasl_messages.h"
 #include "rfb/vencrypt.h"
@@ -105,8 +106,19 @@ void Session::start() {
   log_debug(log_prefix() + "connection from " + client_addr_ +
             (web_       ? " on the web front for console " + *console_
              : console_ ? " on the port of console " + *console_
-                        : ""));
+                        : "") +
+            (state_ == State::ProxyHeader ? ", a PROXY protocol balancer" : ""));
   if (web_) return start_web();
+  if (state_ == State::ProxyHeader) {
+    client_->resume_reading();
+    return;
+  }
+  begin_protocol();
+}
+
+// The client's own protocol, from its first byte (after a PROXY header).
+void Session::begin_protocol() {
+  state_ = State::ReadConnect;
   if (gateway_port_ && config_->tls_wrap && tls_creds_ && tls_creds_->has_x509()) {
     std::string error;
     auto tls = TlsServerSession::create(tls_creds_, false, error);
@@ -140,6 +152,9 @@ size_t Session::input_cap() const {
   switch (state_) {
     case State::ReadConnect:
       return kMaxConnectPreamble;
+    case State::ProxyHeader:
+      // The balancer may send the client's first flight with the header.
+      return kMaxProxyHeader + kWaitCap;
     case State::Negotiating:
     case State::SaslWorking:
       return negotiation_->input_cap();
@@ -241,6 +256,7 @@ void Session::on_wrap_tls(bool ok, const std::string &error) {
 }
 
 void Session::process_input() {
+  if (state_ == State::ProxyHeader && !closing_ && !on_proxy_header()) return;
   if (state_ == State::DrainRefusal && !closing_) return on_drain_refusal_version();
   if (state_ == State::ReadConnect && !closing_ && (awaiting_token_ || !on_connect_request()))
     return;

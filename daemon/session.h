@@ -2,11 +2,11 @@
 // orchestrates; the protocol steps are pure code elsewhere
 // (docs/architecture.md):
 //
-//   [TlsWrap] ─► ReadConnect ─► Negotiating ─► authorization ─► WaitBackend ─► Relay
-//   (gateway port only)  (dedicated port starts at Negotiating)
-//   Negotiating ◄─► SaslWorking (a Cyrus call on the SASL worker pool)
-//   any state ─► AuthFailing (delay, failed SecurityResult) ─► Closed
-//   draining: ReadConnect ─► 503 ─► Closed; a console's port: DrainRefusal ─► Closed
+//   [ProxyHeader] ─► [TlsWrap] ─► ReadConnect ─► Negotiating ─► authorization ─► WaitBackend ─►
+//   Relay (gateway port only)  (dedicated port starts at Negotiating) ProxyHeader: a connection
+//   from [gateway] proxy-protocol-from, any port Negotiating ◄─► SaslWorking (a Cyrus call on the
+//   SASL worker pool) any state ─► AuthFailing (delay, failed SecurityResult) ─► Closed draining:
+//   ReadConnect ─► 503 ─► Closed; a console's port: DrainRefusal ─► Closed
 //
 // Negotiating feeds the client's bytes to a SecurityNegotiation
 // (security/security_negotiation.h), which picks and runs the security
@@ -92,6 +92,16 @@ class SessionHost {
   // Drained (vncgatectl drain): new clients are refused, running sessions
   // continue.
   virtual bool draining() const { return false; }
+  // The PROXY header of a trusted load balancer named the client `client`:
+  // allowed-clients and the per-source admission apply to it now. The
+  // session has released the balancer's place; an empty ticket (and `why`)
+  // refuses the client.
+  virtual AdmissionControl::Ticket admit_proxied_client(uint64_t id, GInetAddress *client,
+                                                        std::string &why) {
+    (void)id, (void)client;
+    why = "PROXY protocol not supported here";
+    return {};
+  }
 };
 
 // A browser's session from the web front (daemon/web/): `conn` is one end
@@ -119,6 +129,9 @@ class Session {
 
   // The admission ticket of this handshake, held until authenticated.
   void hold_admission(AdmissionControl::Ticket ticket) { admission_ = std::move(ticket); }
+  // The connection comes from a trusted load balancer: it starts with a
+  // PROXY protocol header, read before anything else. Call before start().
+  void expect_proxy_header() { state_ = State::ProxyHeader; }
   void start();
   // Ends the session now (daemon stopping, operator request).
   void stop(const std::string &reason);
@@ -133,6 +146,7 @@ class Session {
 
  private:
   enum class State {
+    ProxyHeader,  // from a proxy-protocol-from balancer: its header comes first
     TlsWrap,
     ReadConnect,
     Negotiating,
@@ -144,6 +158,8 @@ class Session {
     Closed
   };
 
+  void begin_protocol();
+  bool on_proxy_header();
   void on_client_input();
   void on_client_failed(const TransportError &e);
   void on_wrap_tls(bool ok, const std::string &error);

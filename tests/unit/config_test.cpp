@@ -85,12 +85,24 @@ TEST(ParseConfig, FullExample) {
   EXPECT_TRUE(s.allowed_users.empty());
 }
 
+TEST(ParseConfig, ProxyProtocolFrom) {
+  Config c;
+  std::string error;
+  ASSERT_TRUE(parse_config("[gateway]\nproxy-protocol-from=10.0.0.5;fd00::/8\n", kOrigin, c, error))
+      << error;
+  EXPECT_EQ(c.proxy_protocol_from_text, (std::vector<std::string>{"10.0.0.5", "fd00::/8"}));
+  EXPECT_TRUE(c.proxy_protocol_from.allows("10.0.0.5"));
+  EXPECT_FALSE(c.proxy_protocol_from.allows("10.0.0.6"));
+  EXPECT_TRUE(c.proxy_protocol_from.allows("fd00::1"));
+}
+
 TEST(ParseConfig, EmptyFileGivesDefaults) {
   Config c;
   std::string error;
   ASSERT_TRUE(parse_config("", kOrigin, c, error)) << error;
   EXPECT_EQ(c.listen, (std::vector<HostPort>{{"127.0.0.1", 5901}, {"::1", 5901}}));
   EXPECT_TRUE(c.allowed_clients.empty());
+  EXPECT_TRUE(c.proxy_protocol_from.empty());  // nobody's PROXY header is read
   EXPECT_EQ(c.handshake_timeout, 30u);
   EXPECT_EQ(c.backend_timeout, 10u);
   EXPECT_EQ(c.max_session_time, 0u);
@@ -234,6 +246,8 @@ const ErrorCase kErrorCases[] = {
     {"[gateway]\nlisten=127.0.0.1:5901, *:x\n", {"[gateway] listen", "'x'"}},
     {"[gateway]\nlisten=\n", {"nothing to listen on"}},
     {"[gateway]\nallowed-clients=10.0.0.0/33\n", {"[gateway] allowed-clients", "10.0.0.0/33"}},
+    {"[gateway]\nproxy-protocol-from=10.0.0.5;haproxy\n",
+     {"[gateway] proxy-protocol-from", "haproxy"}},
     // Console names.
     {"[console:.hidden]\nlpar-id=1\n", {"[console:.hidden]", "console name"}},
     {"[console:]\nlpar-id=1\n", {"[console:]", "console name"}},

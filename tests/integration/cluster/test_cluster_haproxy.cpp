@@ -18,12 +18,14 @@
 #include "haproxy_process.h"
 #include "raw_socket.h"
 #include "redis_server.h"
+#include "rfb_test_client.h"
 #include "wait.h"
 
 namespace vncgate::it {
 namespace {
 
 using namespace std::chrono_literals;
+using vncgate::testing::RfbSaslTestClient;
 
 using Substitutions = std::vector<std::pair<std::string, std::string>>;
 
@@ -67,6 +69,9 @@ struct Node {
 class HaproxyClusterTest : public ::testing::Test {
  protected:
   static constexpr int kNodes = 3;
+  // HAProxy's address towards the nodes: not 127.0.0.1, which the tests
+  // connect to the nodes from directly.
+  static constexpr const char *kHaproxySource = "127.0.0.5";
 
   HaproxyClusterTest()
       : fake_(dir_.subdir("fake-mkvterm")),
@@ -89,7 +94,8 @@ class HaproxyClusterTest : public ::testing::Test {
       apply_key_file(substitute(node_example,
                                 {{"10.0.0.11:5901", "127.0.0.1:" + port},
                                  {"10.0.0.11:8081", "127.0.0.1:" + std::to_string(n.health_port)},
-                                 {"allowed-clients=10.0.0.5", "allowed-clients=127.0.0.1"},
+                                 {"proxy-protocol-from=10.0.0.5",
+                                  "proxy-protocol-from=" + std::string(kHaproxySource)},
                                  {"/run/vncgate/control.sock", n.socket}}),
                      n.daemon->config());
       n.daemon->config().set("console:static1", "backend", backend_.address());
@@ -101,7 +107,8 @@ class HaproxyClusterTest : public ::testing::Test {
     }
     Substitutions subs = {{"bind :5901", "bind 127.0.0.1:" + std::to_string(front_port_)},
                           {"/run/haproxy/admin.sock", dir_.file("haproxy.sock")},
-                          {"inter 2s", "inter 100ms"}};
+                          {"inter 2s", "inter 100ms"},
+                          {"source 10.0.0.5", "source " + std::string(kHaproxySource)}};
     for (int i = 0; i < kNodes; ++i) {
       const std::string ip = "10.0.0.1" + std::to_string(i + 1);
       subs.emplace_back(ip + ":5901 check port 8081",
@@ -207,6 +214,57 @@ TEST_F(HaproxyClusterTest, DrainedNodeKeepsItsSessionWhileNewClientsGoElsewhere)
       << haproxy_.server_status("vncgate_nodes", "node2");
   clients.push_back(open_client());
   EXPECT_EQ(sessions()[1], 2u);
+}
+
+// send-proxy-v2 and proxy-protocol-from: a node sees each client's own
+// address, and believes a PROXY header from HAProxy's address only.
+TEST_F(HaproxyClusterTest, NodesSeeTheClientsOwnAddressThroughHaproxy) {
+  {
+    RfbSaslTestClient c(5000);
+    c.set_source_address("127.0.0.77");
+    ASSERT_TRUE(c.connect("127.0.0.1", front_port_)) << c.error();
+    ASSERT_EQ(c.http_connect("/console/static1"), 200) << c.error();
+    ASSERT_TRUE(c.exchange_version(8)) << c.error();
+    ASSERT_TRUE(c.read_security_types()) << c.error();
+  }
+  // Its audit record, on whichever node HAProxy chose, names 127.0.0.77.
+  const std::regex own(R"(.*audit: session=\d+ client=127\.0\.0\.77:\d+ console=static1 .*)");
+  const std::regex balancer(R"(.*audit: session=\d+ client=127\.0\.0\.5:.*)");
+  auto count = [&](const std::regex &re) {
+    int n = 0;
+    for (auto &node : nodes_) n += node.daemon->count_log(re);
+    return n;
+  };
+  EXPECT_TRUE(wait_until([&] { return count(own) == 1; }, 5s));
+  EXPECT_EQ(count(balancer), 0);
+
+  // HAProxy's own address, straight to a node without a header: refused.
+  RfbSaslTestClient spoof_source(5000);
+  spoof_source.set_source_address(kHaproxySource);
+  ASSERT_TRUE(spoof_source.connect("127.0.0.1", nodes_[0].daemon->gateway_port()))
+      << spoof_source.error();
+  EXPECT_EQ(spoof_source.http_connect("/console/static1"), -1);
+  EXPECT_LOG(
+      *nodes_[0].daemon,
+      R"(.*refused connection from 127\.0\.0\.5:\d+ \(proxy-protocol-from\): no PROXY protocol header.*)",
+      5s);
+
+  // Another address sending a header that claims 127.0.0.99: not believed,
+  // the header is just bytes where the CONNECT should be.
+  Bytes header = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49,
+                  0x54, 0x0A, 0x21, 0x11, 0x00, 0x0C, 127,  0,    0,    99,
+                  127,  0,    0,    1,    0x9C, 0x40, 0x17, 0x0D};
+  RawSocket s;
+  std::string error, reply;
+  ASSERT_TRUE(s.connect(nodes_[0].daemon->gateway_port(), error)) << error;
+  ASSERT_TRUE(s.send(
+      std::string(header.begin(), header.end()) + "CONNECT /console/static1 HTTP/1.1\r\n\r\n",
+      error))
+      << error;
+  s.read_until_closed(reply, 5000);
+  EXPECT_TRUE(reply.starts_with("HTTP/1.1 400")) << reply;
+  EXPECT_EQ(nodes_[0].daemon->count_log(std::regex(R"(.*127\.0\.0\.99.*)")), 0)
+      << nodes_[0].daemon->log();
 }
 
 // With [cluster] on a real redis-server: the nodes share link tokens
