@@ -136,6 +136,9 @@ void WebBridge::on_token(GBytes *message) {
     log_error(prefix() + "socketpair: " + (err ? err->message : "?"));
     return close(kCloseServerError, "server error");
   }
+  // A GSocket is blocking by default: g_socket_send on a full socketpair
+  // would stop the whole main loop until the session reads.
+  g_socket_set_blocking(pair_.get(), FALSE);
   g_autoptr(GSocketConnection) conn = g_socket_connection_factory_create_connection(theirs);
   state_ = State::Bridging;
   pair_watch_ = std::make_unique<FdWatch>(g_socket_get_fd(pair_.get()),
@@ -200,20 +203,24 @@ void WebBridge::on_pair_ready(GIOCondition cond) {
 
 void WebBridge::read_from_session() {
   // Only while the browser's socket takes more: libsoup would queue it all.
-  if (!(g_socket_condition_check(tcp_.get(), G_IO_OUT) & G_IO_OUT)) return;
-  guint8 buf[kReadChunk];
-  g_autoptr(GError) err = nullptr;
-  gssize n =
-      g_socket_receive(pair_.get(), reinterpret_cast<gchar *>(buf), sizeof buf, nullptr, &err);
-  if (n < 0 && g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) return;
-  if (n <= 0) {
-    // The session ended. Before it said anything: refused by admission or
-    // allowed-clients, which the browser learns only as a close.
-    if (!session_spoke_) close(kCloseServerError, "the gateway closed the connection");
-    return finish();
+  // A few reads per wake-up: a console's burst (a full-screen update) goes
+  // out without a main-loop round per 64 KiB.
+  for (int round = 0; round < kReadsPerWakeup; ++round) {
+    if (!(g_socket_condition_check(tcp_.get(), G_IO_OUT) & G_IO_OUT)) return;
+    g_autoptr(GError) err = nullptr;
+    gssize n = g_socket_receive(pair_.get(), reinterpret_cast<gchar *>(read_buf_.data()),
+                                read_buf_.size(), nullptr, &err);
+    if (n < 0 && g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) return;
+    if (n <= 0) {
+      // The session ended. Before it said anything: refused by admission or
+      // allowed-clients, which the browser learns only as a close.
+      if (!session_spoke_) close(kCloseServerError, "the gateway closed the connection");
+      return finish();
+    }
+    session_spoke_ = true;
+    soup_websocket_connection_send_binary(ws_.get(), read_buf_.data(), static_cast<gsize>(n));
+    if (static_cast<size_t>(n) < read_buf_.size()) return;  // drained
   }
-  session_spoke_ = true;
-  soup_websocket_connection_send_binary(ws_.get(), buf, static_cast<gsize>(n));
 }
 
 void WebBridge::update_watches() {

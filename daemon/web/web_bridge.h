@@ -47,6 +47,7 @@ class WebBridge {
   static constexpr size_t kMaxMessage = 256 * 1024;      // one incoming message
   static constexpr size_t kMaxHeldForSession = 1 << 20;  // browser bytes not yet taken
   static constexpr size_t kReadChunk = 64 * 1024;        // one outgoing message at most
+  static constexpr int kReadsPerWakeup = 8;
 
  private:
   enum class State { AwaitToken, Bridging, Closed };
@@ -76,6 +77,7 @@ class WebBridge {
   std::unique_ptr<FdWatch> pair_watch_;
   std::unique_ptr<FdWatch> tcp_watch_;  // only for "writable again"
   Bytes to_session_;
+  Bytes read_buf_ = Bytes(kReadChunk);
   size_t to_session_sent_ = 0;
   bool session_spoke_ = false;
   bool tls_;  // wss

@@ -10,9 +10,8 @@
 # vncgate-web-bench as the client of both. Prints a table and the ratios
 # against the targets (2x websockify's throughput, a lower p99).
 #
-# Status: in the author's last runs (loaded 2-core machine) the vncgated
-# path stalled after the RFB handshake over wss and was not diagnosed in
-# time; the figures are not established yet (see the report on branch web).
+# The upload goes in acknowledged 512 KiB blocks on both paths (see
+# web_bench.cpp: vncgated cuts a browser that floods a slow console).
 #
 # Environment: BENCH_BYTES (default 256 MiB), BENCH_PINGS (10000),
 # BENCH_PING_SIZE (64), BENCH_ROUNDS (3), BENCH_STRICT=1 (exit 1 when a
