@@ -79,6 +79,35 @@ TEST_F(WebHostileTest, AbuseIsAnsweredAndOtherSessionsGoOn) {
   EXPECT_LOG(daemon_, ".*sent binary data before its link token.*", 5000ms);
 }
 
+// A browser may send more in one message than the socketpair to its
+// session holds (about 200 KiB): the bridge keeps the rest and waits for
+// the session to read, and the daemon's main loop never waits with it.
+TEST_F(WebHostileTest, AMessageLargerThanTheSessionTakesAtOnceIsRelayedInFull) {
+  add_static_console("static1");
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+  Link link = mint_web("static1");
+  ASSERT_EQ(link.status, 201) << link.body;
+  WsClient ws;
+  ASSERT_NO_FATAL_FAILURE(open_ws(ws, "static1"));
+  ASSERT_TRUE(ws.send_text(link.token));
+  WsStream stream(ws);
+  std::string error;
+  auto rfb = rfb_none_handshake(stream, error);
+  ASSERT_TRUE(rfb) << error;
+  // 31,000 KeyEvents (Shift released: nothing changes on the screen) in
+  // one 248,000-byte message, twice.
+  const std::string key_up("\x04\x00\x00\x00\x00\x00\xff\xe1", 8);
+  std::string burst;
+  for (int i = 0; i < 31000; ++i) burst += key_up;
+  ASSERT_TRUE(ws.send_binary(burst));
+  ASSERT_TRUE(ws.send_binary(burst));
+  // The session still answers, and so does the daemon.
+  auto pixel = rfb_read_pixel(stream, *rfb, 1, 1, error);
+  EXPECT_TRUE(pixel) << error;
+  Link second = mint_web("static1");
+  EXPECT_EQ(second.status, 201) << second.body;
+}
+
 TEST_F(WebHostileTest, SilentBrowserIsClosedAfterTheHandshakeTimeout) {
   add_static_console("static1");
   daemon_.config().set("gateway", "handshake-timeout", "2");
