@@ -2,6 +2,10 @@
 
 #include <sasl/sasl.h>
 
+#include <vector>
+
+#include "rfb/vencrypt.h"
+
 namespace vncgate {
 namespace {
 
@@ -14,6 +18,18 @@ struct SaslConn {
   ~SaslConn() {
     if (conn) sasl_dispose(&conn);
   }
+};
+
+// Cyrus' sasldb check compares the password with strcmp() whatever length
+// it is given: it needs a NUL after it. Wiped when done.
+struct TerminatedSecret {
+  std::vector<uint8_t> bytes;
+  explicit TerminatedSecret(ByteSpan s) : bytes(s.begin(), s.end()) { bytes.push_back(0); }
+  TerminatedSecret(const TerminatedSecret &) = delete;
+  TerminatedSecret &operator=(const TerminatedSecret &) = delete;
+  ~TerminatedSecret() { wipe_bytes(bytes.data(), bytes.size()); }
+  const char *c_str() const { return reinterpret_cast<const char *>(bytes.data()); }
+  unsigned size() const { return static_cast<unsigned>(bytes.size() - 1); }
 };
 
 }  // namespace
@@ -34,9 +50,9 @@ PasswordCheckResult check_password(const SaslServerOptions &opts, const std::str
   }
   // Cyrus canonicalises the name the way PLAIN does (the connection's realm
   // appended to a bare name) and asks the configured pwcheck_method.
-  rc = sasl_checkpass(c.conn, user.data(), static_cast<unsigned>(user.size()),
-                      reinterpret_cast<const char *>(password.data()),
-                      static_cast<unsigned>(password.size()));
+  const TerminatedSecret secret(password);
+  rc = sasl_checkpass(c.conn, user.c_str(), static_cast<unsigned>(user.size()), secret.c_str(),
+                      secret.size());
   if (rc != SASL_OK) {
     r.error = sasl_errdetail(c.conn);
     return r;
