@@ -30,15 +30,11 @@ TEST_F(WebHostileTest, AbuseIsAnsweredAndOtherSessionsGoOn) {
   ASSERT_NO_FATAL_FAILURE(start_daemon());
 
   // A session opened first, kept through everything below.
-  Link link = mint_web("static1");
-  ASSERT_EQ(link.status, 201) << link.body;
   WsClient good;
-  ASSERT_NO_FATAL_FAILURE(open_ws(good, "static1"));
-  ASSERT_TRUE(good.send_text(link.token));
+  RfbSession rfb;
+  ASSERT_NO_FATAL_FAILURE(open_web_session(good, "static1", rfb));
   WsStream stream(good);
   std::string error;
-  auto rfb = rfb_none_handshake(stream, error);
-  ASSERT_TRUE(rfb) << error;
 
   // Malformed upgrades: answered with an HTTP error, never upgraded.
   for (const std::string &extra :
@@ -74,7 +70,7 @@ TEST_F(WebHostileTest, AbuseIsAnsweredAndOtherSessionsGoOn) {
   EXPECT_EQ(close_code_after([](WsClient &ws) { ws.send_text(std::string(4096, 't')); }), 1008);
 
   // The first session still relays: another pixel comes back.
-  auto pixel = rfb_read_pixel(stream, *rfb, 1, 1, error);
+  auto pixel = rfb_read_pixel(stream, rfb, 1, 1, error);
   EXPECT_TRUE(pixel) << error;
   EXPECT_LOG(daemon_, ".*sent binary data before its link token.*", 5000ms);
 }
@@ -85,15 +81,11 @@ TEST_F(WebHostileTest, AbuseIsAnsweredAndOtherSessionsGoOn) {
 TEST_F(WebHostileTest, AMessageLargerThanTheSessionTakesAtOnceIsRelayedInFull) {
   add_static_console("static1");
   ASSERT_NO_FATAL_FAILURE(start_daemon());
-  Link link = mint_web("static1");
-  ASSERT_EQ(link.status, 201) << link.body;
   WsClient ws;
-  ASSERT_NO_FATAL_FAILURE(open_ws(ws, "static1"));
-  ASSERT_TRUE(ws.send_text(link.token));
+  RfbSession rfb;
+  ASSERT_NO_FATAL_FAILURE(open_web_session(ws, "static1", rfb));
   WsStream stream(ws);
   std::string error;
-  auto rfb = rfb_none_handshake(stream, error);
-  ASSERT_TRUE(rfb) << error;
   // 31,000 KeyEvents (Shift released: nothing changes on the screen) in
   // one 248,000-byte message, twice.
   const std::string key_up("\x04\x00\x00\x00\x00\x00\xff\xe1", 8);
@@ -102,7 +94,7 @@ TEST_F(WebHostileTest, AMessageLargerThanTheSessionTakesAtOnceIsRelayedInFull) {
   ASSERT_TRUE(ws.send_binary(burst));
   ASSERT_TRUE(ws.send_binary(burst));
   // The session still answers, and so does the daemon.
-  auto pixel = rfb_read_pixel(stream, *rfb, 1, 1, error);
+  auto pixel = rfb_read_pixel(stream, rfb, 1, 1, error);
   EXPECT_TRUE(pixel) << error;
   Link second = mint_web("static1");
   EXPECT_EQ(second.status, 201) << second.body;

@@ -191,4 +191,16 @@ void WebTest::open_ws(WsClient &ws, const std::string &console) {
   ASSERT_EQ(status, 101) << error << ws.response();
 }
 
+void WebTest::open_web_session(WsClient &ws, const std::string &console, RfbSession &rfb) {
+  Link link = mint_web(console);
+  ASSERT_EQ(link.status, 201) << link.body;
+  ASSERT_NO_FATAL_FAILURE(open_ws(ws, console));
+  ASSERT_TRUE(ws.send_text(link.token));
+  WsStream stream(ws);
+  std::string error;
+  auto session = rfb_none_handshake(stream, error);
+  ASSERT_TRUE(session) << error;
+  rfb = *session;
+}
+
 }  // namespace vncgate::it

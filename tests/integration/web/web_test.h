@@ -81,6 +81,9 @@ class WebTest : public ControlTest {
   std::string origin() const { return "http://127.0.0.1:" + std::to_string(web_port_); }
   // A WebSocket to /ws/console/NAME with our origin; fails the test otherwise.
   void open_ws(WsClient &ws, const std::string &console);
+  // A fresh web link for alice, used on `ws`, through RFB's None handshake
+  // to ServerInit; fails the test otherwise.
+  void open_web_session(WsClient &ws, const std::string &console, RfbSession &rfb);
 
   uint16_t web_port_ = 0;
 };
