@@ -71,8 +71,7 @@ class WebServer {
                       gpointer self);
   static void on_upgrade_request(SoupServer *, SoupServerMessage *msg, const char *path,
                                  GHashTable *, gpointer self);
-  static void on_websocket(SoupServer *, SoupServerMessage *msg, const char *path,
-                           SoupWebsocketConnection *ws, gpointer self);
+  static void on_switched(SoupServerMessage *msg, gpointer server);
   bool listen(std::string &error);
   bool origin_allowed(SoupServerMessage *msg) const;
   void serve_page(SoupServerMessage *msg, const std::string &console);

@@ -1,0 +1,282 @@
+#include "web/bulk_io_stream.h"
+
+#include <algorithm>
+#include <cstring>
+
+// Three small GObject types, C-style as GIO wants them; nothing outside
+// this file sees them.
+namespace {
+
+constexpr gsize kReadAhead = 64 * 1024;
+
+// --- input: reads ahead, serves small reads from the buffer ---
+
+struct BulkInputStream {
+  GInputStream parent_instance;
+  GInputStream *base;  // owned reference; pollable
+  guint8 *buf;         // kReadAhead bytes
+  gsize off, len;      // buf[off..len) not yet handed out
+};
+struct BulkInputStreamClass {
+  GInputStreamClass parent_class;
+};
+
+void bulk_input_stream_pollable_init(GPollableInputStreamInterface *iface);
+
+G_DEFINE_TYPE_WITH_CODE(BulkInputStream, bulk_input_stream, G_TYPE_INPUT_STREAM,
+                        G_IMPLEMENT_INTERFACE(G_TYPE_POLLABLE_INPUT_STREAM,
+                                              bulk_input_stream_pollable_init))
+
+BulkInputStream *bulk_in(gpointer p) {
+  return G_TYPE_CHECK_INSTANCE_CAST(p, bulk_input_stream_get_type(), BulkInputStream);
+}
+
+gssize take_buffered(BulkInputStream *self, void *dst, gsize count) {
+  const gsize n = std::min(count, self->len - self->off);
+  std::memcpy(dst, self->buf + self->off, n);
+  self->off += n;
+  return static_cast<gssize>(n);
+}
+
+gssize bulk_in_read_nonblocking(GPollableInputStream *stream, void *dst, gsize count,
+                                GError **error) {
+  BulkInputStream *self = bulk_in(stream);
+  if (self->off < self->len) return take_buffered(self, dst, count);
+  auto *base = G_POLLABLE_INPUT_STREAM(self->base);
+  if (count >= kReadAhead)
+    return g_pollable_input_stream_read_nonblocking(base, dst, count, nullptr, error);
+  const gssize got =
+      g_pollable_input_stream_read_nonblocking(base, self->buf, kReadAhead, nullptr, error);
+  if (got <= 0) return got;  // would block, EOF or an error, as the caller expects
+  self->off = 0;
+  self->len = static_cast<gsize>(got);
+  return take_buffered(self, dst, count);
+}
+
+gssize bulk_in_read(GInputStream *stream, void *dst, gsize count, GCancellable *cancellable,
+                    GError **error) {
+  BulkInputStream *self = bulk_in(stream);
+  if (self->off < self->len) return take_buffered(self, dst, count);
+  return g_input_stream_read(self->base, dst, count, cancellable, error);
+}
+
+gboolean bulk_in_can_poll(GPollableInputStream *) {
+  return TRUE;
+}
+
+gboolean bulk_in_is_readable(GPollableInputStream *stream) {
+  BulkInputStream *self = bulk_in(stream);
+  return self->off < self->len ||
+         g_pollable_input_stream_is_readable(G_POLLABLE_INPUT_STREAM(self->base));
+}
+
+GSource *bulk_in_create_source(GPollableInputStream *stream, GCancellable *cancellable) {
+  BulkInputStream *self = bulk_in(stream);
+  // Buffered bytes are readable now: a source that fires at once.
+  GSource *child = self->off < self->len ? g_timeout_source_new(0)
+                                         : g_pollable_input_stream_create_source(
+                                               G_POLLABLE_INPUT_STREAM(self->base), nullptr);
+  GSource *source = g_pollable_source_new_full(stream, child, cancellable);
+  g_source_unref(child);
+  return source;
+}
+
+void bulk_input_stream_pollable_init(GPollableInputStreamInterface *iface) {
+  iface->can_poll = bulk_in_can_poll;
+  iface->is_readable = bulk_in_is_readable;
+  iface->create_source = bulk_in_create_source;
+  iface->read_nonblocking = bulk_in_read_nonblocking;
+}
+
+void bulk_input_stream_finalize(GObject *object) {
+  BulkInputStream *self = bulk_in(object);
+  g_clear_object(&self->base);
+  g_free(self->buf);
+  G_OBJECT_CLASS(bulk_input_stream_parent_class)->finalize(object);
+}
+
+void bulk_input_stream_init(BulkInputStream *self) {
+  self->buf = static_cast<guint8 *>(g_malloc(kReadAhead));
+}
+
+void bulk_input_stream_class_init(BulkInputStreamClass *klass) {
+  G_OBJECT_CLASS(klass)->finalize = bulk_input_stream_finalize;
+  // No close_fn: the wrapped connection is closed by the GIOStream below.
+  G_INPUT_STREAM_CLASS(klass)->read_fn = bulk_in_read;
+}
+
+// --- output: a non-blocking write goes on until the socket is full ---
+
+struct BulkOutputStream {
+  GOutputStream parent_instance;
+  GOutputStream *base;  // owned reference; pollable
+};
+struct BulkOutputStreamClass {
+  GOutputStreamClass parent_class;
+};
+
+void bulk_output_stream_pollable_init(GPollableOutputStreamInterface *iface);
+
+G_DEFINE_TYPE_WITH_CODE(BulkOutputStream, bulk_output_stream, G_TYPE_OUTPUT_STREAM,
+                        G_IMPLEMENT_INTERFACE(G_TYPE_POLLABLE_OUTPUT_STREAM,
+                                              bulk_output_stream_pollable_init))
+
+BulkOutputStream *bulk_out(gpointer p) {
+  return G_TYPE_CHECK_INSTANCE_CAST(p, bulk_output_stream_get_type(), BulkOutputStream);
+}
+
+gssize bulk_out_write_nonblocking(GPollableOutputStream *stream, const void *src, gsize count,
+                                  GError **error) {
+  auto *base = G_POLLABLE_OUTPUT_STREAM(bulk_out(stream)->base);
+  const auto *bytes = static_cast<const guint8 *>(src);
+  gsize done = 0;
+  while (done < count) {
+    GError *err = nullptr;
+    const gssize n =
+        g_pollable_output_stream_write_nonblocking(base, bytes + done, count - done, nullptr, &err);
+    if (n < 0) {
+      // What went out counts; a real error comes back on the next write.
+      if (done > 0) {
+        g_error_free(err);
+        break;
+      }
+      g_propagate_error(error, err);
+      return -1;
+    }
+    if (n == 0) break;
+    done += static_cast<gsize>(n);
+  }
+  return static_cast<gssize>(done);
+}
+
+gssize bulk_out_write(GOutputStream *stream, const void *src, gsize count,
+                      GCancellable *cancellable, GError **error) {
+  return g_output_stream_write(bulk_out(stream)->base, src, count, cancellable, error);
+}
+
+gboolean bulk_out_can_poll(GPollableOutputStream *) {
+  return TRUE;
+}
+
+gboolean bulk_out_is_writable(GPollableOutputStream *stream) {
+  return g_pollable_output_stream_is_writable(G_POLLABLE_OUTPUT_STREAM(bulk_out(stream)->base));
+}
+
+GSource *bulk_out_create_source(GPollableOutputStream *stream, GCancellable *cancellable) {
+  GSource *child = g_pollable_output_stream_create_source(
+      G_POLLABLE_OUTPUT_STREAM(bulk_out(stream)->base), nullptr);
+  GSource *source = g_pollable_source_new_full(stream, child, cancellable);
+  g_source_unref(child);
+  return source;
+}
+
+void bulk_output_stream_pollable_init(GPollableOutputStreamInterface *iface) {
+  iface->can_poll = bulk_out_can_poll;
+  iface->is_writable = bulk_out_is_writable;
+  iface->create_source = bulk_out_create_source;
+  iface->write_nonblocking = bulk_out_write_nonblocking;
+}
+
+void bulk_output_stream_finalize(GObject *object) {
+  g_clear_object(&bulk_out(object)->base);
+  G_OBJECT_CLASS(bulk_output_stream_parent_class)->finalize(object);
+}
+
+void bulk_output_stream_init(BulkOutputStream *) {}
+
+void bulk_output_stream_class_init(BulkOutputStreamClass *klass) {
+  G_OBJECT_CLASS(klass)->finalize = bulk_output_stream_finalize;
+  G_OUTPUT_STREAM_CLASS(klass)->write_fn = bulk_out_write;
+}
+
+// --- the pair, closing the wrapped connection ---
+
+struct BulkIOStream {
+  GIOStream parent_instance;
+  GIOStream *base;  // owned references
+  GInputStream *in;
+  GOutputStream *out;
+};
+struct BulkIOStreamClass {
+  GIOStreamClass parent_class;
+};
+
+G_DEFINE_TYPE(BulkIOStream, bulk_io_stream, G_TYPE_IO_STREAM)
+
+BulkIOStream *bulk_io(gpointer p) {
+  return G_TYPE_CHECK_INSTANCE_CAST(p, bulk_io_stream_get_type(), BulkIOStream);
+}
+
+GInputStream *bulk_io_get_input(GIOStream *stream) {
+  return bulk_io(stream)->in;
+}
+GOutputStream *bulk_io_get_output(GIOStream *stream) {
+  return bulk_io(stream)->out;
+}
+
+gboolean bulk_io_close(GIOStream *stream, GCancellable *cancellable, GError **error) {
+  return g_io_stream_close(bulk_io(stream)->base, cancellable, error);
+}
+
+// GIOStream's default would run close_fn in a worker thread; libsoup's own
+// stream (and TLS inside it) closes asynchronously on this main context.
+void bulk_io_close_async(GIOStream *stream, int io_priority, GCancellable *cancellable,
+                         GAsyncReadyCallback callback, gpointer user_data) {
+  GTask *task = g_task_new(stream, cancellable, callback, user_data);
+  g_io_stream_close_async(
+      bulk_io(stream)->base, io_priority, cancellable,
+      [](GObject *base, GAsyncResult *res, gpointer data) {
+        GTask *t = G_TASK(data);
+        GError *err = nullptr;
+        if (g_io_stream_close_finish(G_IO_STREAM(base), res, &err))
+          g_task_return_boolean(t, TRUE);
+        else
+          g_task_return_error(t, err);
+        g_object_unref(t);
+      },
+      task);
+}
+
+gboolean bulk_io_close_finish(GIOStream *, GAsyncResult *result, GError **error) {
+  return g_task_propagate_boolean(G_TASK(result), error);
+}
+
+void bulk_io_stream_finalize(GObject *object) {
+  BulkIOStream *self = bulk_io(object);
+  g_clear_object(&self->in);
+  g_clear_object(&self->out);
+  g_clear_object(&self->base);
+  G_OBJECT_CLASS(bulk_io_stream_parent_class)->finalize(object);
+}
+
+void bulk_io_stream_init(BulkIOStream *) {}
+
+void bulk_io_stream_class_init(BulkIOStreamClass *klass) {
+  // GIOStream's dispose closes an unclosed stream (through bulk_io_close,
+  // while `base` is still held); the references go in finalize.
+  G_OBJECT_CLASS(klass)->finalize = bulk_io_stream_finalize;
+  GIOStreamClass *io = G_IO_STREAM_CLASS(klass);
+  io->get_input_stream = bulk_io_get_input;
+  io->get_output_stream = bulk_io_get_output;
+  io->close_fn = bulk_io_close;
+  io->close_async = bulk_io_close_async;
+  io->close_finish = bulk_io_close_finish;
+}
+
+}  // namespace
+
+namespace vncgate {
+
+GIOStream *bulk_io_stream_new(GIOStream *base) {
+  BulkIOStream *self = bulk_io(g_object_new(bulk_io_stream_get_type(), nullptr));
+  self->base = G_IO_STREAM(g_object_ref(base));
+  BulkInputStream *in = bulk_in(g_object_new(bulk_input_stream_get_type(), nullptr));
+  in->base = G_INPUT_STREAM(g_object_ref(g_io_stream_get_input_stream(base)));
+  self->in = G_INPUT_STREAM(in);
+  BulkOutputStream *out = bulk_out(g_object_new(bulk_output_stream_get_type(), nullptr));
+  out->base = G_OUTPUT_STREAM(g_object_ref(g_io_stream_get_output_stream(base)));
+  self->out = G_OUTPUT_STREAM(out);
+  return G_IO_STREAM(self);
+}
+
+}  // namespace vncgate

@@ -1,0 +1,26 @@
+// The browser's connection as libsoup's WebSocket code should see it: the
+// same bytes, moved in bulk.
+//
+// SoupWebsocketConnection (libsoup 3.2) writes once per main-loop wake-up
+// and reads 1 KiB at a time. Over TLS one write is one 16 KiB record and
+// one read a locked trip through glib-networking, so a console's update of
+// a few hundred KB costs dozens of main-loop rounds. This stream sits
+// between libsoup and the connection it stole from the HTTP server:
+//  - a non-blocking write goes on until the socket would block (a whole
+//    frame in one wake-up, as many records as the kernel takes);
+//  - a non-blocking read takes up to 64 KiB from the connection at once and
+//    serves libsoup's small reads from that buffer.
+// Framing, masking, limits and the closing handshake stay libsoup's.
+// Closing closes the wrapped stream (asynchronously on the main loop, as
+// libsoup asks for it).
+#pragma once
+
+#include <gio/gio.h>
+
+namespace vncgate {
+
+// Returns a new reference; takes its own reference on `base`, whose input
+// and output streams must be pollable (libsoup's are).
+GIOStream *bulk_io_stream_new(GIOStream *base);
+
+}  // namespace vncgate
