@@ -3,18 +3,29 @@
 // first text message (a vncgated web token), the RFB 3.8 None handshake,
 // then the bench protocol (bench_protocol.h) in binary messages:
 //   run --port P [--tls] --path /ws/... --origin O [--token T] --label L
-//       --bytes N --pings N --ping-size N
-// prints "label=L up_MBps=.. down_MBps=.. rtt_p50_us=.. rtt_p99_us=..".
+//       --bytes N --pings N --ping-size N [--gateway-pid PID] [--raw]
+// prints "label=L up_MBps=.. down_MBps=.. rtt_p50_us=.. rtt_p99_us=.."
+// and, per direction, the CPU seconds the gateway (PID and its direct
+// children: websockify and socat serve each connection from a forked
+// child) and
+// this client spent: "up_gw_cpu_s=.. up_client_cpu_s=.." and the same
+// for down. On a machine where client and gateway share the cores, the
+// wall-clock rate is capped by whichever needs more CPU per byte; the
+// gateway's bytes per CPU second is what it costs on its own.
 // A client for measurements only: blocking GIO streams, certificates not
 // verified, frames masked with a zero key (valid framing, no cost).
 #include <gio/gio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -33,7 +44,10 @@ constexpr uint64_t kUploadWindow = 512 * 1024;
 
 class Ws {
  public:
-  Ws(uint16_t port, bool tls, const std::string &path, const std::string &origin) {
+  // raw: no WebSocket at all, RFB straight over the (TLS) stream: the
+  // client of the TLS relay floor row.
+  Ws(uint16_t port, bool tls, bool raw, const std::string &path, const std::string &origin)
+      : raw_(raw) {
     g_autoptr(GSocketClient) client = g_socket_client_new();
     g_autoptr(GError) err = nullptr;
     conn_ = G_IO_STREAM(g_socket_client_connect_to_host(client, "127.0.0.1", port, nullptr, &err));
@@ -54,6 +68,7 @@ class Ws {
     }
     in_ = g_io_stream_get_input_stream(conn_);
     out_ = g_io_stream_get_output_stream(conn_);
+    if (raw_) return;
     write_all("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
               "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
               "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
@@ -71,6 +86,7 @@ class Ws {
   ~Ws() { g_object_unref(conn_); }
 
   void send(int opcode, const void *data, size_t n) {
+    if (raw_) return write_all(std::string(static_cast<const char *>(data), n));
     uint8_t h[14];
     size_t len = 0;
     h[len++] = static_cast<uint8_t>(0x80 | opcode);
@@ -96,6 +112,7 @@ class Ws {
   // Exactly n bytes of binary payload.
   void recv(void *dst, size_t n) {
     auto *d = static_cast<uint8_t *>(dst);
+    if (raw_) return read_exact(d, n);
     while (n) {
       if (avail_ == 0) next_frame();
       size_t take = std::min(n, avail_);
@@ -147,6 +164,7 @@ class Ws {
   GInputStream *in_ = nullptr;
   GOutputStream *out_ = nullptr;
   size_t avail_ = 0;
+  bool raw_ = false;
   std::vector<uint8_t> buf_out_;
 };
 
@@ -172,6 +190,38 @@ void rfb_none(Ws &ws) {
   ws.recv(name.data(), name_len);
 }
 
+// utime + stime (+ the reaped children's, with `children`) from
+// /proc/PID/stat, in seconds; 0 when the process is gone.
+double stat_cpu_seconds(const std::string &pid, bool children) {
+  std::ifstream f("/proc/" + pid + "/stat");
+  std::string line;
+  if (!std::getline(f, line)) return 0;
+  const size_t close = line.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(line.substr(close + 2));  // from field 3, the state
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 17 && rest >> field; ++i)
+    if (i == 14 || i == 15 || (children && (i == 16 || i == 17))) ticks += std::stod(field);
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double gateway_cpu_seconds(int pid) {
+  if (pid <= 0) return 0;
+  const std::string p = std::to_string(pid);
+  double total = stat_cpu_seconds(p, true);
+  std::ifstream kids("/proc/" + p + "/task/" + p + "/children");
+  for (std::string child; kids >> child;) total += stat_cpu_seconds(child, false);
+  return total;
+}
+
+double client_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
@@ -182,9 +232,9 @@ int main(int argc, char **argv) {
   uint16_t port = 0;
   bool tls = false;
   std::string path = "/", origin = "http://127.0.0.1", token, label = "ws";
-  bool send_token = false;
+  bool send_token = false, raw = false;
   uint64_t bytes = 64 << 20;
-  int pings = 2000, ping_size = 64;
+  int pings = 2000, ping_size = 64, gateway_pid = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -196,6 +246,8 @@ int main(int argc, char **argv) {
       port = static_cast<uint16_t>(std::stoi(next()));
     else if (a == "--tls")
       tls = true;
+    else if (a == "--raw")
+      raw = true;
     else if (a == "--path")
       path = next();
     else if (a == "--origin")
@@ -211,10 +263,12 @@ int main(int argc, char **argv) {
       pings = std::stoi(next());
     else if (a == "--ping-size")
       ping_size = std::stoi(next());
+    else if (a == "--gateway-pid")
+      gateway_pid = std::stoi(next());
     else
       die("unknown argument " + a);
   }
-  Ws ws(port, tls, path, origin);
+  Ws ws(port, tls, raw, path, origin);
   if (send_token) ws.send(1, token.data(), token.size());
   rfb_none(ws);
 
@@ -225,6 +279,7 @@ int main(int argc, char **argv) {
   // what it holds for a slow console (1 MiB) and a flood without a window
   // is cut; an RFB client's own traffic is input events. Both paths are
   // measured the same way.
+  double gw0 = gateway_cpu_seconds(gateway_pid), cl0 = client_cpu_seconds();
   auto t = Clock::now();
   for (uint64_t done = 0; done < bytes;) {
     const uint64_t block = std::min<uint64_t>(bytes - done, kUploadWindow);
@@ -240,7 +295,11 @@ int main(int argc, char **argv) {
     done += block;
   }
   const double up = bytes / seconds_since(t) / 1e6;
+  const double up_gw = gateway_cpu_seconds(gateway_pid) - gw0;
+  const double up_client = client_cpu_seconds() - cl0;
   // Download.
+  gw0 = gateway_cpu_seconds(gateway_pid);
+  cl0 = client_cpu_seconds();
   t = Clock::now();
   encode_command(vncgate::bench::kOpDownload, bytes, cmd);
   ws.send_binary(cmd, sizeof cmd);
@@ -250,6 +309,8 @@ int main(int argc, char **argv) {
     left -= n;
   }
   const double down = bytes / seconds_since(t) / 1e6;
+  const double down_gw = gateway_cpu_seconds(gateway_pid) - gw0;
+  const double down_client = client_cpu_seconds() - cl0;
   // Round trips: the backend echoes each ping.
   std::vector<double> rtt;
   std::vector<uint8_t> ping(static_cast<size_t>(ping_size), 0x11);
@@ -263,7 +324,9 @@ int main(int argc, char **argv) {
   }
   std::sort(rtt.begin(), rtt.end());
   auto pct = [&](double p) { return rtt.empty() ? 0 : rtt[size_t(p * (rtt.size() - 1))]; };
-  std::printf("label=%s up_MBps=%.1f down_MBps=%.1f rtt_p50_us=%.1f rtt_p99_us=%.1f\n",
-              label.c_str(), up, down, pct(0.5), pct(0.99));
+  std::printf(
+      "label=%s up_MBps=%.1f down_MBps=%.1f rtt_p50_us=%.1f rtt_p99_us=%.1f up_gw_cpu_s=%.3f "
+      "up_client_cpu_s=%.3f down_gw_cpu_s=%.3f down_client_cpu_s=%.3f\n",
+      label.c_str(), up, down, pct(0.5), pct(0.99), up_gw, up_client, down_gw, down_client);
   return 0;
 }
