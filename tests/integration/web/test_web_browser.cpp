@@ -2,7 +2,10 @@
 // the page of a web link logs in and its canvas shows the backend's pixels
 // (compared with a capture straight from Xvnc), the token leaves the
 // address bar, and a second use of the link is refused with a message on
-// the page. Chromium is driven through the DevTools protocol over its
+// the page; without a link noVNC asks for a user name and password (VeNCrypt
+// Plain inside the WebSocket): a wrong one is refused on the page and
+// counted, the right one shows the console; and a page on another origin
+// cannot open the console's WebSocket. Chromium is driven through the DevTools protocol over its
 // WebSocket (the raw client of ws_client.h); every wait is bounded.
 #include <gio/gio.h>
 
@@ -186,6 +189,96 @@ TEST_F(WebBrowserTest, NoVncLogsInWithAWebLinkAndShowsTheConsole) {
       << status;
   EXPECT_NE(status.find("already used"), std::string::npos) << status;
   EXPECT_EQ(daemon_.log().find(link.token), std::string::npos) << "the secret was logged";
+}
+
+// Fills the page's login form and submits it (noVNC asked for credentials).
+std::string submit_login(const std::string &user, const std::string &password) {
+  return "(() => { document.getElementById('user').value = " + json_string(user) +
+         "; document.getElementById('password').value = " + json_string(password) +
+         "; document.getElementById('login').requestSubmit(); return 'sent'; })()";
+}
+
+TEST_F(WebBrowserTest, NoVncPasswordLoginIsCheckedAndCountedAndAForeignOriginIsRefused) {
+  XvncBackend &backend = add_static_console("static1", 640, 480);
+  console_key("static1", "allowed-users", "alice");
+  daemon_.config().set("sasl", "auth-failure-delay", "0");
+  ASSERT_NO_FATAL_FAILURE(start_daemon());
+  std::string error;
+  Chromium browser;
+  ASSERT_TRUE(browser.start(dir_, error)) << error;
+  const std::string page = origin() + "/console/static1";
+  std::string status;
+  auto wait_status = [&](const std::string &prefix) {
+    return wait_until(
+        [&] {
+          status = browser.eval(kStatus);
+          return status.starts_with(prefix) || status.starts_with("failed:");
+        },
+        30000ms, 100ms);
+  };
+
+  // No link: noVNC gets VeNCrypt Plain and the page shows the login form.
+  ASSERT_TRUE(browser.navigate(page));
+  ASSERT_TRUE(wait_status("login:")) << status;
+  ASSERT_EQ(status, "login:Log in to static1");
+  EXPECT_EQ(browser.eval(submit_login("alice", "wrong-guess")), "sent");
+  ASSERT_TRUE(wait_status("failed:")) << status;
+  EXPECT_TRUE(status.starts_with("failed:Login refused")) << status;
+  auto audit = daemon_.wait_for_audit(10s);
+  ASSERT_TRUE(audit);
+  EXPECT_EQ((*audit)["mechanism"], "plain") << to_string(*audit);
+  EXPECT_EQ((*audit)["end"], "authentication failed") << to_string(*audit);
+  EXPECT_EQ(metrics().value("vncgate_auth_failures_total", {{"service", "rfb"}}), 1.0);
+
+  // The right password in a fresh page: the console.
+  ASSERT_TRUE(browser.navigate("about:blank"));
+  ASSERT_TRUE(browser.navigate(page));
+  ASSERT_TRUE(wait_status("login:")) << status;
+  EXPECT_EQ(browser.eval(submit_login("alice", kAlicePassword)), "sent");
+  ASSERT_TRUE(wait_status("connected:")) << status;
+  EXPECT_EQ(status, "connected:Connected to static1");
+  EXPECT_EQ(daemon_.log().find("wrong-guess"), std::string::npos) << "password in the log";
+  EXPECT_EQ(daemon_.log().find(kAlicePassword), std::string::npos) << "password in the log";
+
+  // A page on another site (any web server on another port) opening the
+  // console's WebSocket, as a cross-site page would: refused before the
+  // upgrade, so the browser's socket never opens.
+  Subprocess other_site;
+  const uint16_t other_port = free_loopback_port();
+  SpawnOptions o;
+  o.argv = {"python3",     "-m",        "http.server",
+            "--bind",      "127.0.0.1", std::to_string(other_port),
+            "--directory", dir_.path()};
+  o.stderr_path = dir_.file("other-site.log");
+  ASSERT_TRUE(other_site.start(o, error)) << error;
+  ASSERT_TRUE(wait_until([&] { return port_accepts(other_port); }, 15000ms, 100ms));
+  ASSERT_TRUE(browser.navigate("http://127.0.0.1:" + std::to_string(other_port) + "/"));
+  ASSERT_TRUE(wait_until([&] { return browser.eval("document.readyState") == "complete"; }, 15000ms,
+                         100ms));
+  EXPECT_EQ(browser.eval("(() => { window.hijack = 'pending';"
+                         " const ws = new WebSocket('ws://127.0.0.1:" +
+                         std::to_string(web_port_) +
+                         "/ws/console/static1');"
+                         " ws.onopen = () => { window.hijack = 'open'; };"
+                         " ws.onclose = (e) => { if (window.hijack === 'pending')"
+                         " window.hijack = 'closed:' + e.code; };"
+                         " return 'started'; })()"),
+            "started");
+  std::string hijack;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        hijack = browser.eval("window.hijack");
+        return hijack != "pending";
+      },
+      15000ms, 100ms))
+      << hijack;
+  EXPECT_EQ(hijack, "closed:1006");
+  other_site.kill_and_reap();
+  EXPECT_LOG(daemon_,
+             ".*refused a WebSocket from 127\\.0\\.0\\.1 with Origin 'http://127\\.0\\.0\\.1:" +
+                 std::to_string(other_port) + "'.*",
+             5000ms);
+  (void)backend;
 }
 
 }  // namespace
