@@ -68,8 +68,7 @@ class Daemon : public SessionHost, public ControlHost, public WebHost {
 
   // WebHost (daemon_sessions.cpp)
   bool web_console_known(const std::string &name) const override;
-  void start_web_session(GSocketConnection *conn, GSocketAddress *remote,
-                         const std::string &console, WebPeer peer) override;
+  void start_web_session(GSocketAddress *remote, const std::string &console, WebPeer peer) override;
 
  private:
   struct SignalSourceDestroy {

@@ -10,20 +10,21 @@ void Daemon::on_accept(GSocketConnection *conn, const std::optional<std::string>
   admit(conn, remote, console, std::nullopt);
 }
 
-void Daemon::start_web_session(GSocketConnection *conn, GSocketAddress *remote,
-                               const std::string &console, WebPeer peer) {
-  admit(conn, remote, console, std::move(peer));
+void Daemon::start_web_session(GSocketAddress *remote, const std::string &console, WebPeer peer) {
+  admit(nullptr, remote, console, std::move(peer));
 }
 
 bool Daemon::web_console_known(const std::string &name) const {
   return !stopping_ && config_->consoles.count(name);
 }
 
-// A connection on a listener, or a browser's socketpair from the web front
-// (`remote`: the browser's address): the same allow-list and admission.
+// A connection on a listener, or a browser's WebSocket from the web front
+// (no `conn`: web->channel, and `remote` is the browser's address): the
+// same allow-list and admission. A refused browser's channel goes with
+// `web`, which closes its WebSocket.
 void Daemon::admit(GSocketConnection *conn, GSocketAddress *remote,
                    const std::optional<std::string> &console, std::optional<WebPeer> web) {
-  GSocket *sock = g_socket_connection_get_socket(conn);
+  GSocket *sock = conn ? g_socket_connection_get_socket(conn) : nullptr;
   std::string who = "?", source = "?";
   bool allowed = false, proxied = false;
   if (remote && G_IS_INET_SOCKET_ADDRESS(remote)) {
@@ -38,11 +39,11 @@ void Daemon::admit(GSocketConnection *conn, GSocketAddress *remote,
   }
   if (!allowed && !proxied) {
     log_info("refused connection from " + who + ": not in allowed-clients");
-    g_socket_close(sock, nullptr);
+    if (sock) g_socket_close(sock, nullptr);
     return;
   }
   if (stopping_ || (console && !config_->consoles.count(*console))) {
-    g_socket_close(sock, nullptr);
+    if (sock) g_socket_close(sock, nullptr);
     return;
   }
   // Handshakes have their own places (max-handshakes): only sessions past
@@ -88,7 +89,7 @@ void Daemon::refuse_connection(GSocket *sock, const std::string &who, const std:
                 (suppressed ? " (" + std::to_string(suppressed) +
                                   " more refusals of this source not logged)"
                             : ""));
-  g_socket_close(sock, nullptr);
+  if (sock) g_socket_close(sock, nullptr);
 }
 
 std::string Daemon::admission_refusal(AdmissionControl::Refusal why,

@@ -64,12 +64,18 @@ Session::Session(SessionHost &host, uint64_t id, GSocketConnection *conn,
       console_(std::move(console)),
       gateway_port_(!console_),
       state_(State::ReadConnect),  // a dedicated port starts negotiating in start()
-      client_(std::make_unique<Transport>(conn)),
+      client_(web && web->channel ? std::make_unique<Transport>(std::move(web->channel))
+                                  : std::make_unique<Transport>(conn)),
       web_(std::move(web)),
       started_us_(g_get_monotonic_time()) {
   tls_creds_ = host.tls();
   started_wall_ = g_get_real_time() / 1000000;
   metrics().sessions_total++;
+  if (web_) {  // the browser's address comes with the peer
+    client_addr_ = web_->address;
+    client_ip_port_ = web_->sasl_address;
+    return;
+  }
   GSocketAddress *remote = g_socket_connection_get_remote_address(conn, nullptr);
   GSocketAddress *local = g_socket_connection_get_local_address(conn, nullptr);
   std::string unused;
@@ -77,10 +83,6 @@ Session::Session(SessionHost &host, uint64_t id, GSocketConnection *conn,
   describe(local, unused, local_ip_port_);
   if (remote) g_object_unref(remote);
   if (local) g_object_unref(local);
-  if (web_) {  // the socketpair has no address: the browser's comes with the peer
-    client_addr_ = web_->address;
-    client_ip_port_ = web_->sasl_address;
-  }
 }
 
 Session::~Session() {

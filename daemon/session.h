@@ -104,9 +104,9 @@ class SessionHost {
   }
 };
 
-// A browser's session from the web front (daemon/web/): `conn` is one end
-// of a socketpair, so the browser's address and what its first WebSocket
-// message said come with it.
+// A browser's session from the web front (daemon/web/): there is no
+// socket, so the browser's address, what its first WebSocket message said
+// and the WebSocket itself come with it.
 struct WebPeer {
   std::string address;       // "IP:PORT" for logs and audit
   std::string sasl_address;  // "IP;PORT" for Cyrus
@@ -115,12 +115,16 @@ struct WebPeer {
   // Called once when the session is refused before RFB starts (a bad
   // token): the page shows `reason`.
   std::function<void(const std::string &reason)> refused;
+  // The browser's WebSocket (web/websocket_channel.h): the session's
+  // Transport takes it.
+  std::unique_ptr<ByteChannel> channel;
 };
 
 class Session {
  public:
-  // Takes a reference on `conn` (through its Transport). `console` is set
-  // for a dedicated port and for a web session.
+  // Takes a reference on `conn` (through its Transport); a web session has
+  // no `conn` and runs over web->channel. `console` is set for a dedicated
+  // port and for a web session.
   Session(SessionHost &host, uint64_t id, GSocketConnection *conn,
           std::optional<std::string> console, std::optional<WebPeer> web = std::nullopt);
   ~Session();

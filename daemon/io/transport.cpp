@@ -1,7 +1,5 @@
 #include "io/transport.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -52,13 +50,10 @@ std::string TransportError::describe(const std::string &side) const {
   return side + " failed";
 }
 
-Transport::Transport(GSocketConnection *conn)
-    : conn_(GObjectPtr<GSocketConnection>::ref(conn)),
-      fd_(g_socket_get_fd(g_socket_connection_get_socket(conn))),
-      watch_(fd_, [this](GIOCondition c) { on_event(c); }) {
-  g_socket_set_blocking(g_socket_connection_get_socket(conn), FALSE);
-  int one = 1;
-  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // fails harmlessly off TCP
+Transport::Transport(GSocketConnection *conn) : Transport(std::make_unique<SocketChannel>(conn)) {}
+
+Transport::Transport(std::unique_ptr<ByteChannel> channel) : channel_(std::move(channel)) {
+  channel_->set_ready([this](GIOCondition c) { on_event(c); });
 }
 
 Transport::~Transport() = default;
@@ -163,7 +158,7 @@ void Transport::read_some() {
     size_t want = kScratch;
     if (input_limit_ && !handshake_)
       want = std::min(want, input_limit_ + 1 - std::min(unconsumed(), input_limit_));
-    ssize_t n = ::recv(fd_, buf, want, 0);
+    ssize_t n = channel_->receive(buf, want);
     if (n == 0) return fail({TransportError::Kind::Eof, 0});
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
@@ -323,7 +318,7 @@ bool Transport::write_raw(ByteSpan wire) {
 bool Transport::send_or_queue(const uint8_t *data, size_t len) {
   if (pending() == 0) {
     while (len > 0) {
-      ssize_t n = ::send(fd_, data, len, MSG_NOSIGNAL);
+      ssize_t n = channel_->send(data, len);
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -350,7 +345,7 @@ bool Transport::send_or_queue(const uint8_t *data, size_t len) {
 // owner's `flushed` callback has run.
 bool Transport::flush() {
   while (pending() > 0) {
-    ssize_t n = ::send(fd_, out_.data() + out_off_, pending(), MSG_NOSIGNAL);
+    ssize_t n = channel_->send(out_.data() + out_off_, pending());
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -384,7 +379,7 @@ void Transport::update_events() {
   if (failed_ || closed_) return;
   int ev = reading_ ? G_IO_IN : 0;
   if (pending() > 0) ev |= G_IO_OUT;
-  watch_.set_events(GIOCondition(ev));
+  channel_->set_events(GIOCondition(ev));
 }
 
 // --- security layer --------------------------------------------------------
@@ -443,8 +438,7 @@ void Transport::close() {
   closed_ = true;
   reading_ = false;
   flushed_ = nullptr;
-  watch_.cancel();
-  g_socket_close(g_socket_connection_get_socket(conn_.get()), nullptr);
+  channel_->close();
   // The buffers go now, not when the owner is reaped: a drained handshake
   // budget should find them free.
   Bytes().swap(in_);
@@ -458,7 +452,7 @@ void Transport::fail(TransportError e) {
   failed_ = true;
   reading_ = false;
   flushed_ = nullptr;
-  watch_.cancel();
+  channel_->cancel();
   if (handler_.failed) {
     ++calling_;
     handler_.failed(e);

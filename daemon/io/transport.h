@@ -1,12 +1,13 @@
-// One non-blocking stream connection in the main loop: the socket, one
-// FdWatch, a plaintext input buffer, a wire output buffer and an optional
+// One non-blocking stream connection in the main loop: its channel (a
+// socket, or a browser's WebSocket: io/byte_channel.h), a plaintext input
+// buffer, a wire output buffer and an optional
 // security layer that can be installed in place (TLS after the VeNCrypt
 // subtype or on a TLS-wrapped port; the SASL SSF layer once SASL is done).
 // The client handshake, the backend connection and both sides of the relay
 // all move bytes through it.
 //
-//   input:  socket ─recv─► [layer decode] ─► input() ─consume(n)─► reader
-//   output: write(plain) ─► [layer encode] ─┬─► send ─► socket
+//   input:  channel ─recv─► [layer decode] ─► input() ─consume(n)─► reader
+//   output: write(plain) ─► [layer encode] ─┬─► send ─► channel
 //           write_raw(wire) ────────────────┘   (what send() left: pending)
 //
 // Reading. Reading starts paused: set the handler, then resume_reading().
@@ -68,8 +69,7 @@
 #include <optional>
 #include <string>
 
-#include "io/fd_watch.h"
-#include "io/gobject_ptr.h"
+#include "io/byte_channel.h"
 #include "rfb/parse.h"
 
 namespace vncgate {
@@ -110,6 +110,8 @@ class Transport {
   // TCP_NODELAY. Reading is paused and nothing is watched until a handler
   // asks for it.
   explicit Transport(GSocketConnection *conn);
+  // Over another channel (a browser's WebSocket), the same way.
+  explicit Transport(std::unique_ptr<ByteChannel> channel);
   ~Transport();
   Transport(const Transport &) = delete;
   Transport &operator=(const Transport &) = delete;
@@ -163,8 +165,6 @@ class Transport {
   // Gives back a large input buffer once everything in it was consumed
   // (done after every delivery; an owner declaring a budget calls it first).
   void release_idle_buffers();
-  GSocketConnection *connection() const { return conn_.get(); }
-  int fd() const { return fd_; }
 
  private:
   void on_event(GIOCondition cond);
@@ -184,9 +184,7 @@ class Transport {
   void fail(TransportError e);
   void after_call();
 
-  GObjectPtr<GSocketConnection> conn_;
-  int fd_ = -1;
-  FdWatch watch_;
+  std::unique_ptr<ByteChannel> channel_;
   Handler handler_;
   std::optional<Handler> next_handler_;  // set_handler() from inside a handler call
   int calling_ = 0;                      // handler calls running

@@ -110,6 +110,9 @@ void bulk_input_stream_class_init(BulkInputStreamClass *klass) {
 struct BulkOutputStream {
   GOutputStream parent_instance;
   GOutputStream *base;  // owned reference; pollable
+  gboolean blocked;     // the last write left bytes behind
+  vncgate::BulkBlockedFn observer;
+  void *observer_data;
 };
 struct BulkOutputStreamClass {
   GOutputStreamClass parent_class;
@@ -125,9 +128,29 @@ BulkOutputStream *bulk_out(gpointer p) {
   return G_TYPE_CHECK_INSTANCE_CAST(p, bulk_output_stream_get_type(), BulkOutputStream);
 }
 
+void set_blocked(BulkOutputStream *self, bool blocked) {
+  if (bool(self->blocked) == blocked) return;
+  self->blocked = blocked;
+  if (self->observer) self->observer(blocked, self->observer_data);
+}
+
+gssize write_until_full(BulkOutputStream *self, const void *src, gsize count, GError **error);
+
 gssize bulk_out_write_nonblocking(GPollableOutputStream *stream, const void *src, gsize count,
                                   GError **error) {
-  auto *base = G_POLLABLE_OUTPUT_STREAM(bulk_out(stream)->base);
+  BulkOutputStream *self = bulk_out(stream);
+  GError *err = nullptr;
+  const gssize n = write_until_full(self, src, count, &err);
+  if (n >= 0)
+    set_blocked(self, static_cast<gsize>(n) < count);
+  else if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    set_blocked(self, true);
+  if (err) g_propagate_error(error, err);
+  return n;
+}
+
+gssize write_until_full(BulkOutputStream *self, const void *src, gsize count, GError **error) {
+  auto *base = G_POLLABLE_OUTPUT_STREAM(self->base);
   const auto *bytes = static_cast<const guint8 *>(src);
   gsize done = 0;
   while (done < count) {
@@ -266,6 +289,14 @@ void bulk_io_stream_class_init(BulkIOStreamClass *klass) {
 }  // namespace
 
 namespace vncgate {
+
+bool bulk_io_stream_set_blocked_observer(GIOStream *stream, BulkBlockedFn fn, void *data) {
+  if (!G_TYPE_CHECK_INSTANCE_TYPE(stream, bulk_io_stream_get_type())) return false;
+  BulkOutputStream *out = bulk_out(bulk_io(stream)->out);
+  out->observer = fn;
+  out->observer_data = data;
+  return true;
+}
 
 GIOStream *bulk_io_stream_new(GIOStream *base) {
   BulkIOStream *self = bulk_io(g_object_new(bulk_io_stream_get_type(), nullptr));

@@ -23,4 +23,12 @@ namespace vncgate {
 // and output streams must be pollable (libsoup's are).
 GIOStream *bulk_io_stream_new(GIOStream *base);
 
+// Told when a non-blocking write leaves the connection full (true: libsoup
+// now holds bytes the socket did not take) and when a later write gets all
+// it was given out again (false): the web session's back-pressure. One
+// observer; fn == nullptr removes it. False when `stream` is not a
+// BulkIOStream.
+using BulkBlockedFn = void (*)(bool blocked, void *data);
+bool bulk_io_stream_set_blocked_observer(GIOStream *stream, BulkBlockedFn fn, void *data);
+
 }  // namespace vncgate

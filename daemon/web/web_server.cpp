@@ -243,21 +243,20 @@ void WebServer::on_switched(SoupServerMessage *msg, gpointer server) {
   if (!w) return;
   // Everything the bridge needs, before stealing ends the message.
   g_autoptr(SoupServerMessage) hold = SOUP_SERVER_MESSAGE(g_object_ref(msg));
-  GObjectPtr<GSocket> tcp = GObjectPtr<GSocket>::ref(soup_server_message_get_socket(msg));
   GObjectPtr<GSocketAddress> remote =
       GObjectPtr<GSocketAddress>::ref(soup_server_message_get_remote_address(msg));
   GUri *uri = soup_server_message_get_uri(msg);
   const std::string path = g_uri_get_path(uri);
   const std::string origin = header(msg, "Origin");
   g_autoptr(GIOStream) stolen = soup_server_message_steal_connection(msg);
-  if (!stolen || !tcp) return;
+  if (!stolen) return;
   g_autoptr(GIOStream) bulk = bulk_io_stream_new(stolen);
   g_autoptr(SoupWebsocketConnection) ws =
       soup_websocket_connection_new(bulk, uri, SOUP_WEBSOCKET_CONNECTION_SERVER,
                                     origin.empty() ? nullptr : origin.c_str(), nullptr, nullptr);
   const uint64_t id = w->next_id_++;
   w->bridges_.emplace(
-      id, std::make_unique<WebBridge>(w->host_, id, ws, tcp.get(), remote.get(), path.substr(12),
+      id, std::make_unique<WebBridge>(w->host_, id, ws, remote.get(), path.substr(12),
                                       w->settings_.first_message_ms, !w->settings_.cert.empty(),
                                       [w](uint64_t done) { w->bridge_done(done); }));
 }

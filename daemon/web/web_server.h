@@ -7,8 +7,9 @@
 // origin or in allowed-origins (cross-site WebSocket hijacking), and (503)
 // when every place for a browser that has not yet sent its first message is
 // taken. The first message (text, bounded in size and time) is the web
-// link's token; then a WebBridge pumps the WebSocket to one end of a
-// socketpair whose other end is an ordinary Session (daemon/session.h).
+// link's token; then a WebBridge hands the WebSocket to an ordinary Session
+// (daemon/session.h), whose Transport runs over it (websocket_channel.h).
+// libsoup's WebSocket runs over a BulkIOStream (bulk_io_stream.h).
 #pragma once
 
 #include <libsoup/soup.h>
@@ -33,9 +34,9 @@ class WebHost {
  public:
   virtual ~WebHost() = default;
   virtual bool web_console_known(const std::string &name) const = 0;
-  // A browser sent its first message: run a session over `conn` (borrowed).
-  virtual void start_web_session(GSocketConnection *conn, GSocketAddress *remote,
-                                 const std::string &console, WebPeer peer) = 0;
+  // A browser sent its first message: run a session over peer.channel.
+  virtual void start_web_session(GSocketAddress *remote, const std::string &console,
+                                 WebPeer peer) = 0;
 };
 
 struct WebSettings {

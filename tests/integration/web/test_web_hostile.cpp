@@ -75,9 +75,9 @@ TEST_F(WebHostileTest, AbuseIsAnsweredAndOtherSessionsGoOn) {
   EXPECT_LOG(daemon_, ".*sent binary data before its link token.*", 5000ms);
 }
 
-// A browser may send more in one message than the socketpair to its
-// session holds (about 200 KiB): the bridge keeps the rest and waits for
-// the session to read, and the daemon's main loop never waits with it.
+// A browser may send more in one message than the session takes at once
+// (its Transport reads 64 KiB at a time): the feed keeps the rest for the
+// session, and the daemon's main loop never waits with it.
 TEST_F(WebHostileTest, AMessageLargerThanTheSessionTakesAtOnceIsRelayedInFull) {
   add_static_console("static1");
   ASSERT_NO_FATAL_FAILURE(start_daemon());
