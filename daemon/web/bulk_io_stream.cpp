@@ -9,6 +9,14 @@ namespace {
 
 constexpr gsize kReadAhead = 64 * 1024;
 
+// The stream's own source, firing when `child` (taken) does: libsoup's
+// callback is told about this stream, not the wrapped one.
+GSource *source_over(gpointer stream, GSource *child, GCancellable *cancellable) {
+  GSource *source = g_pollable_source_new_full(stream, child, cancellable);
+  g_source_unref(child);
+  return source;
+}
+
 // --- input: reads ahead, serves small reads from the buffer ---
 
 struct BulkInputStream {
@@ -76,9 +84,7 @@ GSource *bulk_in_create_source(GPollableInputStream *stream, GCancellable *cance
   GSource *child = self->off < self->len ? g_timeout_source_new(0)
                                          : g_pollable_input_stream_create_source(
                                                G_POLLABLE_INPUT_STREAM(self->base), nullptr);
-  GSource *source = g_pollable_source_new_full(stream, child, cancellable);
-  g_source_unref(child);
-  return source;
+  return source_over(stream, child, cancellable);
 }
 
 void bulk_input_stream_pollable_init(GPollableInputStreamInterface *iface) {
@@ -186,11 +192,10 @@ gboolean bulk_out_is_writable(GPollableOutputStream *stream) {
 }
 
 GSource *bulk_out_create_source(GPollableOutputStream *stream, GCancellable *cancellable) {
-  GSource *child = g_pollable_output_stream_create_source(
-      G_POLLABLE_OUTPUT_STREAM(bulk_out(stream)->base), nullptr);
-  GSource *source = g_pollable_source_new_full(stream, child, cancellable);
-  g_source_unref(child);
-  return source;
+  return source_over(stream,
+                     g_pollable_output_stream_create_source(
+                         G_POLLABLE_OUTPUT_STREAM(bulk_out(stream)->base), nullptr),
+                     cancellable);
 }
 
 void bulk_output_stream_pollable_init(GPollableOutputStreamInterface *iface) {

@@ -121,6 +121,16 @@ struct WebPair {
     while ((n = ::recv(browser, buf, sizeof buf, 0)) > 0)
       frames.add(std::string(buf, static_cast<size_t>(n)));
   }
+  // The next whole frame the browser receives, within the bound.
+  std::optional<ServerFrame> next_frame() {
+    std::optional<ServerFrame> f;
+    iterate_until([&] {
+      browser_read();
+      if (!f) f = frames.next();
+      return f.has_value();
+    });
+    return f;
+  }
 };
 
 TEST(WebSocketChannel, BrowserMessagesAreAStreamAndSessionBytesGoOutAsBinaryMessages) {
@@ -139,12 +149,8 @@ TEST(WebSocketChannel, BrowserMessagesAreAStreamAndSessionBytesGoOutAsBinaryMess
   EXPECT_EQ(seen, "RFB 003.008\n");
 
   ASSERT_TRUE(p.transport->write(span("RFB 003.008\n")));
-  std::optional<ServerFrame> f;
-  ASSERT_TRUE(iterate_until([&] {
-    p.browser_read();
-    if (!f) f = p.frames.next();
-    return f.has_value();
-  }));
+  std::optional<ServerFrame> f = p.next_frame();
+  ASSERT_TRUE(f);
   EXPECT_EQ(f->opcode, 2);
   EXPECT_EQ(f->payload, "RFB 003.008\n");
 }
@@ -152,12 +158,8 @@ TEST(WebSocketChannel, BrowserMessagesAreAStreamAndSessionBytesGoOutAsBinaryMess
 TEST(WebSocketChannel, ASessionThatEndsBeforeSpeakingClosesWith1011AndAReason) {
   WebPair p;
   p.transport->close();
-  std::optional<ServerFrame> f;
-  ASSERT_TRUE(iterate_until([&] {
-    p.browser_read();
-    if (!f) f = p.frames.next();
-    return f.has_value();
-  }));
+  std::optional<ServerFrame> f = p.next_frame();
+  ASSERT_TRUE(f);
   ASSERT_EQ(f->opcode, 8);
   ASSERT_GE(f->payload.size(), 2u);
   EXPECT_EQ((static_cast<uint8_t>(f->payload[0]) << 8) | static_cast<uint8_t>(f->payload[1]), 1011);
@@ -168,13 +170,8 @@ TEST(WebSocketChannel, ASessionThatSpokeClosesNormallyAfterItsBytes) {
   WebPair p;
   ASSERT_TRUE(p.transport->write(span("bye")));
   p.transport->close_after_flush([&] { p.transport->close(); });
-  std::optional<ServerFrame> data, close;
-  ASSERT_TRUE(iterate_until([&] {
-    p.browser_read();
-    if (!data) data = p.frames.next();
-    if (data && !close) close = p.frames.next();
-    return close.has_value();
-  }));
+  std::optional<ServerFrame> data = p.next_frame(), close = p.next_frame();
+  ASSERT_TRUE(data && close);
   EXPECT_EQ(data->payload, "bye");
   ASSERT_EQ(close->opcode, 8);
   EXPECT_EQ(
