@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <system_error>
 #include <utility>
 
 namespace vncgate {
@@ -101,12 +102,16 @@ void lower_thread_priority() {
 WorkerPool::WorkerPool(unsigned threads, Priority priority) : priority_(priority) {
   const int n = static_cast<int>(std::max(threads, 1u));
   if (priority_ == Priority::Background) {
-    g_autoptr(GError) error = nullptr;
-    threads_ = g_thread_pool_new(&WorkerPool::run_one, this, n, TRUE, &error);
-    if (threads_) return;
-    g_warning("worker pool: cannot start %d threads (%s); using shared threads at normal priority",
-              n, error->message);
-    priority_ = Priority::Normal;
+    try {
+      for (int i = 0; i < n; ++i) own_.emplace_back([this] { thread_main(); });
+      return;
+    } catch (const std::system_error &e) {
+      g_warning(
+          "worker pool: cannot start %d threads (%s); using shared threads at normal priority", n,
+          e.what());
+      stop_own_threads();
+      priority_ = Priority::Normal;
+    }
   }
   // Shared (non-exclusive) GLib threads: they are started on demand and
   // cannot fail to be created here.
@@ -120,9 +125,37 @@ WorkerPool::~WorkerPool() {
     dropped.swap(queue_);
   }
   dropped.clear();  // outside the lock: the closures' destructors are arbitrary code
+  if (!own_.empty()) {
+    // The running jobs finish, and post their completions, and every
+    // thread has ended before we return.
+    stop_own_threads();
+    return;
+  }
   // immediate: pending pushes are discarded (they carry no data); wait: the
   // running jobs finish, and post their completions, before we return.
   g_thread_pool_free(threads_, TRUE, TRUE);
+}
+
+void WorkerPool::stop_own_threads() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (std::thread &t : own_) t.join();
+  own_.clear();
+}
+
+void WorkerPool::thread_main() {
+  lower_thread_priority();
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+    }
+    run_next();
+  }
 }
 
 std::unique_ptr<WorkerPool::Ticket> WorkerPool::submit(std::function<void()> work,
@@ -132,6 +165,10 @@ std::unique_ptr<WorkerPool::Ticket> WorkerPool::submit(std::function<void()> wor
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(std::make_shared<Job>(Job{std::move(work), std::move(completion)}));
+  }
+  if (!own_.empty()) {
+    wake_.notify_one();
+    return ticket;
   }
   // One push per job: a pool thread takes the oldest queued job, so the
   // order is FIFO whatever GLib's own queue does.

@@ -37,11 +37,14 @@
 
 #include <glib.h>
 
+#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <thread>
+#include <vector>
 
 namespace vncgate {
 
@@ -71,8 +74,17 @@ class WorkerPool {
   struct Job;
   static void run_one(gpointer pool, gpointer unused);
   void run_next();
+  void thread_main();
+  void stop_own_threads();
 
+  // Normal: GLib's shared threads. Background: threads of our own, joined
+  // by the destructor, so none is still ending (and running OpenSSL's
+  // thread-exit cleanup, which Cyrus' plugins load) while the process
+  // exits and OpenSSL's atexit cleanup frees the same state: a double free.
   GThreadPool *threads_ = nullptr;
+  std::vector<std::thread> own_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
   Priority priority_;
   mutable std::mutex mutex_;
   std::deque<std::shared_ptr<Job>> queue_;
