@@ -159,6 +159,7 @@ bool Daemon::start_web() {
   s.allowed_origins = config_->web_allowed_origins;
   s.novnc_dir = config_->novnc_dir;
   s.max_pending = config_->max_handshakes;
+  s.max_connections = config_->max_sessions + config_->max_handshakes;
   s.first_message_ms = config_->handshake_timeout * 1000u;
   std::string error;
   web_ = WebServer::start(*this, std::move(s), error);

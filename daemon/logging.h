@@ -32,6 +32,26 @@ inline void log_error(const std::string &m) {
   log_record(G_LOG_LEVEL_CRITICAL, m);
 }
 
+// At most one line a second for one kind of flood (refused requests, say);
+// the next line says how many were held back. Main thread only.
+class LogThrottle {
+ public:
+  void info(const std::string &m) {
+    const gint64 now = g_get_monotonic_time();
+    if (now - last_us_ < G_USEC_PER_SEC) {
+      ++held_;
+      return;
+    }
+    log_info(held_ ? m + " (" + std::to_string(held_) + " more like it not logged)" : m);
+    last_us_ = now;
+    held_ = 0;
+  }
+
+ private:
+  gint64 last_us_ = -G_USEC_PER_SEC;
+  unsigned held_ = 0;
+};
+
 // Printable, single-line, valid UTF-8 form of untrusted text (user names,
 // CONNECT lines, certificate subjects, tool output): bytes that are not
 // UTF-8, C0/C1 controls, DEL, '"' and '\' become \xNN, U+0080-U+009F and

@@ -39,11 +39,11 @@ void ControlListener::finish_handshake(GObject *source, GAsyncResult *res, gpoin
     if (GTlsCertificate *peer = g_tls_connection_get_peer_certificate(h->tls.get()))
       g_object_set_data_full(G_OBJECT(h->remote.get()), kPeerCertificateKey, g_object_ref(peer),
                              g_object_unref);
-    soup_server_accept_iostream(h->owner->server_, G_IO_STREAM(h->tls.get()), h->local.get(),
-                                h->remote.get(), nullptr);
+    h->owner->hand_over(G_IO_STREAM(h->tls.get()), h->local.get(), h->remote.get());
   } else {
     if (!g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      log_debug("control: TLS handshake failed: " + std::string(err->message));
+      log_debug(h->owner ? h->owner->name_ + ": TLS handshake failed: " + err->message
+                         : std::string("TLS handshake failed: ") + err->message);
     g_io_stream_close(G_IO_STREAM(h->tls.get()), nullptr, nullptr);
   }
 }
@@ -125,11 +125,13 @@ void refuse_and_close(GIOStream *stream, GSocket *socket, std::string response) 
                                   G_PRIORITY_DEFAULT, nullptr, refusal_written, r.release());
 }
 
-ControlListener::ControlListener(SoupServer *server, GSocket *socket, Tls tls, std::string name)
+ControlListener::ControlListener(SoupServer *server, GSocket *socket, Tls tls, std::string name,
+                                 ListenerOptions options)
     : server_(server),
       socket_(G_SOCKET(g_object_ref(socket))),
       tls_(std::move(tls)),
       name_(std::move(name)),
+      options_(std::move(options)),
       cancel_(g_cancellable_new()) {
   g_socket_set_blocking(socket_.get(), FALSE);
   watch();
@@ -180,7 +182,7 @@ void ControlListener::accept_some() {
   // A bounded batch per wakeup, so one busy listener cannot starve the loop.
   for (int i = 0; i < 32 && source_; ++i) {
     prune();
-    if (clients_.size() >= kMaxConnections) {
+    if (clients_.size() >= options_.max_connections) {
       // Full: the backlog keeps the rest until a connection closes.
       pause(250);
       return;
@@ -200,7 +202,7 @@ void ControlListener::accept_some() {
         backoff_ms_ = backoff_ms_ ? std::min(backoff_ms_ * 2, kMaxBackoffMs) : kFirstBackoffMs;
         int64_t now = g_get_monotonic_time();
         if (now - last_warning_us_ >= G_USEC_PER_SEC) {
-          log_warning("control " + name_ + ": cannot accept: " + err->message +
+          log_warning(name_ + ": cannot accept: " + err->message +
                       (suppressed_
                            ? " (" + std::to_string(suppressed_) + " more since the last warning)"
                            : std::string()) +
@@ -233,12 +235,12 @@ void ControlListener::serve(GSocket *client) {
     // Already gone (or an odd family): nothing to serve.
     g_io_stream_close(G_IO_STREAM(conn), nullptr, nullptr);
   } else if (!tls_.cert) {
-    soup_server_accept_iostream(server_, G_IO_STREAM(conn), local, remote, nullptr);
+    hand_over(G_IO_STREAM(conn), local, remote);
   } else {
     g_autoptr(GError) err = nullptr;
     GIOStream *tls = g_tls_server_connection_new(G_IO_STREAM(conn), tls_.cert, &err);
     if (!tls) {
-      log_warning("control " + name_ + ": TLS: " + std::string(err->message));
+      log_warning(name_ + ": TLS: " + std::string(err->message));
       g_io_stream_close(G_IO_STREAM(conn), nullptr, nullptr);
     } else {
       if (tls_.ca) {
@@ -262,6 +264,15 @@ void ControlListener::serve(GSocket *client) {
                                        finish_handshake, h.release());
     }
   }
+}
+
+void ControlListener::hand_over(GIOStream *stream, GSocketAddress *local, GSocketAddress *remote) {
+  if (!options_.wrap) {
+    soup_server_accept_iostream(server_, stream, local, remote, nullptr);
+    return;
+  }
+  g_autoptr(GIOStream) wrapped = options_.wrap(stream, remote);
+  soup_server_accept_iostream(server_, wrapped, local, remote, nullptr);
 }
 
 }  // namespace vncgate

@@ -1,11 +1,13 @@
-// The control API's own accept loop: accepts on the Unix socket and the TCP
-// port, does the TLS handshake, and hands each connection to SoupServer
+// The control API's and the web front's own accept loop: accepts on a
+// Unix socket or a TCP port, does the TLS handshake, and hands each
+// connection (through `wrap`, when set: the web front's request guard) to
+// SoupServer
 // (soup_server_accept_iostream). libsoup 3.2's listener is not used because
 // its accept callback drops the listening source on the first failed
 // accept(): one EMFILE and the control API stops accepting for good. Here
 // an EMFILE/ENFILE pauses accepting with a backoff (one warning a second at
 // most) and accepting resumes by itself; each listener holds at most
-// kMaxConnections connections, idle ones time out, and every descriptor
+// max_connections connections, idle ones time out, and every descriptor
 // is closed by its owner (see ControlServer for the libsoup 3.2 keep-alive
 // leak this works around).
 #pragma once
@@ -34,9 +36,16 @@ struct SourceDestroy {
 };
 using OwnedSource = std::unique_ptr<GSource, SourceDestroy>;
 
+// What differs between the listeners of the control API and the web front.
+struct ListenerOptions {
+  size_t max_connections = 128;
+  // Given the accepted (TLS) stream, returns the stream libsoup gets (a new
+  // reference); unset: the stream itself.
+  std::function<GIOStream *(GIOStream *stream, GSocketAddress *remote)> wrap;
+};
+
 class ControlListener {
  public:
-  static constexpr size_t kMaxConnections = 128;
   static constexpr unsigned kIdleTimeoutSeconds = 30;
 
   struct Tls {
@@ -45,8 +54,10 @@ class ControlListener {
     std::function<bool(GTlsCertificate *)> accept_client;
   };
 
-  // Takes a reference on the bound and listening `socket`.
-  ControlListener(SoupServer *server, GSocket *socket, Tls tls, std::string name);
+  // Takes a reference on the bound and listening `socket`. `name` starts
+  // its log lines ("control /run/vncgated/control", "web 0.0.0.0:8443").
+  ControlListener(SoupServer *server, GSocket *socket, Tls tls, std::string name,
+                  ListenerOptions options = {});
   ~ControlListener();
   ControlListener(const ControlListener &) = delete;
   ControlListener &operator=(const ControlListener &) = delete;
@@ -62,11 +73,13 @@ class ControlListener {
   void accept_some();
   void serve(GSocket *client);
   void prune();
+  void hand_over(GIOStream *stream, GSocketAddress *local, GSocketAddress *remote);
 
   SoupServer *server_;
   GObjectPtr<GSocket> socket_;
   Tls tls_;
   std::string name_;
+  ListenerOptions options_;
   OwnedSource source_;  // the listening socket's; none while paused
   MainLoopTimer resume_;
   unsigned backoff_ms_ = 0;

@@ -27,6 +27,7 @@
 
 namespace vncgate {
 
+class ControlListener;
 class WebBridge;
 
 // What the web front asks of the daemon.
@@ -45,6 +46,7 @@ struct WebSettings {
   std::vector<std::string> allowed_origins;
   std::string novnc_dir;
   unsigned max_pending = 256;         // upgraded, first message not read yet
+  size_t max_connections = 512;       // open connections on each listen address
   unsigned first_message_ms = 10000;  // the bound on that wait
 };
 
@@ -58,6 +60,11 @@ class WebServer {
   // The bound ports, in the order of `listen` (a port 0 is resolved).
   const std::vector<uint16_t> &ports() const { return ports_; }
   size_t pending() const;
+  // Serves one connection accepted elsewhere with the same handlers (the
+  // fuzz target feeds it from memory). False with `error` when libsoup
+  // refuses it.
+  bool serve(GIOStream *connection, GSocketAddress *local, GSocketAddress *remote,
+             std::string &error);
 
  private:
   struct Private {
@@ -74,6 +81,9 @@ class WebServer {
                                  GHashTable *, gpointer self);
   static void on_switched(SoupServerMessage *msg, gpointer server);
   bool listen(std::string &error);
+  GObjectPtr<GSocket> bind(GInetAddress *ia, uint16_t &port, std::string &error);
+  void add_listener(GSocket *sock, const std::string &name);
+  static GIOStream *guard(GIOStream *stream, GSocketAddress *remote);
   bool origin_allowed(SoupServerMessage *msg) const;
   void serve_page(SoupServerMessage *msg, const std::string &console);
   void serve_resource(SoupServerMessage *msg, const char *resource, const char *type);
@@ -83,6 +93,8 @@ class WebServer {
   WebHost &host_;
   WebSettings settings_;
   GObjectPtr<SoupServer> server_;
+  GObjectPtr<GTlsCertificate> cert_;  // null: plain HTTP (loopback only)
+  std::vector<std::unique_ptr<ControlListener>> listeners_;
   std::vector<uint16_t> ports_;
   std::map<uint64_t, std::unique_ptr<WebBridge>> bridges_;
   std::vector<std::unique_ptr<WebBridge>> ended_;

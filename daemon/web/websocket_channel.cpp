@@ -4,7 +4,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "web/bulk_io_stream.h"
+#include "io/bulk_io_stream.h"
 
 namespace vncgate {
 

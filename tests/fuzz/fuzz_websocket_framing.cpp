@@ -12,7 +12,7 @@
 #include <cstring>
 
 #include "fuzz_check.h"
-#include "web/bulk_io_stream.h"
+#include "io/bulk_io_stream.h"
 #include "web/web_bridge.h"
 
 namespace {

@@ -14,9 +14,9 @@
 #include <optional>
 #include <string>
 
+#include "io/bulk_io_stream.h"
 #include "io/transport.h"
 #include "main_loop_wait.h"
-#include "web/bulk_io_stream.h"
 
 namespace vncgate {
 namespace {

@@ -1,7 +1,9 @@
-#include "web/bulk_io_stream.h"
+#include "io/bulk_io_stream.h"
 
 #include <algorithm>
 #include <cstring>
+
+#include "io/request_head.h"
 
 // Three small GObject types, C-style as GIO wants them; nothing outside
 // this file sees them.
@@ -17,13 +19,31 @@ GSource *source_over(gpointer stream, GSource *child, GCancellable *cancellable)
   return source;
 }
 
+constexpr char kSwitching[] = "HTTP/1.1 101 ";
+constexpr gsize kSwitchingLen = sizeof kSwitching - 1;
+constexpr char kRefusal[] =
+    "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+
+struct BulkOutputStream;
+
+// The guarded mode's state (see bulk_io_stream.h).
+struct HeadGuard {
+  enum class State { Head, Serving, AfterHead, Refused } state = State::Head;
+  gsize head_len = 0;
+  bool upgrade = false;
+  vncgate::BodyRule rule = vncgate::BodyRule::None;
+  std::function<void(const std::string &)> refused;
+};
+
 // --- input: reads ahead, serves small reads from the buffer ---
 
 struct BulkInputStream {
   GInputStream parent_instance;
-  GInputStream *base;  // owned reference; pollable
-  guint8 *buf;         // kReadAhead bytes
-  gsize off, len;      // buf[off..len) not yet handed out
+  GInputStream *base;      // owned reference; pollable
+  guint8 *buf;             // kReadAhead bytes
+  gsize off, len;          // buf[off..len) not yet handed out
+  HeadGuard *guard;        // owned; null when not guarded or once passed
+  BulkOutputStream *peer;  // owned reference, when guarded: what was answered
 };
 struct BulkInputStreamClass {
   GInputStreamClass parent_class;
@@ -46,9 +66,77 @@ gssize take_buffered(BulkInputStream *self, void *dst, gsize count) {
   return static_cast<gssize>(n);
 }
 
+enum class Answer { None, Switching, Other };
+Answer answer(BulkOutputStream *out);
+void write_refusal(BulkOutputStream *out);
+
+// The guarded input before the WebSocket: collect the head, check it, hand
+// it on alone, then end (or pass on, see bulk_io_stream.h). Returns what a
+// read returns; `passed` is set when the bytes may flow from now on.
+gssize guarded_read(BulkInputStream *self, void *dst, gsize count, bool &passed, GError **error) {
+  HeadGuard &g = *self->guard;
+  if (g.state == HeadGuard::State::Head) {
+    const gssize got = g_pollable_input_stream_read_nonblocking(
+        G_POLLABLE_INPUT_STREAM(self->base), self->buf + self->len, kReadAhead - self->len, nullptr,
+        error);
+    if (got <= 0) return got;  // would block, EOF before a whole head, or an error
+    self->len += static_cast<gsize>(got);
+    const auto v = vncgate::check_request_head(vncgate::ByteSpan(self->buf, self->len), g.rule);
+    if (v.status == vncgate::RequestHeadVerdict::Status::NeedMore) {
+      g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, "the head is not whole yet");
+      return -1;
+    }
+    if (v.status == vncgate::RequestHeadVerdict::Status::Refused) {
+      g.state = HeadGuard::State::Refused;
+      write_refusal(self->peer);
+      if (g.refused) g.refused(v.reason);
+      return 0;
+    }
+    g.state = HeadGuard::State::Serving;
+    g.head_len = v.length;
+    g.upgrade = v.upgrade;
+  }
+  if (g.state == HeadGuard::State::Serving) {
+    const gsize n = std::min(count, g.head_len - self->off);
+    std::memcpy(dst, self->buf + self->off, n);
+    self->off += n;
+    if (self->off == g.head_len) g.state = HeadGuard::State::AfterHead;
+    return static_cast<gssize>(n);
+  }
+  // libsoup reads on after a whole head only once it has answered it: on
+  // the WebSocket after a 101, or for a next request. Before an answer it
+  // reads only when it does not see the head as whole: the end, too.
+  // A body (the control API) follows its head; libsoup answers with
+  // "Connection: close" there, so no second head is read.
+  if (g.state == HeadGuard::State::AfterHead && g.rule == vncgate::BodyRule::WellFormed) {
+    passed = true;
+    return 0;
+  }
+  if (g.state == HeadGuard::State::AfterHead && g.upgrade &&
+      answer(self->peer) == Answer::Switching) {
+    passed = true;  // the WebSocket's own bytes (some may be buffered already)
+    return 0;
+  }
+  return 0;  // one request per connection
+}
+
+// What a guarded input is ready to do once it has a head: hand it on or end.
+GSource *guard_source(const BulkInputStream *self) {
+  if (self->guard->state == HeadGuard::State::Head)
+    return g_pollable_input_stream_create_source(G_POLLABLE_INPUT_STREAM(self->base), nullptr);
+  return g_timeout_source_new(0);
+}
+
 gssize bulk_in_read_nonblocking(GPollableInputStream *stream, void *dst, gsize count,
                                 GError **error) {
   BulkInputStream *self = bulk_in(stream);
+  if (self->guard) {
+    bool passed = false;
+    const gssize n = guarded_read(self, dst, count, passed, error);
+    if (!passed) return n;
+    delete self->guard;
+    self->guard = nullptr;
+  }
   if (self->off < self->len) return take_buffered(self, dst, count);
   auto *base = G_POLLABLE_INPUT_STREAM(self->base);
   if (count >= kReadAhead)
@@ -64,6 +152,9 @@ gssize bulk_in_read_nonblocking(GPollableInputStream *stream, void *dst, gsize c
 gssize bulk_in_read(GInputStream *stream, void *dst, gsize count, GCancellable *cancellable,
                     GError **error) {
   BulkInputStream *self = bulk_in(stream);
+  // libsoup reads without blocking; a guarded stream answers the same way.
+  if (self->guard)
+    return bulk_in_read_nonblocking(G_POLLABLE_INPUT_STREAM(stream), dst, count, error);
   if (self->off < self->len) return take_buffered(self, dst, count);
   return g_input_stream_read(self->base, dst, count, cancellable, error);
 }
@@ -74,12 +165,19 @@ gboolean bulk_in_can_poll(GPollableInputStream *) {
 
 gboolean bulk_in_is_readable(GPollableInputStream *stream) {
   BulkInputStream *self = bulk_in(stream);
+  if (self->guard) {
+    const HeadGuard &g = *self->guard;
+    if (g.state == HeadGuard::State::Head)
+      return g_pollable_input_stream_is_readable(G_POLLABLE_INPUT_STREAM(self->base));
+    return TRUE;
+  }
   return self->off < self->len ||
          g_pollable_input_stream_is_readable(G_POLLABLE_INPUT_STREAM(self->base));
 }
 
 GSource *bulk_in_create_source(GPollableInputStream *stream, GCancellable *cancellable) {
   BulkInputStream *self = bulk_in(stream);
+  if (self->guard) return source_over(stream, guard_source(self), cancellable);
   // Buffered bytes are readable now: a source that fires at once.
   GSource *child = self->off < self->len ? g_timeout_source_new(0)
                                          : g_pollable_input_stream_create_source(
@@ -97,6 +195,8 @@ void bulk_input_stream_pollable_init(GPollableInputStreamInterface *iface) {
 void bulk_input_stream_finalize(GObject *object) {
   BulkInputStream *self = bulk_in(object);
   g_clear_object(&self->base);
+  g_clear_object(&self->peer);
+  delete self->guard;
   g_free(self->buf);
   G_OBJECT_CLASS(bulk_input_stream_parent_class)->finalize(object);
 }
@@ -115,8 +215,10 @@ void bulk_input_stream_class_init(BulkInputStreamClass *klass) {
 
 struct BulkOutputStream {
   GOutputStream parent_instance;
-  GOutputStream *base;  // owned reference; pollable
-  gboolean blocked;     // the last write left bytes behind
+  GOutputStream *base;        // owned reference; pollable
+  char first[kSwitchingLen];  // the first bytes written (the answer's status line)
+  gsize first_len;
+  gboolean blocked;  // the last write left bytes behind
   vncgate::BulkBlockedFn observer;
   void *observer_data;
 };
@@ -142,11 +244,20 @@ void set_blocked(BulkOutputStream *self, bool blocked) {
 
 gssize write_until_full(BulkOutputStream *self, const void *src, gsize count, GError **error);
 
+// Keeps the first bytes written: a guarded input needs the answer's status.
+void note_written(BulkOutputStream *self, const void *src, gssize n) {
+  if (n <= 0 || self->first_len == kSwitchingLen) return;
+  const gsize take = std::min(static_cast<gsize>(n), kSwitchingLen - self->first_len);
+  std::memcpy(self->first + self->first_len, src, take);
+  self->first_len += take;
+}
+
 gssize bulk_out_write_nonblocking(GPollableOutputStream *stream, const void *src, gsize count,
                                   GError **error) {
   BulkOutputStream *self = bulk_out(stream);
   GError *err = nullptr;
   const gssize n = write_until_full(self, src, count, &err);
+  note_written(self, src, n);
   if (n >= 0)
     set_blocked(self, static_cast<gsize>(n) < count);
   else if (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
@@ -180,7 +291,22 @@ gssize write_until_full(BulkOutputStream *self, const void *src, gsize count, GE
 
 gssize bulk_out_write(GOutputStream *stream, const void *src, gsize count,
                       GCancellable *cancellable, GError **error) {
-  return g_output_stream_write(bulk_out(stream)->base, src, count, cancellable, error);
+  BulkOutputStream *self = bulk_out(stream);
+  const gssize n = g_output_stream_write(self->base, src, count, cancellable, error);
+  note_written(self, src, n);
+  return n;
+}
+
+Answer answer(BulkOutputStream *out) {
+  if (out->first_len < kSwitchingLen) return out->first_len ? Answer::Other : Answer::None;
+  return std::memcmp(out->first, kSwitching, kSwitchingLen) == 0 ? Answer::Switching
+                                                                 : Answer::Other;
+}
+
+// Best effort: a few bytes into an empty socket buffer.
+void write_refusal(BulkOutputStream *out) {
+  g_pollable_output_stream_write_nonblocking(G_POLLABLE_OUTPUT_STREAM(out->base), kRefusal,
+                                             sizeof kRefusal - 1, nullptr, nullptr);
 }
 
 gboolean bulk_out_can_poll(GPollableOutputStream *) {
@@ -301,6 +427,18 @@ bool bulk_io_stream_set_blocked_observer(GIOStream *stream, BulkBlockedFn fn, vo
   out->observer = fn;
   out->observer_data = data;
   return true;
+}
+
+GIOStream *bulk_io_stream_new_guarded(GIOStream *base, BodyRule rule,
+                                      std::function<void(const std::string &why)> refused) {
+  GIOStream *stream = bulk_io_stream_new(base);
+  BulkIOStream *io = bulk_io(stream);
+  BulkInputStream *in = bulk_in(io->in);
+  in->guard = new HeadGuard{};
+  in->guard->rule = rule;
+  in->guard->refused = std::move(refused);
+  in->peer = bulk_out(g_object_ref(io->out));
+  return stream;
 }
 
 GIOStream *bulk_io_stream_new(GIOStream *base) {
