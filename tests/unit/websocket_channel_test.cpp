@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -121,6 +122,17 @@ struct WebPair {
     while ((n = ::recv(browser, buf, sizeof buf, 0)) > 0)
       frames.add(std::string(buf, static_cast<size_t>(n)));
   }
+  // The session reads everything into `seen`.
+  void collect(std::string &seen, std::function<void(const TransportError &)> failed) {
+    transport->set_handler({.input =
+                                [this, &seen] {
+                                  auto in = transport->input();
+                                  seen.append(in.begin(), in.end());
+                                  transport->consume(in.size());
+                                },
+                            .failed = std::move(failed)});
+    transport->resume_reading();
+  }
   // The next whole frame the browser receives, within the bound.
   std::optional<ServerFrame> next_frame() {
     std::optional<ServerFrame> f;
@@ -136,14 +148,7 @@ struct WebPair {
 TEST(WebSocketChannel, BrowserMessagesAreAStreamAndSessionBytesGoOutAsBinaryMessages) {
   WebPair p;
   std::string seen;
-  p.transport->set_handler({.input =
-                                [&] {
-                                  auto in = p.transport->input();
-                                  seen.append(in.begin(), in.end());
-                                  p.transport->consume(in.size());
-                                },
-                            .failed = [](const TransportError &) { FAIL(); }});
-  p.transport->resume_reading();
+  p.collect(seen, [](const TransportError &) { FAIL(); });
   p.browser_send(client_frame(2, "RFB 003") + client_frame(2, ".008\n"));
   ASSERT_TRUE(iterate_until([&] { return seen.size() == 12; }));
   EXPECT_EQ(seen, "RFB 003.008\n");
@@ -231,14 +236,7 @@ TEST(WebSocketChannel, TheBrowserGoingAwayEndsTheSessionsStream) {
   WebPair p;
   std::optional<TransportError> failed;
   std::string seen;
-  p.transport->set_handler({.input =
-                                [&] {
-                                  auto in = p.transport->input();
-                                  seen.append(in.begin(), in.end());
-                                  p.transport->consume(in.size());
-                                },
-                            .failed = [&](const TransportError &e) { failed = e; }});
-  p.transport->resume_reading();
+  p.collect(seen, [&](const TransportError &e) { failed = e; });
   const std::string last = "last words";
   g_autoptr(GBytes) message = g_bytes_new(last.data(), last.size());
   p.feed->deliver(message);
