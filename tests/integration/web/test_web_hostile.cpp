@@ -3,6 +3,8 @@
 // frames, binary before the token, a flood held for a slow session. Each
 // is answered (an HTTP status or a close code) or cut, the daemon stays
 // up, and a web session opened before them keeps relaying.
+#include <cstdlib>
+
 #include "hostile_clients.h"
 #include "wait.h"
 #include "web_test.h"
@@ -130,7 +132,11 @@ TEST_F(WebHostileTest, BodyHeadersAreRefusedBeforeLibsoupReadsThem) {
   for (int i = 0; i < 1000; ++i)
     ask("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip\r\n\r\n");
   const long after = rss_kib(daemon_.pid());
-  EXPECT_LT(after - before, 4 * 1024) << "RSS " << before << " -> " << after << " KiB";
+  // Under the sanitizer pass ASan's quarantine holds freed memory (RSS
+  // grows by design) and LeakSanitizer checks the daemon at exit instead.
+  if (!getenv("VNCGATED_ASAN_OPTIONS")) {
+    EXPECT_LT(after - before, 4 * 1024) << "RSS " << before << " -> " << after << " KiB";
+  }
 
   const std::string get = "GET /console/static1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
   answer = ask(get + get);
