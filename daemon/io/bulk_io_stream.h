@@ -5,7 +5,8 @@
 // and reads 1 KiB at a time. Over TLS one write is one 16 KiB record and
 // one read a locked trip through glib-networking, so a console's update of
 // a few hundred KB costs dozens of main-loop rounds. This stream sits
-// between libsoup and the connection it stole from the HTTP server:
+// between libsoup and the accepted (TLS) connection, from the first byte
+// (guarded, below) to the WebSocket's last:
 //  - a non-blocking write goes on until the socket would block (a whole
 //    frame in one wake-up, as many records as the kernel takes);
 //  - a non-blocking read takes up to 64 KiB from the connection at once and

@@ -24,12 +24,13 @@ void describe(GSocketAddress *a, std::string &display, std::string &sasl) {
 
 }  // namespace
 
-WebBridge::WebBridge(WebHost &host, uint64_t id, SoupWebsocketConnection *ws,
+WebBridge::WebBridge(WebHost &host, uint64_t id, SoupWebsocketConnection *ws, GIOStream *bulk,
                      GSocketAddress *remote, std::string console, unsigned first_message_ms,
                      bool tls, std::function<void(uint64_t)> done)
     : host_(host),
       id_(id),
       ws_(GObjectPtr<SoupWebsocketConnection>::ref(ws)),
+      bulk_(GObjectPtr<GIOStream>::ref(bulk)),
       remote_(GObjectPtr<GSocketAddress>::ref(remote)),
       console_(std::move(console)),
       done_(std::move(done)),
@@ -112,7 +113,7 @@ void WebBridge::on_token(GBytes *message) {
     log_info(prefix() + "sent a first message of " + std::to_string(size) + " bytes");
     return close(kClosePolicy, "token too long");
   }
-  feed_ = std::make_shared<WebSocketFeed>(ws_.get());
+  feed_ = std::make_shared<WebSocketFeed>(ws_.get(), bulk_.get());
   state_ = State::Bridging;
   WebPeer peer;
   peer.address = address_;

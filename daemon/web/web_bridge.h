@@ -30,9 +30,10 @@ class WebHost;
 
 class WebBridge {
  public:
-  // Takes references on `ws` and `remote`.
-  WebBridge(WebHost &host, uint64_t id, SoupWebsocketConnection *ws, GSocketAddress *remote,
-            std::string console, unsigned first_message_ms, bool tls,
+  // Takes references on `ws`, `bulk` (the BulkIOStream under it) and
+  // `remote`.
+  WebBridge(WebHost &host, uint64_t id, SoupWebsocketConnection *ws, GIOStream *bulk,
+            GSocketAddress *remote, std::string console, unsigned first_message_ms, bool tls,
             std::function<void(uint64_t)> done);
   ~WebBridge();
   WebBridge(const WebBridge &) = delete;
@@ -59,6 +60,7 @@ class WebBridge {
   WebHost &host_;
   uint64_t id_;
   GObjectPtr<SoupWebsocketConnection> ws_;
+  GObjectPtr<GIOStream> bulk_;
   GObjectPtr<GSocketAddress> remote_;
   std::string console_, address_, sasl_address_;
   State state_ = State::AwaitToken;

@@ -19,6 +19,9 @@ constexpr gsize kMaxStaticFile = 4 * 1024 * 1024;
 constexpr const char *kPageResource = "/org/vncgate/web/console.html";
 constexpr const char *kScriptResource = "/org/vncgate/web/console.js";
 constexpr const char *kSelfKey = "vncgate-web-server";  // the WebServer, on its SoupServer
+// The connection's guarded BulkIOStream, on its remote address (which
+// libsoup hands back per message): the WebSocket's back-pressure is its.
+constexpr const char *kStreamKey = "vncgate-web-stream";
 
 const char *content_type(const std::string &path) {
   static const std::pair<const char *, const char *> kTypes[] = {
@@ -176,10 +179,14 @@ GIOStream *WebServer::guard(GIOStream *stream, GSocketAddress *remote) {
         g_inet_address_to_string(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(remote)));
     who = ip;
   }
-  return bulk_io_stream_new_guarded(stream, BodyRule::None, [who](const std::string &why) {
-    static LogThrottle refusals;  // a flood of bad requests is one line a second
-    refusals.info("web: refused a request from " + who + ": " + why);
-  });
+  GIOStream *guarded =
+      bulk_io_stream_new_guarded(stream, BodyRule::None, [who](const std::string &why) {
+        static LogThrottle refusals;  // a flood of bad requests is one line a second
+        refusals.info("web: refused a request from " + who + ": " + why);
+      });
+  if (remote)
+    g_object_set_data_full(G_OBJECT(remote), kStreamKey, g_object_ref(guarded), g_object_unref);
+  return guarded;
 }
 
 bool WebServer::serve(GIOStream *connection, GSocketAddress *local, GSocketAddress *remote,
@@ -318,15 +325,19 @@ void WebServer::on_switched(SoupServerMessage *msg, gpointer server) {
   // The accept loop's idle timeout was for the HTTP request; a console's
   // WebSocket is quiet for as long as its user is (keepalive pings it).
   if (GSocket *sock = control_socket(msg)) g_socket_set_timeout(sock, 0);
+  auto *bulk = remote
+                   ? static_cast<GIOStream *>(g_object_get_data(G_OBJECT(remote.get()), kStreamKey))
+                   : nullptr;
   g_autoptr(GIOStream) stolen = soup_server_message_steal_connection(msg);
-  if (!stolen) return;
-  g_autoptr(GIOStream) bulk = bulk_io_stream_new(stolen);
+  if (!stolen || !bulk) return;
+  // Over the stolen stream: libsoup keeps the bytes it read past the
+  // upgrade; the guarded BulkIOStream under it moves them in bulk.
   g_autoptr(SoupWebsocketConnection) ws =
-      soup_websocket_connection_new(bulk, uri, SOUP_WEBSOCKET_CONNECTION_SERVER,
+      soup_websocket_connection_new(stolen, uri, SOUP_WEBSOCKET_CONNECTION_SERVER,
                                     origin.empty() ? nullptr : origin.c_str(), nullptr, nullptr);
   const uint64_t id = w->next_id_++;
   w->bridges_.emplace(
-      id, std::make_unique<WebBridge>(w->host_, id, ws, remote.get(), path.substr(12),
+      id, std::make_unique<WebBridge>(w->host_, id, ws, bulk, remote.get(), path.substr(12),
                                       w->settings_.first_message_ms, !w->settings_.cert.empty(),
                                       [w](uint64_t done) { w->bridge_done(done); }));
 }

@@ -8,15 +8,13 @@
 
 namespace vncgate {
 
-WebSocketFeed::WebSocketFeed(SoupWebsocketConnection *ws)
-    : ws_(GObjectPtr<SoupWebsocketConnection>::ref(ws)),
-      stream_(soup_websocket_connection_get_io_stream(ws)) {
-  if (stream_ && !bulk_io_stream_set_blocked_observer(stream_, &WebSocketFeed::on_blocked, this))
-    stream_ = nullptr;
+WebSocketFeed::WebSocketFeed(SoupWebsocketConnection *ws, GIOStream *bulk)
+    : ws_(GObjectPtr<SoupWebsocketConnection>::ref(ws)), stream_(GObjectPtr<GIOStream>::ref(bulk)) {
+  bulk_io_stream_set_blocked_observer(stream_.get(), &WebSocketFeed::on_blocked, this);
 }
 
 WebSocketFeed::~WebSocketFeed() {
-  if (stream_) bulk_io_stream_set_blocked_observer(stream_, nullptr, nullptr);
+  bulk_io_stream_set_blocked_observer(stream_.get(), nullptr, nullptr);
 }
 
 void WebSocketFeed::on_blocked(bool blocked, void *self) {

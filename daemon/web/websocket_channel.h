@@ -58,9 +58,9 @@ class WebSocketFeed : public std::enable_shared_from_this<WebSocketFeed> {
   static constexpr size_t kMaxHeld = 1 << 20;      // browser bytes the session has not read
   static constexpr size_t kMaxFrame = 256 * 1024;  // one message to the browser at most
 
-  // Takes a reference on `ws`, whose stream should be a BulkIOStream (for
-  // back-pressure; without one every send is taken at once).
-  explicit WebSocketFeed(SoupWebsocketConnection *ws);
+  // Takes references on `ws` and on `bulk`, the BulkIOStream its bytes go
+  // through (its blocked state is the back-pressure).
+  WebSocketFeed(SoupWebsocketConnection *ws, GIOStream *bulk);
   ~WebSocketFeed();
   WebSocketFeed(const WebSocketFeed &) = delete;
   WebSocketFeed &operator=(const WebSocketFeed &) = delete;
@@ -80,7 +80,7 @@ class WebSocketFeed : public std::enable_shared_from_this<WebSocketFeed> {
   void fire();
 
   GObjectPtr<SoupWebsocketConnection> ws_;
-  GIOStream *stream_ = nullptr;  // ws_'s stream (held by ws_): the observer's
+  GObjectPtr<GIOStream> stream_;  // the BulkIOStream we observe
   std::deque<HeldMessage> in_;
   size_t in_off_ = 0;  // read from in_.front()
   size_t held_ = 0;    // unread bytes in in_

@@ -99,7 +99,7 @@ struct WebPair {
                                            nullptr, nullptr));
     soup_websocket_connection_set_keepalive_interval(ws.get(), 0);
     g_signal_connect(ws.get(), "message", G_CALLBACK(&WebPair::on_message), this);
-    feed = std::make_shared<WebSocketFeed>(ws.get());
+    feed = std::make_shared<WebSocketFeed>(ws.get(), bulk);
     transport = std::make_unique<Transport>(std::make_unique<WebSocketChannel>(feed));
     browser = fds[1];
     fcntl(browser, F_SETFL, fcntl(browser, F_GETFL) | O_NONBLOCK);
